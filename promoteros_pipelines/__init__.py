@@ -1,0 +1,1 @@
+"""PromoterOS analytics back end: a Dagster code location."""

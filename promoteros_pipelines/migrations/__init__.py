@@ -1,0 +1,1 @@
+"""Alembic migrations for the ``promoteros`` schema (applied by ``promoteros db upgrade``)."""
