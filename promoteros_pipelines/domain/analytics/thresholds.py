@@ -1,0 +1,118 @@
+"""Tunable numbers of the analytics domain, in one place and frozen, so a run can log them.
+
+Peer tiers (followers on one platform, lower bound inclusive):
+
+* ``emerging``: fewer than 10,000
+* ``developing``: 10,000 to 99,999
+* ``mid-level``: 100,000 to 999,999
+* ``mainstream``: 1,000,000 and more
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import polars as pl
+
+TIER_BOUNDS: tuple[tuple[str, float], ...] = (
+    ("emerging", 0.0),
+    ("developing", 10_000.0),
+    ("mid-level", 100_000.0),
+    ("mainstream", 1_000_000.0),
+)
+TIERS = tuple(name for name, _ in TIER_BOUNDS)
+
+MAD_SCALE = 1.4826
+"""Makes a MAD comparable with a standard deviation for normally distributed data."""
+
+
+def tier_of(followers: pl.Expr) -> pl.Expr:
+    """Peer tier from a follower count (null followers -> null tier)."""
+    expr = pl.when(followers.is_null()).then(pl.lit(None, dtype=pl.Utf8))
+    for name, lower in reversed(TIER_BOUNDS[1:]):
+        expr = expr.when(followers >= lower).then(pl.lit(name))
+    return expr.otherwise(pl.lit(TIER_BOUNDS[0][0]))
+
+
+def robust_z(value: pl.Expr, median: pl.Expr, mad: pl.Expr, min_scale: float) -> pl.Expr:
+    """(value - median) / (1.4826 * MAD), with the scale floored so a flat history gives no inf."""
+    scale = pl.max_horizontal(mad * MAD_SCALE, pl.lit(min_scale))
+    return (value - median) / scale
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How daily features treat gaps and flat histories."""
+
+    baseline_days: int = 28
+    min_baseline_days: int = 7
+    prev_day_tolerance_days: int = 3
+    growth_7d_tolerance_days: int = 2
+    growth_28d_tolerance_days: int = 4
+    min_growth_scale: float = 0.002
+    """Floor for the robust scale of daily growth: 0.2 percentage points a day."""
+    time_zone: str = "UTC"
+
+    @property
+    def history_days(self) -> int:
+        """Days of observations needed before the first output day."""
+        return max(
+            self.baseline_days + self.prev_day_tolerance_days + 1,
+            28 + self.growth_28d_tolerance_days,
+        )
+
+
+@dataclass(frozen=True)
+class ViralThresholds:
+    """When a movement in the raw observations becomes a viral signal."""
+
+    spike_growth: float = 0.50
+    """Follower spike: growth over 24h strictly greater than this fraction."""
+    audience_floor: float = 1_000.0
+    """Followers before the movement below which nothing is news (100 -> 160 is not)."""
+    comparison_window: timedelta = timedelta(hours=24)
+    comparison_tolerance: timedelta = timedelta(hours=12)
+    """How much older than 24h the comparison observation may be."""
+    engagement_surge_ratio: float = 2.0
+    """Engagement surge: 24h engagement rate strictly above 200% of the 28-day baseline."""
+    cross_platform_z: float = 3.5
+    cross_platform_min_platforms: int = 2
+    cross_platform_window: timedelta = timedelta(hours=48)
+    tier_z: float = 6.0
+    tier_min_peers: int = 20
+    min_growth_scale: float = 0.002
+    min_peer_growth_scale: float = 0.005
+    baseline_tolerance_days: int = 3
+    """How stale the daily baseline row may be (days)."""
+
+
+@dataclass(frozen=True)
+class MomentumWeights:
+    """Blend of the momentum score; weights of missing components are redistributed."""
+
+    audience: float = 0.20
+    growth: float = 0.55
+    engagement: float = 0.25
+    audience_log10_floor: float = 2.0
+    audience_log10_ceiling: float = 7.0
+    growth_z_softness: float = 2.0
+    min_peer_growth_scale: float = 0.01
+
+
+@dataclass(frozen=True)
+class EpisodeRules:
+    """How signals become one event per artist episode."""
+
+    gap: timedelta = timedelta(hours=72)
+    """An episode closes after this long without a signal."""
+    confirm_min_evidence: int = 2
+    """Distinct (signal_type, platform) pairs that confirm an episode by rules alone."""
+    confirm_strength: float = 2.0
+    """A single signal this many times its threshold also confirms."""
+    confirm_probability: float = 0.5
+    """Model probability that confirms, when signals carry a ``probability`` column."""
+
+
+DEFAULT_FEATURE_CONFIG = FeatureConfig()
+DEFAULT_VIRAL_THRESHOLDS = ViralThresholds()
+DEFAULT_MOMENTUM_WEIGHTS = MomentumWeights()
+DEFAULT_EPISODE_RULES = EpisodeRules()
