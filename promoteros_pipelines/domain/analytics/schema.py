@@ -49,7 +49,7 @@ def engagement_metric(platform: pl.Expr) -> pl.Expr:
 
 def fmt_pct(fraction: pl.Expr, decimals: int = 1, signed: bool = True) -> pl.Expr:
     """0.62 -> '+62.0%' (for the plain-English explanations)."""
-    number = (fraction * 100).round(decimals).cast(pl.Utf8)
+    number = fmt_num(fraction * 100, decimals)
     sign = pl.when(fraction >= 0).then(pl.lit("+")).otherwise(pl.lit("")) if signed else pl.lit("")
     return pl.concat_str([sign, number, pl.lit("%")])
 

@@ -1,0 +1,204 @@
+"""Movements over the last ~24h read straight from raw observations, for the 30-minute detector.
+
+Each followers (or engagement counter) observation in ``(as_of - lookback, as_of]`` is compared
+with the same series' nearest observation at or before 24h earlier, at most
+``comparison_tolerance`` older. Growth is rescaled geometrically to exactly 24h
+(``(after / before) ** (24h / elapsed) - 1``), so an observation 30h back does not inflate it;
+with an exact 24h spacing the rescaling is the identity and 1000 -> 1500 is exactly 50%.
+
+Baselines come from ``daily_features`` rows (the ``daily_artist_metrics`` table): for a movement
+observed at ``t`` we use the latest row on or before the day before ``t - 24h``, so the baseline
+and the audience floor are measured before the movement began.
+"""
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from promoteros_pipelines.domain.analytics.schema import KEYS, Frame, as_lazy, engagement_metric
+from promoteros_pipelines.domain.analytics.thresholds import (
+    DEFAULT_VIRAL_THRESHOLDS,
+    ViralThresholds,
+    robust_z,
+    tier_of,
+)
+
+BASELINE_COLUMNS = [
+    "followers",
+    "growth_1d_baseline_median",
+    "growth_1d_baseline_mad",
+    "engagement_rate_baseline_median",
+]
+
+
+def _series(
+    observations: pl.LazyFrame, metric: pl.Expr, since: datetime, as_of: datetime
+) -> pl.LazyFrame:
+    return (
+        observations.filter(metric, pl.col("observed_at") > since, pl.col("observed_at") <= as_of)
+        .select([*KEYS, "observed_at", "value"])
+        .sort("observed_at")
+    )
+
+
+def _compare_with_24h_before(
+    series: pl.LazyFrame, evaluate_after: datetime, thresholds: ViralThresholds
+) -> pl.LazyFrame:
+    prior = series.select(
+        [*KEYS, pl.col("observed_at").alias("prior_at"), pl.col("value").alias("value_before")]
+    )
+    window_us = thresholds.comparison_window / timedelta(microseconds=1)
+    elapsed_us = (pl.col("observed_at") - pl.col("prior_at")).dt.total_microseconds()
+    return (
+        series.filter(pl.col("observed_at") > evaluate_after)
+        .with_columns(_key=pl.col("observed_at") - thresholds.comparison_window)
+        .join_asof(
+            prior,
+            left_on="_key",
+            right_on="prior_at",
+            by=KEYS,
+            tolerance=thresholds.comparison_tolerance,
+            check_sortedness=False,
+        )
+        .filter(pl.col("prior_at").is_not_null())
+        .with_columns(_scale=pl.lit(window_us) / elapsed_us.cast(pl.Float64))
+        .drop("_key")
+    )
+
+
+def _with_baseline(
+    lf: pl.LazyFrame, baselines: pl.LazyFrame, thresholds: ViralThresholds
+) -> pl.LazyFrame:
+    rows = baselines.select(
+        [*KEYS, pl.col("day").alias("baseline_day")]
+        + [pl.col(c).alias(f"baseline_{c}" if c == "followers" else c) for c in BASELINE_COLUMNS]
+    ).sort("baseline_day")
+    key = (pl.col("observed_at") - thresholds.comparison_window).dt.date() - pl.duration(days=1)
+    return (
+        lf.with_columns(_bl_key=key)
+        .sort("_bl_key")
+        .join_asof(
+            rows,
+            left_on="_bl_key",
+            right_on="baseline_day",
+            by=KEYS,
+            tolerance=f"{thresholds.baseline_tolerance_days}d",
+            check_sortedness=False,
+        )
+        .drop("_bl_key")
+    )
+
+
+def follower_movements(
+    observations: Frame,
+    baselines: Frame,
+    *,
+    as_of: datetime,
+    lookback: timedelta = timedelta(hours=48),
+    thresholds: ViralThresholds = DEFAULT_VIRAL_THRESHOLDS,
+) -> pl.LazyFrame:
+    """24h follower growth at every followers observation in the window, with its context.
+
+    Columns: artist_id, platform, observed_at, value, prior_at, value_before, growth (24h),
+    peer_tier (of value_before), baseline_followers, growth_1d_baseline_median, growth_z (vs the
+    artist's own 28-day baseline), peer_median, peer_count, peer_z (vs same platform, tier and
+    UTC day of observation; null with fewer than ``tier_min_peers`` observations).
+    """
+    obs = as_lazy(observations)
+    since = as_of - lookback - thresholds.comparison_window - thresholds.comparison_tolerance
+    series = _series(obs, pl.col("metric") == "followers", since, as_of)
+    moves = _compare_with_24h_before(series, as_of - lookback, thresholds)
+    moves = _with_baseline(moves, as_lazy(baselines), thresholds)
+    peers = ["platform", "peer_tier", "_day"]
+    deviation = (pl.col("growth") - pl.col("peer_median")).abs()
+    return (
+        moves.with_columns(
+            growth=pl.when(pl.col("value_before") > 0).then(
+                (pl.col("value") / pl.col("value_before")).pow(pl.col("_scale")) - 1.0
+            ),
+            peer_tier=tier_of(pl.col("value_before")),
+            _day=pl.col("observed_at").dt.date(),
+        )
+        .with_columns(
+            growth_z=robust_z(
+                pl.col("growth"),
+                pl.col("growth_1d_baseline_median"),
+                pl.col("growth_1d_baseline_mad"),
+                thresholds.min_growth_scale,
+            ),
+            peer_median=pl.col("growth").median().over(peers),
+            peer_count=pl.col("growth").count().over(peers).cast(pl.Int32),
+        )
+        .with_columns(peer_mad=deviation.median().over(peers))
+        .with_columns(
+            peer_z=pl.when(pl.col("peer_count") >= thresholds.tier_min_peers).then(
+                robust_z(
+                    pl.col("growth"),
+                    pl.col("peer_median"),
+                    pl.col("peer_mad"),
+                    thresholds.min_peer_growth_scale,
+                )
+            )
+        )
+        .drop("_day", "_scale", "peer_mad", "baseline_day", "growth_1d_baseline_mad")
+    )
+
+
+def engagement_movements(
+    observations: Frame,
+    baselines: Frame,
+    *,
+    as_of: datetime,
+    lookback: timedelta = timedelta(hours=48),
+    thresholds: ViralThresholds = DEFAULT_VIRAL_THRESHOLDS,
+) -> pl.LazyFrame:
+    """24h engagement rate at every engagement-counter observation in the window.
+
+    Columns: artist_id, platform, metric, observed_at, value, prior_at, value_before,
+    engagements (counter increase rescaled to 24h; null if it fell), followers (latest at or
+    before the observation, at most 24h old), engagement_rate, baseline_followers,
+    engagement_rate_baseline_median, ratio (rate / baseline median; null if the median is 0).
+    """
+    obs = as_lazy(observations)
+    since = as_of - lookback - thresholds.comparison_window - thresholds.comparison_tolerance
+    counter = pl.col("metric") == engagement_metric(pl.col("platform"))
+    series = _series(obs, counter, since, as_of)
+    moves = _compare_with_24h_before(series, as_of - lookback, thresholds)
+    followers = _series(obs, pl.col("metric") == "followers", since, as_of).select(
+        [*KEYS, pl.col("observed_at").alias("_f_at"), pl.col("value").alias("followers")]
+    )
+    increase = (pl.col("value") - pl.col("value_before")) * pl.col("_scale")
+    moves = (
+        moves.join_asof(
+            followers,
+            left_on="observed_at",
+            right_on="_f_at",
+            by=KEYS,
+            tolerance=thresholds.comparison_window,
+            check_sortedness=False,
+        )
+        .with_columns(
+            metric=engagement_metric(pl.col("platform")),
+            engagements=pl.when(increase >= 0).then(increase),
+        )
+        .with_columns(
+            engagement_rate=pl.when(pl.col("followers") > 0).then(
+                pl.col("engagements") / pl.col("followers")
+            )
+        )
+    )
+    return (
+        _with_baseline(moves, as_lazy(baselines), thresholds)
+        .with_columns(
+            ratio=pl.when(pl.col("engagement_rate_baseline_median") > 0).then(
+                pl.col("engagement_rate") / pl.col("engagement_rate_baseline_median")
+            )
+        )
+        .drop(
+            "_f_at",
+            "_scale",
+            "baseline_day",
+            "growth_1d_baseline_median",
+            "growth_1d_baseline_mad",
+        )
+    )
