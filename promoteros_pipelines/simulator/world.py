@@ -1,0 +1,378 @@
+"""A deterministic synthetic music world: artists, their platform audiences and viral episodes.
+
+What is modelled (all of it a pure function of ``seed``, ``n_artists`` and a timestamp):
+
+* **Artists**: id (1..n), a unique readable name (accents included), one or two genres and a
+  home city. Each artist is present on each platform with a fixed probability.
+* **Platform ids**: Spotify 22-char base62 ids, YouTube ``UC...`` channel ids, TikTok usernames
+  (plus an open id), Instagram usernames (plus a numeric business account id).
+* **Audiences** grow logistically per artist and platform, ``K / (1 + exp(-r (t - t0)))``, with
+  a small weekly seasonality and hourly, hash-seeded noise, so the value at a timestamp never
+  depends on what was asked before. Canonical metrics per platform: Spotify ``followers`` and
+  ``popularity`` (0-100, from size and 7-day momentum); YouTube ``followers`` (subscribers,
+  rounded to three significant figures as the real API does), ``views`` and ``posts`` (videos);
+  TikTok ``followers``, ``likes`` and ``posts`` (videos); Instagram ``followers`` and ``posts``
+  (media).
+* **Viral episodes**, with ground truth in ``World.episodes`` (artist_id, kind, platforms, start,
+  size): ``follower_spike`` (one platform's followers gain ``size`` x within a day, 60% kept),
+  ``engagement_surge`` (TikTok likes / YouTube views multiplied by ``1 + size`` then fading over
+  days) and ``cascade`` (followers gain ``size`` x on every platform, TikTok first, then
+  Instagram, YouTube and Spotify 12 hours apart). A fifth of episodes start near ``present``
+  so a demo always has something going viral.
+* **Trending**: artists ranked by 7-day follower growth, with artists in a recent episode first;
+  this feeds the Spotify "viral"/"trending" playlists and YouTube's most-popular chart.
+* Touring (organisations, venues, tour dates, shows and ticket sales) lives in ``touring.py``.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from promoteros_pipelines.simulator import names, touring
+
+PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
+PLATFORM_METRICS = {
+    "spotify": ("followers", "popularity"),
+    "youtube": ("followers", "views", "posts"),
+    "tiktok": ("followers", "likes", "posts"),
+    "instagram": ("followers", "posts"),
+}
+EPISODE_KINDS = ("follower_spike", "engagement_surge", "cascade")
+DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+GENRES = names.GENRES
+_PRESENCE = np.array([0.95, 0.85, 0.8, 0.9])
+_AFFINITY = np.array([1.0, 0.6, 1.6, 0.8])
+# Half-days after a cascade starts, per platform: TikTok, then Instagram, YouTube, Spotify.
+_CASCADE_ORDER = np.array([3, 2, 0, 1])
+_DAY = 86_400.0
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """The generated world. Frames are public; ``params`` holds the numpy model parameters."""
+
+    seed: int
+    n_artists: int
+    start: dt.datetime
+    present: dt.datetime
+    artists: pl.DataFrame
+    platform_ids: pl.DataFrame
+    episodes: pl.DataFrame
+    venues: pl.DataFrame
+    organisations: pl.DataFrame
+    tour_dates: pl.DataFrame
+    shows: pl.DataFrame
+    params: dict[str, np.ndarray] = field(repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def days(self, timestamp: dt.datetime) -> float:
+        return (timestamp - self.start).total_seconds() / _DAY
+
+
+def generate_world(
+    seed: int = 7,
+    n_artists: int = 2_000,
+    *,
+    start: dt.datetime = DEFAULT_START,
+    present_day: int = 180,
+    horizon_days: int = 365,
+    episode_rate: float = 0.05,
+) -> World:
+    """Build a world; the same arguments always give the same world."""
+    rng = np.random.default_rng(seed)
+    n = n_artists
+    artist_id = np.arange(1, n + 1, dtype=np.int64)
+    name = names.unique_names(rng, n)
+    present = start + dt.timedelta(days=present_day)
+
+    genre_a = rng.integers(0, len(GENRES), n)
+    genre_b = (genre_a + rng.integers(1, len(GENRES), n)) % len(GENRES)
+    two = rng.random(n) < 0.4
+    genre_list = pl.select(
+        pl.concat_list(
+            pl.lit(pl.Series(np.asarray(GENRES)[genre_a])),
+            pl.when(pl.lit(pl.Series(two))).then(pl.lit(pl.Series(np.asarray(GENRES)[genre_b]))),
+        ).list.drop_nulls()
+    ).to_series()
+    city = rng.integers(0, len(touring.CITIES), n)
+    artists = pl.DataFrame(
+        {
+            "artist_id": artist_id,
+            "name": name,
+            "genres": genre_list,
+            "home_city": pl.Series(np.asarray([c[0] for c in touring.CITIES])[city]),
+            "home_country": pl.Series(np.asarray([c[1] for c in touring.CITIES])[city]),
+        }
+    )
+
+    present_mask = rng.random((n, 4)) < _PRESENCE
+    present_mask[:, 0] |= ~present_mask.any(axis=1)  # everyone is somewhere
+    key = pl.select(names.ascii_key(pl.lit(name))).to_series()
+    handle = key.str.replace_all(" ", "")
+    ids = pl.DataFrame(
+        {
+            "artist_id": artist_id,
+            "spotify": names.spotify_ids(rng, n),
+            "youtube": names.youtube_channel_ids(rng, n),
+            "tiktok": handle,
+            "instagram": key.str.replace_all(" ", "."),
+        }
+    )
+    open_ids = names.hex_ids(rng, n)
+    ig_ids = pl.Series((17_841_400_000_000_000 + artist_id).astype(str))
+    platform_ids = (
+        ids.unpivot(index="artist_id", variable_name="platform", value_name="external_id")
+        .with_columns(
+            present=pl.Series(present_mask.T.ravel()),
+            secondary_id=pl.concat(
+                [pl.repeat(None, n * 2, dtype=pl.String, eager=True), open_ids, ig_ids]
+            ),
+        )
+        .filter("present")
+        .drop("present")
+    )
+
+    log_k = np.clip(rng.normal(4.6, 0.85, n), 2.5, 7.6)
+    params = {
+        "present": present_mask,
+        "capacity": 10.0 ** log_k[:, None] * _AFFINITY * rng.lognormal(0.0, 0.4, (n, 4)),
+        "rate": rng.uniform(0.006, 0.03, (n, 1)) * rng.uniform(0.8, 1.2, (n, 4)),
+        "midpoint": rng.uniform(-250.0, 450.0, (n, 1)) + rng.normal(0.0, 20.0, (n, 4)),
+        "season_phase": rng.uniform(0.0, 2 * np.pi, (n, 1)),
+        "views_per_sub": rng.uniform(80.0, 400.0, n),
+        "likes_per_follower": rng.uniform(3.0, 25.0, n),
+        "posts_base": rng.integers(5, 300, (n, 4)).astype(np.float64),
+        "posts_per_day": rng.uniform(0.03, 0.6, (n, 4)),
+        "log_k": log_k,
+    }
+    episodes, expansion = _draw_episodes(
+        rng, present_mask, start, present, horizon_days, episode_rate
+    )
+    params |= expansion
+    venues, organisations = touring.draw_venues(rng, n)
+    tour_dates = touring.draw_tour_dates(rng, log_k, venues, start, horizon_days)
+    shows = touring.draw_shows(rng, tour_dates, venues, log_k)
+    return World(
+        seed=seed,
+        n_artists=n,
+        start=start,
+        present=present,
+        artists=artists,
+        platform_ids=platform_ids,
+        episodes=episodes,
+        venues=venues,
+        organisations=organisations,
+        tour_dates=tour_dates,
+        shows=shows,
+        params=params,
+    )
+
+
+def _draw_episodes(
+    rng: np.random.Generator,
+    present_mask: np.ndarray,
+    start: dt.datetime,
+    present: dt.datetime,
+    horizon_days: int,
+    rate: float,
+) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
+    """Ground-truth episodes plus their flat (episode, platform) expansion for the metrics."""
+    n = present_mask.shape[0]
+    who = rng.choice(n, size=min(max(3, round(rate * n)), n), replace=False)
+    count = len(who)
+    kind = rng.choice(3, size=count, p=[0.4, 0.3, 0.3])
+    mask = present_mask[who]
+    # A surge needs TikTok likes or YouTube views; without either it becomes a follower spike.
+    kind = np.where((kind == 1) & ~mask[:, 1] & ~mask[:, 2], 0, kind)
+    near = rng.random(count) < 0.2
+    present_day = (present - start).total_seconds() / _DAY
+    day = np.where(
+        near,
+        rng.uniform(present_day - 4, present_day + 14, count),
+        rng.uniform(14, horizon_days, count),
+    )
+    size = np.select(
+        [kind == 0, kind == 1],
+        [rng.uniform(0.6, 3.0, count), rng.uniform(2.0, 6.0, count)],
+        rng.uniform(0.5, 2.0, count),
+    )
+    spike_pick = np.argmax(mask * rng.random((count, 4)), axis=1)
+    surge_pick = np.where(mask[:, 2], 2, 1)
+    one_hot = np.zeros((count, 4), dtype=bool)
+    one_hot[np.arange(count), np.where(kind == 0, spike_pick, surge_pick)] = True
+    hit = np.where((kind == 2)[:, None], mask, one_hot)
+
+    rows, cols = np.nonzero(hit)
+    platform_lists = (
+        pl.DataFrame({"row": rows, "platform": np.asarray(PLATFORMS)[cols]})
+        .group_by("row", maintain_order=True)
+        .agg(platforms="platform")
+    )
+    starts = pl.Series(np.round(day * _DAY).astype("int64") * 1_000_000).cast(pl.Duration("us"))
+    frame = (
+        pl.DataFrame(
+            {
+                "row": np.arange(count, dtype=np.int64),
+                "artist_id": (who + 1).astype(np.int64),
+                "kind": pl.Series(np.asarray(EPISODE_KINDS)[kind]),
+                "start": starts + start,
+                "size": np.round(size, 3),
+            }
+        )
+        .join(platform_lists.with_columns(pl.col("row").cast(pl.Int64)), on="row")
+        .select("artist_id", "kind", "platforms", "start", "size")
+        .sort("start", "artist_id")
+    )
+    cascade = kind[rows] == 2
+    expansion = {
+        "ep_artist": who[rows],
+        "ep_platform": cols,
+        "ep_start": day[rows] + np.where(cascade, _CASCADE_ORDER[cols] * 0.5, 0.0),
+        "ep_size": np.round(size, 3)[rows],
+        "ep_engagement": kind[rows] == 1,
+    }
+    return frame, expansion
+
+
+def _noise(seed: int, n: int, salt: int, hour: int) -> np.ndarray:
+    """Uniform(-1, 1) noise per (artist, platform), hash-seeded by ``hour`` and ``salt``."""
+    idx = np.arange(n * 4, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = idx * np.uint64(0x9E3779B97F4A7C15) + np.uint64(
+            (seed * 1_000_003 + salt * 7919 + hour * 104_729) % 2**63
+        )
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return ((x >> np.uint64(11)).astype(np.float64) / 2.0**53 * 2.0 - 1.0).reshape(n, 4)
+
+
+def _episode_gain(world: World, day: float, engagement: bool) -> np.ndarray:
+    p = world.params
+    gain = np.zeros((world.n_artists, 4))
+    sel = p["ep_engagement"] == engagement
+    elapsed = day - p["ep_start"][sel]
+    ramp = np.clip(elapsed, 0.0, 1.0)
+    decay = np.exp(-np.maximum(elapsed - 1.0, 0.0) / (4.0 if engagement else 30.0))
+    kept = 0.0 if engagement else 0.6
+    value = p["ep_size"][sel] * ramp * (kept + (1 - kept) * decay)
+    np.add.at(gain, (p["ep_artist"][sel], p["ep_platform"][sel]), value)
+    return gain
+
+
+def followers_at(world: World, timestamp: dt.datetime) -> np.ndarray:
+    """Followers per (artist, platform) as an ``(n, 4)`` array; absent platforms are 0."""
+    p = world.params
+    day = world.days(timestamp)
+    base = p["capacity"] / (1.0 + np.exp(-p["rate"] * (day - p["midpoint"])))
+    season = 1.0 + 0.004 * np.sin(2 * np.pi * day / 7.0 + p["season_phase"])
+    noise = 1.0 + 0.002 * _noise(world.seed, world.n_artists, 1, int(day * 24))
+    value = np.maximum(base * season * noise, 0.0) * (1.0 + _episode_gain(world, day, False))
+    return np.where(p["present"], np.round(value + 20.0), 0.0)
+
+
+def metrics_at(world: World, timestamp: dt.datetime) -> pl.DataFrame:
+    """Every canonical metric of every present artist/platform at ``timestamp``.
+
+    Returns columns artist_id (i64), platform, metric (str), value (f64), one row per metric.
+    """
+    cache_key = ("metrics", timestamp)
+    if cache_key in world._cache:
+        return world._cache[cache_key]
+    p = world.params
+    day = world.days(timestamp)
+    followers = followers_at(world, timestamp)
+    week_ago = followers_at(world, timestamp - dt.timedelta(days=7))
+    engagement = 1.0 + _episode_gain(world, day, True)
+    season = 1.0 + 0.03 * np.sin(2 * np.pi * day / 7.0 + p["season_phase"][:, 0])
+    posts = np.floor(p["posts_base"] + np.maximum(day, 0.0) * p["posts_per_day"])
+    momentum = np.clip(followers[:, 0] / np.maximum(week_ago[:, 0], 1.0) - 1.0, 0.0, 0.3)
+    popularity = np.clip(
+        np.round(11.0 * np.log10(followers[:, 0] + 1) - 12 + 100 * momentum), 0, 100
+    )
+    subs = followers[:, 1]
+    digits = np.maximum(np.floor(np.log10(np.maximum(subs, 1.0))) - 2, 0)
+    subs_rounded = np.round(subs / 10**digits) * 10**digits
+    columns = {
+        ("spotify", "followers"): followers[:, 0],
+        ("spotify", "popularity"): popularity,
+        ("youtube", "followers"): subs_rounded,
+        ("youtube", "views"): np.round(subs * p["views_per_sub"] * engagement[:, 1] * season),
+        ("youtube", "posts"): posts[:, 1],
+        ("tiktok", "followers"): followers[:, 2],
+        ("tiktok", "likes"): np.round(
+            followers[:, 2] * p["likes_per_follower"] * engagement[:, 2] * season
+        ),
+        ("tiktok", "posts"): posts[:, 2],
+        ("instagram", "followers"): followers[:, 3],
+        ("instagram", "posts"): posts[:, 3],
+    }
+    ids = np.arange(1, world.n_artists + 1, dtype=np.int64)
+    frames = []
+    for (platform, metric), values in columns.items():
+        present = p["present"][:, PLATFORMS.index(platform)]
+        frames.append(
+            pl.DataFrame({"artist_id": ids[present], "value": values[present].astype(np.float64)})
+            .with_columns(platform=pl.lit(platform), metric=pl.lit(metric))
+            .select("artist_id", "platform", "metric", "value")
+        )
+    result = pl.concat(frames)
+    _remember(world, cache_key, result)
+    return result
+
+
+def trending_at(world: World, timestamp: dt.datetime, platform: str = "spotify") -> pl.DataFrame:
+    """Artists on ``platform`` ranked by momentum: recent episodes first, then 7-day growth.
+
+    Returns artist_id, rank (1 = hottest), growth_7d, in_episode.
+    """
+    cache_key = ("trending", timestamp, platform)
+    if cache_key in world._cache:
+        return world._cache[cache_key]
+    col = PLATFORMS.index(platform)
+    now = followers_at(world, timestamp)[:, col]
+    before = followers_at(world, timestamp - dt.timedelta(days=7))[:, col]
+    p = world.params
+    day = world.days(timestamp)
+    recent = (p["ep_platform"] == col) & (p["ep_start"] <= day) & (p["ep_start"] > day - 10)
+    boost = np.zeros(world.n_artists)
+    np.maximum.at(boost, p["ep_artist"][recent], p["ep_size"][recent])
+    frame = (
+        pl.DataFrame(
+            {
+                "artist_id": np.arange(1, world.n_artists + 1, dtype=np.int64),
+                "growth_7d": now / np.maximum(before, 1.0) - 1.0,
+                "in_episode": boost > 0,
+                "_boost": boost,
+                "_present": p["present"][:, col],
+            }
+        )
+        .filter("_present")
+        .sort(["_boost", "growth_7d", "artist_id"], descending=[True, True, False])
+        .with_row_index("rank", offset=1)
+        .select("artist_id", pl.col("rank").cast(pl.Int64), "growth_7d", "in_episode")
+    )
+    _remember(world, cache_key, frame)
+    return frame
+
+
+def _remember(world: World, key: tuple, value: pl.DataFrame) -> None:
+    """Bounded memo: the app asks for the same timestamp many times while the clock stands."""
+    if len(world._cache) > 64:
+        for stale in [k for k in world._cache if k[0] != "lookup"]:
+            del world._cache[stale]
+    world._cache[key] = value
+
+
+def artist_lookup(world: World, platform: str) -> pl.DataFrame:
+    """external_id -> artist_id, name (and secondary_id) for one platform, cached."""
+    key = ("lookup", platform)
+    if key not in world._cache:
+        world._cache[key] = world.platform_ids.filter(pl.col("platform") == platform).join(
+            world.artists.select("artist_id", "name"), on="artist_id"
+        )
+    return world._cache[key]
