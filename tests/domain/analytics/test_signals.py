@@ -1,0 +1,145 @@
+"""Viral signal rules on raw observations; thresholds are strict and floors apply."""
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+from analytics_frames import DAY0, T0, baselines, observations
+
+from promoteros_pipelines.domain.analytics import (
+    SIGNAL_SCHEMA,
+    ViralThresholds,
+    detect_viral_signals,
+)
+
+NOW = T0 + timedelta(days=1)
+NO_BASELINES = baselines([])
+
+
+def spike(before: float, after: float, artist_id: int = 1, platform: str = "tiktok", hours=24):
+    return [
+        (artist_id, platform, "followers", NOW - timedelta(hours=hours), before),
+        (artist_id, platform, "followers", NOW, after),
+    ]
+
+
+def detect(rows, base=NO_BASELINES, **kwargs) -> pl.DataFrame:
+    result = detect_viral_signals(observations(rows), base, as_of=NOW, **kwargs)
+    assert isinstance(result, pl.LazyFrame)
+    frame = result.collect()
+    assert frame.schema == SIGNAL_SCHEMA
+    return frame
+
+
+def of_type(frame: pl.DataFrame, signal_type: str) -> pl.DataFrame:
+    return frame.filter(signal_type=signal_type)
+
+
+def test_exactly_fifty_percent_is_not_a_spike_but_fifty_point_one_is():
+    assert of_type(detect(spike(1_000, 1_500)), "follower_spike").is_empty()
+    row = of_type(detect(spike(1_000, 1_501)), "follower_spike").to_dicts()[0]
+    assert row["growth"] == pytest.approx(0.501)
+    assert row["strength"] == pytest.approx(1.002)
+    assert (row["window_start"], row["detected_at"]) == (NOW - timedelta(hours=24), NOW)
+    assert row["explanation"] == (
+        "TikTok followers +50.1% in 24h (1000 -> 1501), above the 50% spike threshold"
+    )
+
+
+def test_audience_floor_applies_to_followers_before_the_spike():
+    assert of_type(detect(spike(100, 160)), "follower_spike").is_empty()
+    assert of_type(detect(spike(999, 1_600)), "follower_spike").is_empty()
+    assert of_type(detect(spike(1_000, 1_600)), "follower_spike").height == 1
+    lower_floor = ViralThresholds(audience_floor=50)
+    assert of_type(detect(spike(100, 160), thresholds=lower_floor), "follower_spike").height == 1
+
+
+def test_growth_is_rescaled_to_24h_and_stale_comparisons_are_ignored():
+    # 1000 -> 1600 over 30h is 1.6 ** (24/30) - 1 = 45.7% per 24h: no spike
+    assert of_type(detect(spike(1_000, 1_600, hours=30)), "follower_spike").is_empty()
+    # 1000 -> 1700 over 30h is 52.9% per 24h: a spike
+    assert of_type(detect(spike(1_000, 1_700, hours=30)), "follower_spike").height == 1
+    # nothing between 24h and 36h back: no comparison at all
+    assert detect(spike(1_000, 5_000, hours=40)).is_empty()
+
+
+def test_only_observations_inside_the_lookback_are_evaluated():
+    rows = spike(1_000, 2_000)
+    frame = detect_viral_signals(
+        observations(rows), NO_BASELINES, as_of=NOW + timedelta(hours=49)
+    ).collect()
+    assert frame.is_empty()
+
+
+def engagement(before_total: float, after_total: float, followers: float = 10_000.0):
+    return [
+        (1, "youtube", "views", NOW - timedelta(hours=24), before_total),
+        (1, "youtube", "views", NOW, after_total),
+        (1, "youtube", "followers", NOW - timedelta(hours=1), followers),
+    ]
+
+
+def test_engagement_surge_is_strictly_above_twice_the_baseline():
+    # baseline median 2% of followers a day, from the day before the 24h window began
+    before = DAY0 - timedelta(days=1)
+    base = baselines([{"artist_id": 1, "platform": "youtube", "day": before}])
+    # 400 views / 10,000 followers = 4% = exactly 200% of 2%: not a surge
+    assert of_type(detect(engagement(50_000, 50_400), base), "engagement_surge").is_empty()
+    row = of_type(detect(engagement(50_000, 50_500), base), "engagement_surge").to_dicts()[0]
+    assert row["ratio"] == pytest.approx(2.5)
+    assert row["explanation"] == (
+        "YouTube engagement 5.0% of followers in 24h (views), 2.5x its 28-day baseline of 2.0%"
+    )
+    small = baselines([{"artist_id": 1, "platform": "youtube", "day": before, "followers": 900.0}])
+    assert of_type(detect(engagement(50_000, 50_500), small), "engagement_surge").is_empty()
+
+
+def cross_rows(second_platform_delay_hours: float):
+    rows = []
+    for platform, delay in (("tiktok", 0.0), ("youtube", second_platform_delay_hours)):
+        at = NOW - timedelta(hours=70) + timedelta(hours=delay)
+        rows += [
+            (1, platform, "followers", at - timedelta(hours=24), 10_000.0),
+            (1, platform, "followers", at, 11_000.0),  # +10% vs a 1% +- 0.74% baseline: z 12.1
+        ]
+    return rows
+
+
+def test_cross_platform_needs_two_platforms_within_48h():
+    base = baselines(
+        [
+            {"artist_id": 1, "platform": p, "day": DAY0 - timedelta(days=5)}
+            for p in ("tiktok", "youtube")
+        ]
+    )
+    kwargs = {"lookback": timedelta(hours=96)}
+    row = of_type(detect(cross_rows(30), base, **kwargs), "cross_platform").to_dicts()
+    assert len(row) == 1
+    assert row[0]["platform"] == "cross"
+    assert row[0]["platforms"] == "tiktok, youtube"
+    assert row[0]["robust_z"] == pytest.approx((0.10 - 0.01) / (1.4826 * 0.005))
+    assert row[0]["window_start"] == NOW - timedelta(hours=94)
+    assert of_type(detect(cross_rows(60), base, **kwargs), "cross_platform").is_empty()
+
+
+def test_tier_relative_growth_against_same_tier_peers():
+    rows = []
+    for artist_id in range(1, 26):
+        after = 13_000.0 if artist_id == 1 else 10_000.0 * (1 + 0.01 * (artist_id % 3))
+        rows += spike(10_000.0, after, artist_id=artist_id, platform="instagram")
+    frame = of_type(detect(rows), "tier_relative_growth")
+    assert frame["artist_id"].to_list() == [1]
+    row = frame.to_dicts()[0]
+    assert row["peer_tier"] == "developing"
+    # peers: growth 0%, 1%, 2% in rough thirds; median 1%, MAD 1% -> z = (30% - 1%) / 1.4826%
+    assert row["baseline"] == pytest.approx(0.01)
+    assert row["robust_z"] == pytest.approx(0.29 / 0.014826)
+    too_few = ViralThresholds(tier_min_peers=26)
+    assert of_type(detect(rows, thresholds=too_few), "tier_relative_growth").is_empty()
+
+
+def test_dataframe_and_lazyframe_inputs_agree():
+    rows = spike(1_000, 1_800)
+    eager = detect_viral_signals(observations(rows), NO_BASELINES, as_of=NOW).collect()
+    lazy = detect_viral_signals(observations(rows).lazy(), NO_BASELINES.lazy(), as_of=NOW).collect()
+    assert eager.equals(lazy)
