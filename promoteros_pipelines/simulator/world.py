@@ -376,3 +376,21 @@ def artist_lookup(world: World, platform: str) -> pl.DataFrame:
             world.artists.select("artist_id", "name"), on="artist_id"
         )
     return world._cache[key]
+
+
+def platform_snapshot(world: World, timestamp: dt.datetime, platform: str) -> pl.DataFrame:
+    """One row per artist present on ``platform``: ids, name, genres and metrics as columns."""
+    key = ("snapshot", timestamp, platform)
+    if key not in world._cache:
+        wide = (
+            metrics_at(world, timestamp)
+            .filter(pl.col("platform") == platform)
+            .pivot("metric", index="artist_id", values="value")
+        )
+        frame = (
+            artist_lookup(world, platform)
+            .join(wide, on="artist_id")
+            .join(world.artists.select("artist_id", "genres"), on="artist_id")
+        )
+        _remember(world, key, frame)
+    return world._cache[key]
