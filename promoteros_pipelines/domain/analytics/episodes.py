@@ -119,7 +119,10 @@ def group_into_episodes(
             .cast(pl.Int32)
             .alias("signal_count"),
             fresh.sum().alias("_fresh"),
-            *[pl.col(c).flatten().unique().sort() for c in STRING_LISTS],
+            *[
+                pl.col(c).list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
+                for c in STRING_LISTS
+            ],
             pl.col("explanation").sort_by("peak_strength").last(),
             pl.col("peak_strength").max(),
             pl.col("max_probability").max(),
