@@ -1,1 +1,1 @@
-
+"""Dagster resources: the warehouse, platform clients, mail and notification channels."""

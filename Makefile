@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything installs into
+# .venv from requirements.lock (regenerate it with `make lock` after changing pyproject.toml).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup demo test lint format lock bench dev stop clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required (set PYTHON=python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/promoteros demo
+
+test: setup lint
+	$(BIN)/pytest -n auto
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock:
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --generate-hashes \
+		--output-file requirements.lock pyproject.toml
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+dev: setup
+	$(BIN)/promoteros dev
+
+stop:
+	$(BIN)/promoteros stop
+
+clean: stop
+	rm -rf $(VENV) .promoteros

@@ -1,0 +1,3 @@
+from promoteros_pipelines.cli import main
+
+main()

@@ -1,0 +1,133 @@
+"""``promoteros dev``: database, Dagster UI + daemon and the project's services, until Ctrl-C."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import click
+
+from promoteros_pipelines.cli.common import console, friendly_errors, prepare_environment
+from promoteros_pipelines.settings import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    argv: list[str]
+    port: int
+    url: str
+    module: str  # only started when this module exists (later features add services)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _workspace() -> Path:
+    for candidate in (Path.cwd() / "workspace.yaml", PROJECT_ROOT / "workspace.yaml"):
+        if candidate.exists():
+            return candidate
+    raise ConfigurationError("workspace.yaml not found; run `promoteros dev` in the project root.")
+
+
+def services(host: str, port: int, ingress_port: int, simulator_port: int) -> list[Service]:
+    promoteros = [sys.executable, "-m", "promoteros_pipelines.cli"]
+    return [
+        Service(
+            "Dagster UI",
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "dev",
+                "-w",
+                str(_workspace()),
+                "-h",
+                host,
+                "-p",
+                str(port),
+            ],
+            port,
+            f"http://{host}:{port}",
+            "dagster",
+        ),
+        Service(
+            "Webhook ingress",
+            [*promoteros, "ingress", "--host", host, "--port", str(ingress_port)],
+            ingress_port,
+            f"http://{host}:{ingress_port}/webhooks/{{source}}/{{event_type}}",
+            "promoteros_pipelines.ingress.app",
+        ),
+        Service(
+            "Platform simulator",
+            [*promoteros, "simulate", "serve", "--host", host, "--port", str(simulator_port)],
+            simulator_port,
+            f"http://{host}:{simulator_port}",
+            "promoteros_pipelines.simulator.app",
+        ),
+    ]
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=3000, show_default=True, help="Dagster UI port.")
+@click.option("--ingress-port", default=8787, show_default=True, help="Webhook ingress port.")
+@click.option("--simulator-port", default=8790, show_default=True, help="Simulator port.")
+@friendly_errors
+def command(host: str, port: int, ingress_port: int, simulator_port: int) -> None:
+    """Start the database, the Dagster UI and daemon, the webhook ingress and the simulator.
+
+    Prints their URLs; Ctrl-C stops everything this command started, including the embedded
+    database when it was not already running.
+    """
+    wanted = [s for s in services(host, port, ingress_port, simulator_port) if find_spec(s.module)]
+    busy = [s for s in wanted if not _port_free(host, s.port)]
+    if busy:
+        raise ConfigurationError(
+            "; ".join(f"port {s.port} ({s.name}) is in use on {host}" for s in busy)
+            + ". Stop what uses it or choose another port (see `promoteros dev --help`)."
+        )
+    target = prepare_environment()
+    children: list[subprocess.Popen] = []
+    try:
+        for service in wanted:
+            children.append(subprocess.Popen(service.argv, env=os.environ.copy()))
+            console.print(f"[green]✓[/] {service.name}: {service.url}")
+        console.print("Press Ctrl-C to stop.")
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        raise ConfigurationError("a service exited on its own; see its output above")
+    except KeyboardInterrupt:
+        console.print("Stopping...")
+    finally:
+        _stop_all(children)
+        if target.embedded is not None and not target.embedded_was_running:
+            target.embedded.stop()
+            console.print("Stopped the embedded PostgreSQL.")
+
+
+def _stop_all(children: list[subprocess.Popen], grace: float = 15.0) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

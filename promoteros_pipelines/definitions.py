@@ -1,0 +1,14 @@
+"""The one ``Definitions`` object of the ``promoteros_pipelines`` code location."""
+
+from dagster import Definitions, EnvVar, load_assets_from_modules
+
+from promoteros_pipelines.assets import reference
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.settings import DATABASE_URL_ENV
+
+ASSET_MODULES = [reference]
+
+defs = Definitions(
+    assets=load_assets_from_modules(ASSET_MODULES),
+    resources={"warehouse": PostgresWarehouse(database_url=EnvVar(DATABASE_URL_ENV))},
+)

@@ -1,0 +1,69 @@
+"""Where the project keeps its state and how it finds its databases, read from the environment.
+
+Every command honours the same variables, so the CLI, the Dagster processes it starts, the
+ingress and the tests all agree on one database:
+
+* ``PROMOTEROS_HOME``: state directory (embedded PostgreSQL, Dagster home, outbox), default
+  ``.promoteros`` in the current directory.
+* ``PROMOTEROS_DATABASE_URL``: a PostgreSQL 14+ URL for the warehouse; unset means "use the
+  embedded server under PROMOTEROS_HOME".
+* ``PROMOTEROS_DAGSTER_DATABASE_URL``: where Dagster keeps runs, events and schedules; defaults
+  to the ``dagster`` database of the embedded server, or to PROMOTEROS_DATABASE_URL when set.
+* ``DAGSTER_HOME``: default ``$PROMOTEROS_HOME/dagster``.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+HOME_ENV = "PROMOTEROS_HOME"
+DATABASE_URL_ENV = "PROMOTEROS_DATABASE_URL"
+DAGSTER_DATABASE_URL_ENV = "PROMOTEROS_DAGSTER_DATABASE_URL"
+DAGSTER_STORAGE_URL_ENV = "PROMOTEROS_DAGSTER_STORAGE_URL"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting a person must fix; the message says which one and how."""
+
+
+def promoteros_home() -> Path:
+    return Path(os.environ.get(HOME_ENV) or ".promoteros").expanduser().resolve()
+
+
+def dagster_home() -> Path:
+    configured = os.environ.get("DAGSTER_HOME")
+    return Path(configured).expanduser().resolve() if configured else promoteros_home() / "dagster"
+
+
+def configured_database_url() -> str | None:
+    url = os.environ.get(DATABASE_URL_ENV) or None
+    if url:
+        with_driver(url, None)  # refuses anything that is not a PostgreSQL URL
+    return url
+
+
+def with_driver(url: str, driver: str | None) -> str:
+    """Return ``url`` with an explicit SQLAlchemy driver (``psycopg``, ``psycopg2``) or none.
+
+    dagster-postgres must get ``postgresql+psycopg2://``: with psycopg 3 installed, SQLAlchemy
+    2.1 picks it for a bare ``postgresql://`` and dagster's NOTIFY statement then fails.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme == "postgres":
+        scheme = "postgresql"
+    if scheme != "postgresql":
+        raise ConfigurationError(
+            f"Database URL must start with postgresql:// (got {parts.scheme}://); "
+            f"check {DATABASE_URL_ENV}."
+        )
+    return urlunsplit(parts._replace(scheme=f"{scheme}+{driver}" if driver else scheme))
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

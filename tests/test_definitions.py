@@ -1,0 +1,40 @@
+"""The code location loads, and has what the rest of the product relies on."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster import AssetKey
+
+from promoteros_pipelines.definitions import defs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+EXPECTED_ASSETS = {"organisations", "venues", "recipients"}
+
+
+def test_definitions_hold_the_expected_assets():
+    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    assert keys >= EXPECTED_ASSETS
+    assert (
+        defs.resolve_assets_def(AssetKey("venues")).group_names_by_key[AssetKey("venues")]
+        == "reference"
+    )
+
+
+def test_every_asset_has_a_description_and_group():
+    for key in defs.resolve_all_asset_keys():
+        spec = defs.resolve_assets_def(key).specs_by_key[key]
+        assert spec.description, f"{key} needs a description for the UI"
+        assert spec.group_name != "default", f"{key} needs a group"
+
+
+def test_dagster_definitions_validate_passes():
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
