@@ -1,0 +1,241 @@
+"""Dagster resources for the platform APIs: configuration in, one long-lived client out.
+
+Each resource builds its client lazily and keeps it for the life of the process, so the
+connection pool, token cache, rate limiter and circuit breaker are shared by every call in a
+run. ``from_env()`` reads the environment variables listed in the package docstring, binding
+secrets with ``EnvVar`` (so the UI shows the variable's name, not the secret) and falling back
+to the simulator's base URL and dummy credentials when they are unset.
+"""
+
+import os
+from collections.abc import Sequence
+
+import httpx
+import polars as pl
+from dagster import ConfigurableResource, EnvVar
+from pydantic import Field, PrivateAttr
+
+from promoteros_pipelines.resources.platforms.bandsintown import BandsintownClient
+from promoteros_pipelines.resources.platforms.pulls import PullResult
+from promoteros_pipelines.resources.platforms.session import HttpPolicy
+from promoteros_pipelines.resources.platforms.social import InstagramClient, TikTokClient
+from promoteros_pipelines.resources.platforms.spotify import DEFAULT_PLAYLISTS, SpotifyClient
+from promoteros_pipelines.resources.platforms.youtube import YouTubeClient
+
+SIMULATOR_URL_ENV = "PROMOTEROS_SIMULATOR_URL"
+DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8790"
+SIMULATOR_SECRET = "simulator"
+
+
+def _resolve(value: str) -> str:
+    return (value.get_value() or "") if isinstance(value, EnvVar) else value
+
+
+def _env_url(platform: str) -> str:
+    explicit = os.environ.get(f"PROMOTEROS_{platform.upper()}_BASE_URL")
+    simulator = os.environ.get(SIMULATOR_URL_ENV, DEFAULT_SIMULATOR_URL).rstrip("/")
+    return explicit or f"{simulator}/{platform}"
+
+
+def _env_secret(name: str) -> str:
+    return EnvVar(name) if os.environ.get(name) else SIMULATOR_SECRET
+
+
+class PlatformResource(ConfigurableResource):
+    """Settings every platform client shares: where it is and how hard to try."""
+
+    base_url: str = Field(description="API base URL; the simulator's by default.")
+    timeout_seconds: float = Field(default=10.0, description="Per-request timeout.")
+    max_attempts: int = Field(default=5, description="Attempts per call (retries + 1).")
+    retry_wait_max_seconds: float = Field(
+        default=10.0, description="Longest backoff between tries."
+    )
+    max_retry_after_seconds: float = Field(default=60.0, description="Cap on a server Retry-After.")
+    requests_per_second: float = Field(default=10.0, description="Token-bucket refill rate.")
+    burst: int = Field(default=10, description="Requests allowed at once from a full bucket.")
+    breaker_fail_max: int = Field(default=5, description="Failed attempts that open the circuit.")
+    breaker_reset_seconds: float = Field(default=60.0, description="Open-circuit cool-down.")
+    max_concurrency: int = Field(default=4, description="Parallel requests for per-item APIs.")
+
+    _client: object = PrivateAttr(default=None)
+
+    def policy(self) -> HttpPolicy:
+        return HttpPolicy(
+            timeout_seconds=self.timeout_seconds,
+            max_attempts=self.max_attempts,
+            wait_max_seconds=self.retry_wait_max_seconds,
+            max_retry_after_seconds=self.max_retry_after_seconds,
+            requests_per_second=self.requests_per_second,
+            burst=self.burst,
+            breaker_fail_max=self.breaker_fail_max,
+            breaker_reset_seconds=self.breaker_reset_seconds,
+            max_connections=max(4, self.max_concurrency * 2),
+        )
+
+    def build_client(self, transport: httpx.BaseTransport | None):
+        raise NotImplementedError
+
+    def get_client(self, transport: httpx.BaseTransport | None = None):
+        """The resource's client, built once; ``transport`` is for tests and only used then."""
+        if self._client is None:
+            self._client = self.build_client(transport)
+        return self._client
+
+    def teardown_after_execution(self, context) -> None:
+        if self._client is not None:
+            self._client.close()  # type: ignore[attr-defined]
+            self._client = None
+
+
+class SpotifyResource(PlatformResource):
+    """Spotify Web API: artist followers and popularity, trending playlists."""
+
+    client_id: str
+    client_secret: str
+    token_url: str = Field(default="", description="Token endpoint; default base_url/api/token.")
+    playlists: dict[str, str] = Field(
+        default=DEFAULT_PLAYLISTS, description="Discovery playlists, name -> playlist id."
+    )
+
+    @classmethod
+    def from_env(cls, **overrides) -> "SpotifyResource":
+        return cls(
+            base_url=_env_url("spotify"),
+            token_url=os.environ.get("PROMOTEROS_SPOTIFY_TOKEN_URL", ""),
+            client_id=_env_secret("PROMOTEROS_SPOTIFY_CLIENT_ID"),
+            client_secret=_env_secret("PROMOTEROS_SPOTIFY_CLIENT_SECRET"),
+            **overrides,
+        )
+
+    def build_client(self, transport: httpx.BaseTransport | None) -> SpotifyClient:
+        return SpotifyClient(
+            self.base_url,
+            _resolve(self.client_id),
+            _resolve(self.client_secret),
+            token_url=self.token_url or None,
+            policy=self.policy(),
+            transport=transport,
+        )
+
+    def fetch_metrics(self, artist_ids: Sequence[str]) -> PullResult:
+        return self.get_client().fetch_metrics(artist_ids)
+
+    def fetch_trending(self) -> pl.DataFrame:
+        return self.get_client().fetch_trending(self.playlists)
+
+
+class YouTubeResource(PlatformResource):
+    """YouTube Data API v3: channel subscribers, views and videos; most-popular music."""
+
+    api_key: str
+
+    @classmethod
+    def from_env(cls, **overrides) -> "YouTubeResource":
+        return cls(
+            base_url=_env_url("youtube"),
+            api_key=_env_secret("PROMOTEROS_YOUTUBE_API_KEY"),
+            **overrides,
+        )
+
+    def build_client(self, transport: httpx.BaseTransport | None) -> YouTubeClient:
+        return YouTubeClient(
+            self.base_url, _resolve(self.api_key), policy=self.policy(), transport=transport
+        )
+
+    def fetch_metrics(self, channel_ids: Sequence[str]) -> PullResult:
+        return self.get_client().fetch_metrics(channel_ids)
+
+    def fetch_trending(self, max_items: int = 100) -> pl.DataFrame:
+        return self.get_client().fetch_trending(max_items)
+
+
+class TikTokResource(PlatformResource):
+    """TikTok Research API: followers, likes and videos per username; trending creators."""
+
+    client_key: str
+    client_secret: str
+    requests_per_second: float = 5.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> "TikTokResource":
+        return cls(
+            base_url=_env_url("tiktok"),
+            client_key=_env_secret("PROMOTEROS_TIKTOK_CLIENT_KEY"),
+            client_secret=_env_secret("PROMOTEROS_TIKTOK_CLIENT_SECRET"),
+            **overrides,
+        )
+
+    def build_client(self, transport: httpx.BaseTransport | None) -> TikTokClient:
+        return TikTokClient(
+            self.base_url,
+            _resolve(self.client_key),
+            _resolve(self.client_secret),
+            policy=self.policy(),
+            transport=transport,
+            max_concurrency=self.max_concurrency,
+        )
+
+    def fetch_metrics(self, usernames: Sequence[str]) -> PullResult:
+        return self.get_client().fetch_metrics(usernames)
+
+    def fetch_trending(self, max_items: int = 100) -> pl.DataFrame:
+        return self.get_client().fetch_trending(max_items)
+
+
+class InstagramResource(PlatformResource):
+    """Instagram Graph API business discovery: followers and media count per username."""
+
+    access_token: str
+    ig_user_id: str = Field(description="Our own Instagram business account id (the caller).")
+    api_version: str = "v21.0"
+    requests_per_second: float = 5.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> "InstagramResource":
+        return cls(
+            base_url=_env_url("instagram"),
+            access_token=_env_secret("PROMOTEROS_INSTAGRAM_ACCESS_TOKEN"),
+            ig_user_id=os.environ.get("PROMOTEROS_INSTAGRAM_USER_ID", "17841400000000000"),
+            **overrides,
+        )
+
+    def build_client(self, transport: httpx.BaseTransport | None) -> InstagramClient:
+        return InstagramClient(
+            self.base_url,
+            _resolve(self.access_token),
+            self.ig_user_id,
+            api_version=self.api_version,
+            policy=self.policy(),
+            transport=transport,
+            max_concurrency=self.max_concurrency,
+        )
+
+    def fetch_metrics(self, usernames: Sequence[str]) -> PullResult:
+        return self.get_client().fetch_metrics(usernames)
+
+
+class BandsintownResource(PlatformResource):
+    """Bandsintown API v3: artists' tour dates."""
+
+    app_id: str
+    requests_per_second: float = 5.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> "BandsintownResource":
+        return cls(
+            base_url=_env_url("bandsintown"),
+            app_id=_env_secret("PROMOTEROS_BANDSINTOWN_APP_ID"),
+            **overrides,
+        )
+
+    def build_client(self, transport: httpx.BaseTransport | None) -> BandsintownClient:
+        return BandsintownClient(
+            self.base_url,
+            _resolve(self.app_id),
+            policy=self.policy(),
+            transport=transport,
+            max_concurrency=self.max_concurrency,
+        )
+
+    def fetch_events(self, artist_names: Sequence[str], date: str = "upcoming"):
+        return self.get_client().fetch_events(artist_names, date)
