@@ -1,0 +1,1 @@
+"""Benchmarks: measured, never asserted. Run all with `make bench` (python -m benchmarks)."""
