@@ -53,6 +53,9 @@ def upgrade() -> None:
         CREATE TABLE promoteros.mirror_high_water_marks (
             mirror text PRIMARY KEY,
             high_water_mark timestamptz NOT NULL,
+            -- the last point written at high_water_mark, so a batch cut mid-timestamp resumes
+            -- after it: (artist_id, platform, observed_at)
+            last_key jsonb,
             rows_mirrored bigint NOT NULL DEFAULT 0,
             updated_at timestamptz NOT NULL DEFAULT now()
         )
