@@ -156,7 +156,10 @@ def daily_features(
     snaps = daily_snapshots(observations, time_zone=config.time_zone).filter(
         pl.col("day") >= observation_window(start, config), pl.col("day") <= end
     )
-    history = _with_daily_history(snaps, config)
+    # Explicit caches: the snapshots and the history feed several joins, and the branches get
+    # different pushed-down filters, so the optimiser would otherwise compute them repeatedly.
+    snaps = snaps.cache()
+    history = _with_daily_history(snaps, config).cache()
     followers = snaps.filter(pl.col("followers").is_not_null())
     today = history.filter(pl.col("day") >= start, pl.col("day") <= end)
     for days, tol, name in (

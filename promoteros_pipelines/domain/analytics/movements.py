@@ -38,6 +38,7 @@ def _series(
         observations.filter(metric, pl.col("observed_at") > since, pl.col("observed_at") <= as_of)
         .select([*KEYS, "observed_at", "value"])
         .sort("observed_at")
+        .cache()  # read twice (evaluations and their 24h-earlier comparisons)
     )
 
 

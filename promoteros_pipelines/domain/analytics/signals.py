@@ -24,7 +24,13 @@ from promoteros_pipelines.domain.analytics.movements import (
     engagement_movements,
     follower_movements,
 )
-from promoteros_pipelines.domain.analytics.schema import Frame, fmt_num, fmt_pct, platform_label
+from promoteros_pipelines.domain.analytics.schema import (
+    Frame,
+    as_lazy,
+    fmt_num,
+    fmt_pct,
+    platform_label,
+)
 from promoteros_pipelines.domain.analytics.thresholds import (
     DEFAULT_VIRAL_THRESHOLDS,
     ViralThresholds,
@@ -222,7 +228,8 @@ def detect_viral_signals(
     Output schema: ``SIGNAL_SCHEMA``, sorted by detected_at.
     """
     kwargs = {"as_of": as_of, "lookback": lookback, "thresholds": thresholds}
-    moves = follower_movements(observations, baselines, **kwargs)
+    baselines = as_lazy(baselines).cache()
+    moves = follower_movements(observations, baselines, **kwargs).cache()
     engagement = engagement_movements(observations, baselines, **kwargs)
     return pl.concat(
         [
