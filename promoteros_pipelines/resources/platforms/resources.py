@@ -47,9 +47,9 @@ class PlatformResource(ConfigurableResource):
     base_url: str = Field(description="API base URL; the simulator's by default.")
     timeout_seconds: float = Field(default=10.0, description="Per-request timeout.")
     max_attempts: int = Field(default=5, description="Attempts per call (retries + 1).")
-    retry_wait_max_seconds: float = Field(
-        default=10.0, description="Longest backoff between tries."
-    )
+    retry_wait_initial_seconds: float = Field(default=0.2, description="First backoff wait.")
+    retry_wait_max_seconds: float = Field(default=10.0, description="Longest backoff wait.")
+    retry_jitter_seconds: float = Field(default=0.5, description="Random jitter per backoff.")
     max_retry_after_seconds: float = Field(default=60.0, description="Cap on a server Retry-After.")
     requests_per_second: float = Field(default=10.0, description="Token-bucket refill rate.")
     burst: int = Field(default=10, description="Requests allowed at once from a full bucket.")
@@ -63,7 +63,9 @@ class PlatformResource(ConfigurableResource):
         return HttpPolicy(
             timeout_seconds=self.timeout_seconds,
             max_attempts=self.max_attempts,
+            wait_initial_seconds=self.retry_wait_initial_seconds,
             wait_max_seconds=self.retry_wait_max_seconds,
+            wait_jitter_seconds=self.retry_jitter_seconds,
             max_retry_after_seconds=self.max_retry_after_seconds,
             requests_per_second=self.requests_per_second,
             burst=self.burst,

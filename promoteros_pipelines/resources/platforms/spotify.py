@@ -92,11 +92,11 @@ class SpotifyClient:
             records.append((artist_id, "popularity", artist["popularity"], at))
         return records, failures
 
-    def playlist_artists(self, playlist_id: str, source: str) -> pl.DataFrame:
+    def playlist_artists(self, playlist_id: str, source: str, page_size: int = 100) -> pl.DataFrame:
         """Every artist on a playlist (following ``next`` pages), ranked by track position."""
         rows = []
         url: str | None = f"/v1/playlists/{playlist_id}/tracks"
-        params: dict | None = {"limit": 100, "offset": 0}
+        params: dict | None = {"limit": page_size, "offset": 0}
         position = 0
         while url:
             body = self.session.request("GET", url, params=params).json()
