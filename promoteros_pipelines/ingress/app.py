@@ -1,0 +1,219 @@
+"""The webhook ingress: verify, validate, commit, then answer. No Dagster import, no state.
+
+Order of checks for ``POST /webhooks/{source}/{event_type}``: known route (404), body size
+(413, from Content-Length and while streaming), signature (401), JSON (400), schema (422),
+durable insert (202, or 200 for a replayed webhook-id). Nothing is stored unless every check
+passed. Rejections are logged with source, type, reason and webhook-id only: never a secret,
+never the body.
+"""
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from promoteros_pipelines.ingress.config import IngressSettings
+from promoteros_pipelines.ingress.events import EVENT_TYPES
+from promoteros_pipelines.ingress.inbox import Inbox, InboxRejected, InboxUnavailable
+from promoteros_pipelines.ingress.metrics import IngressMetrics
+from promoteros_pipelines.ingress.openapi import openapi_document
+from promoteros_pipelines.ingress.signatures import SignatureRejected, verify
+
+log = logging.getLogger("promoteros_pipelines.ingress")
+
+
+class Rejection(Exception):
+    """A request we refuse, with its HTTP status, error code and a detail for the sender."""
+
+    def __init__(self, status: int, error: str, detail: Any, headers: dict[str, str] | None = None):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = headers
+
+
+def error_response(
+    status: int, error: str, detail: Any, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def _stored_response(event_id: int, created: bool) -> Response:
+    status = "accepted" if created else "duplicate"
+    return Response(
+        f'{{"event_id":{event_id},"status":"{status}"}}',
+        status_code=202 if created else 200,
+        media_type="application/json",
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refusing it with 413 as soon as it is known to exceed ``limit``."""
+    too_large = Rejection(
+        413,
+        "body_too_large",
+        f"the body exceeds {limit} bytes; send fewer observations per event",
+        {"connection": "close"},
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise Rejection(400, "invalid_request", "Content-Length is not a number")
+        if int(declared) > limit:
+            raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _field_errors(error: ValidationError) -> list[dict[str, str]]:
+    """Pydantic errors as ``{"field": "observations.3.metric", "message": ...}``, no inputs."""
+    return [
+        {
+            "field": ".".join(str(part) for part in item["loc"]) or "(body)",
+            "message": item["msg"],
+            "type": item["type"],
+        }
+        for item in error.errors(include_input=False, include_url=False)
+    ]
+
+
+class Ingress:
+    """The request handlers, holding the settings, the inbox writer and the metrics."""
+
+    def __init__(self, settings: IngressSettings) -> None:
+        self.settings = settings
+        self.metrics = IngressMetrics()
+        self.inbox = Inbox(
+            settings.database_url,
+            max_batch=settings.max_batch,
+            writers=settings.writers,
+            store_timeout=settings.store_timeout,
+        )
+        self._openapi = json.dumps(openapi_document(settings.sources)).encode()
+
+    async def receive(self, request: Request) -> Response:
+        started = time.perf_counter()
+        source = request.path_params["source"]
+        event_type = request.path_params["event_type"]
+        webhook_id = request.headers.get("webhook-id", "")[:80]
+        try:
+            response = await self._receive(request, source, event_type)
+        except Rejection as rejection:
+            self.metrics.observe_rejected(rejection.error, time.perf_counter() - started)
+            log.warning(
+                "Rejected webhook source=%s event_type=%s webhook_id=%r: %s (%d)",
+                source[:40],
+                event_type[:40],
+                webhook_id,
+                rejection.error,
+                rejection.status,
+            )
+            return error_response(
+                rejection.status, rejection.error, rejection.detail, rejection.headers
+            )
+        created = response.status_code == 202
+        self.metrics.observe_stored(source, event_type, created, time.perf_counter() - started)
+        return response
+
+    async def _receive(self, request: Request, source: str, event_type: str) -> Response:
+        if source not in self.settings.sources:
+            raise Rejection(404, "unknown_source", f"no source '{source[:40]}'")
+        model = EVENT_TYPES.get(event_type)
+        if model is None:
+            raise Rejection(
+                404,
+                "unknown_event_type",
+                f"no event type '{event_type[:40]}'; known: {', '.join(EVENT_TYPES)}",
+            )
+        body = await _read_body(request, self.settings.max_body)
+        verifiers = self.settings.verifiers.get(source, ())
+        try:
+            webhook_id = verify(verifiers, body, request.headers, source)
+        except SignatureRejected as rejected:
+            raise Rejection(401, rejected.reason, rejected.detail) from None
+        except UnicodeDecodeError:
+            raise Rejection(400, "invalid_json", "the body is not UTF-8 text") from None
+        try:
+            event = model.model_validate_json(body)
+        except ValidationError as error:
+            errors = _field_errors(error)
+            if any(item["type"] == "json_invalid" for item in errors):
+                raise Rejection(400, "invalid_json", "the body is not valid JSON") from None
+            raise Rejection(422, "schema_violation", errors) from None
+        try:
+            stored = await self.inbox.store(
+                source, event_type, webhook_id, event.model_dump_json(exclude_none=True)
+            )
+        except InboxRejected as error:
+            raise Rejection(422, "schema_violation", f"payload cannot be stored: {error}") from None
+        except InboxUnavailable:
+            raise Rejection(
+                503,
+                "unavailable",
+                "the event was not stored; retry with the same webhook-id",
+                {"retry-after": "5"},
+            ) from None
+        return _stored_response(stored.event_id, stored.created)
+
+    async def healthz(self, request: Request) -> Response:
+        try:
+            await self.inbox.ping()
+        except InboxUnavailable as error:
+            return error_response(503, "database_unreachable", str(error))
+        return JSONResponse({"status": "ok", "database": "reachable"})
+
+    async def prometheus(self, request: Request) -> Response:
+        return Response(self.metrics.exposition(), media_type=self.metrics.content_type)
+
+    async def openapi(self, request: Request) -> Response:
+        return Response(self._openapi, media_type="application/json")
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        """Starlette's own 404/405 (unrouted paths, wrong methods) as our JSON errors."""
+        assert isinstance(exc, HTTPException)
+        error = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        self.metrics.observe_rejected(error, None)
+        log.warning("Rejected %s %s: %s", request.method, request.url.path[:80], error)
+        return error_response(exc.status_code, error, exc.detail, exc.headers)
+
+
+def create_app(settings: IngressSettings | None = None) -> Starlette:
+    """The ASGI app; without ``settings`` they come from the environment."""
+    ingress = Ingress(settings or IngressSettings.from_env())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await ingress.inbox.start()
+        try:
+            yield
+        finally:
+            await ingress.inbox.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/webhooks/{source}/{event_type}", ingress.receive, methods=["POST"]),
+            Route("/healthz", ingress.healthz, methods=["GET"]),
+            Route("/metrics", ingress.prometheus, methods=["GET"]),
+            Route("/openapi.json", ingress.openapi, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: ingress.http_error},
+        lifespan=lifespan,
+    )
+    app.state.ingress = ingress
+    return app

@@ -1,0 +1,200 @@
+"""Durable writes to ``promoteros.webhook_events`` with commits shared across requests.
+
+A commit per request caps the ingress at the disk's fsync rate. Instead each request puts its
+event on a queue and waits; writer tasks take whatever has queued up, insert it with one
+statement, commit once, and only then resolve every request's future. A request is therefore
+still answered only after the commit that holds its row (durable before acknowledged).
+
+Natural key: ``webhook_id``. ``INSERT ... ON CONFLICT (webhook_id) DO NOTHING`` makes a
+redelivery a no-op; a concurrent insert of the same id by another batch or replica waits
+for that transaction, and the follow-up ``SELECT`` (a new snapshot) then finds its row.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+log = logging.getLogger(__name__)
+
+INSERT_BATCH = """
+INSERT INTO promoteros.webhook_events (source, event_type, webhook_id, payload)
+SELECT source, event_type, webhook_id, payload
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::jsonb[])
+    AS incoming(source, event_type, webhook_id, payload)
+ORDER BY webhook_id
+ON CONFLICT (webhook_id) DO NOTHING
+RETURNING webhook_id, event_id
+"""
+SELECT_EXISTING = (
+    "SELECT webhook_id, event_id FROM promoteros.webhook_events WHERE webhook_id = ANY(%s)"
+)
+
+
+class InboxUnavailable(Exception):
+    """The database did not take the event; the sender should retry (answered 503)."""
+
+
+class InboxRejected(Exception):
+    """PostgreSQL refused this payload itself (e.g. a \\u0000 in a string); answered 422."""
+
+
+@dataclass(slots=True)
+class StoredEvent:
+    event_id: int
+    created: bool  # False: this webhook-id was already stored (a replay)
+
+
+@dataclass(slots=True)
+class _Pending:
+    source: str
+    event_type: str
+    webhook_id: str
+    payload: str
+    future: asyncio.Future[StoredEvent] = field(repr=False)
+
+
+class Inbox:
+    """Group-committing writer over an async connection pool; one per ingress process."""
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        max_batch: int = 512,
+        writers: int = 2,
+        store_timeout: float = 10.0,
+        max_queue: int = 20_000,
+    ) -> None:
+        self._pool = AsyncConnectionPool(
+            database_url,
+            min_size=writers + 1,
+            max_size=writers + 2,
+            open=False,
+            name="ingress",
+            kwargs={"application_name": "promoteros-ingress"},
+        )
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queue)
+        self._max_batch = max_batch
+        self._writers = writers
+        self._store_timeout = store_timeout
+        self._tasks: list[asyncio.Task[None]] = []
+        self.batches = 0
+        self.rows = 0
+
+    async def start(self) -> None:
+        await self._pool.open(wait=False)
+        self._tasks = [
+            asyncio.create_task(self._write_forever(), name=f"inbox-writer-{n}")
+            for n in range(self._writers)
+        ]
+
+    async def stop(self) -> None:
+        """Let queued events commit, then stop the writers and close the pool."""
+        for _ in range(100):
+            if self._queue.empty():
+                break
+            await asyncio.sleep(0.05)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._pool.close()
+
+    async def ping(self, timeout: float = 2.0) -> None:
+        """Raise ``InboxUnavailable`` unless the database answers within ``timeout``."""
+        try:
+            async with self._pool.connection(timeout=timeout) as conn:
+                await conn.execute("SELECT 1 FROM promoteros.webhook_events LIMIT 0")
+        except Exception as error:
+            raise InboxUnavailable(type(error).__name__) from error
+
+    async def store(
+        self, source: str, event_type: str, webhook_id: str, payload: str
+    ) -> StoredEvent:
+        """Queue one event and wait until its row is committed (or was already there)."""
+        future: asyncio.Future[StoredEvent] = asyncio.get_running_loop().create_future()
+        try:
+            self._queue.put_nowait(_Pending(source, event_type, webhook_id, payload, future))
+        except asyncio.QueueFull:
+            raise InboxUnavailable("the write queue is full") from None
+        try:
+            # shield: a slow commit must still resolve the future for the writer's bookkeeping
+            return await asyncio.wait_for(asyncio.shield(future), self._store_timeout)
+        except TimeoutError:
+            raise InboxUnavailable("the database did not commit in time") from None
+
+    async def _write_forever(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                results = await self._write(batch)
+            except psycopg.DataError as error:
+                if not batch[0].future.done():
+                    batch[0].future.set_exception(InboxRejected(str(error).splitlines()[0]))
+                continue
+            except Exception as error:
+                log.error("Could not store %d webhook events: %s", len(batch), error)
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(InboxUnavailable(type(error).__name__))
+                continue
+            for item, result in zip(batch, results, strict=True):
+                if item.future.done():
+                    continue
+                if isinstance(result, Exception):
+                    item.future.set_exception(result)
+                else:
+                    item.future.set_result(result)
+
+    async def _write(self, batch: list[_Pending]) -> list[StoredEvent | Exception]:
+        for attempt in range(3):
+            try:
+                return list(await self._write_once(batch))
+            except psycopg.errors.DeadlockDetected:
+                # two batches (or replicas) holding the same ids in opposite order; rare
+                if attempt == 2:
+                    raise
+            except psycopg.DataError:
+                if len(batch) == 1:
+                    raise
+                break
+        # one payload PostgreSQL refuses must not fail its neighbours: store them one by one
+        results: list[StoredEvent | Exception] = []
+        for item in batch:
+            try:
+                results.extend(await self._write_once([item]))
+            except psycopg.DataError as error:
+                results.append(InboxRejected(str(error).splitlines()[0]))
+        return results
+
+    async def _write_once(self, batch: list[_Pending]) -> list[StoredEvent]:
+        columns = (
+            [item.source for item in batch],
+            [item.event_type for item in batch],
+            [item.webhook_id for item in batch],
+            [item.payload for item in batch],
+        )
+        async with self._pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(INSERT_BATCH, columns)
+            inserted = dict(await cursor.fetchall())
+            missing = [item.webhook_id for item in batch if item.webhook_id not in inserted]
+            existing: dict[str, int] = {}
+            if missing:
+                cursor = await conn.execute(SELECT_EXISTING, (missing,))
+                existing = dict(await cursor.fetchall())
+        self.batches += 1
+        self.rows += len(inserted)
+        results = []
+        for item in batch:
+            # the first request carrying a newly inserted id created it; any twin is a replay
+            event_id = inserted.pop(item.webhook_id, None)
+            if event_id is not None:
+                existing[item.webhook_id] = event_id
+                results.append(StoredEvent(event_id, created=True))
+            else:
+                results.append(StoredEvent(existing[item.webhook_id], created=False))
+        return results

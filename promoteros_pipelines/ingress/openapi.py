@@ -1,0 +1,116 @@
+"""The ingress's OpenAPI 3.1 document, generated from the same pydantic models that validate.
+
+One path per event type (``/webhooks/{source}/scraper.metrics`` ...) so n8n users and client
+generators see the exact body each type takes.
+"""
+
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from promoteros_pipelines.ingress.config import KNOWN_SOURCES
+from promoteros_pipelines.ingress.events import EVENT_TYPES
+
+SIGNATURE_HEADERS = (
+    ("webhook-id", "Unique message id; a redelivery with the same id is answered 200."),
+    ("webhook-timestamp", "Unix seconds when signed; must be within 5 minutes of now."),
+    (
+        "webhook-signature",
+        "'v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>', "
+        "space-separated when signed with several secrets.",
+    ),
+)
+
+ERROR_RESPONSES = {
+    "400": "Body is not JSON (or not UTF-8).",
+    "401": "Missing or bad signature, stale timestamp, or no secret configured for the source.",
+    "404": "Unknown source or event type.",
+    "405": "Only POST is allowed.",
+    "413": "Body over the limit (PROMOTEROS_INGRESS_MAX_BODY, default 1 MiB).",
+    "422": "The body does not match the event type's schema; detail names the fields.",
+    "503": "The database did not take the event; retry later with the same webhook-id.",
+}
+
+
+def openapi_document(sources: frozenset[str] | None = None) -> dict[str, Any]:
+    """Build the document; ``sources`` are the ones this ingress accepts."""
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in EVENT_TYPES.values()],
+        ref_template="#/components/schemas/{model}",
+    )
+    error = {
+        "type": "object",
+        "required": ["error", "detail"],
+        "properties": {"error": {"type": "string"}, "detail": {}},
+    }
+    components = {
+        **schemas.get("$defs", {}),
+        "Error": error,
+        "Accepted": {
+            "type": "object",
+            "required": ["event_id", "status"],
+            "properties": {
+                "event_id": {"type": "integer"},
+                "status": {"type": "string", "enum": ["accepted", "duplicate"]},
+            },
+        },
+    }
+    parameters = [
+        {
+            "name": "source",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": sorted(sources or KNOWN_SOURCES)},
+        },
+        *(
+            {"name": name, "in": "header", "required": True, "description": text}
+            | {"schema": {"type": "string"}}
+            for name, text in SIGNATURE_HEADERS
+        ),
+    ]
+    paths: dict[str, Any] = {}
+    for event_type, model in EVENT_TYPES.items():
+        paths[f"/webhooks/{{source}}/{event_type}"] = {
+            "post": {
+                "summary": (model.__doc__ or event_type).strip().splitlines()[0],
+                "operationId": f"post_{event_type.replace('.', '_')}",
+                "parameters": parameters,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                        }
+                    },
+                },
+                "responses": {
+                    "202": _response("Stored (committed) as a new event.", "Accepted"),
+                    "200": _response("Already stored: the original event id.", "Accepted"),
+                    **{code: _response(text, "Error") for code, text in ERROR_RESPONSES.items()},
+                },
+            }
+        }
+    paths["/healthz"] = {"get": {"summary": "Database reachable", "responses": _plain("200")}}
+    paths["/metrics"] = {"get": {"summary": "Prometheus metrics", "responses": _plain("200")}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "PromoterOS webhook ingress",
+            "version": "1",
+            "description": "Signed webhooks (Standard Webhooks) from n8n, scrapers, "
+            "ticketing and the UI; every accepted event is committed before it is answered.",
+        },
+        "paths": paths,
+        "components": {"schemas": components},
+    }
+
+
+def _response(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _plain(code: str) -> dict[str, Any]:
+    return {code: {"description": "OK"}}
