@@ -5,8 +5,9 @@ The order of the layers matters and is deliberate:
 ``stamina`` retry loop -> ``pybreaker`` breaker -> token-bucket wait -> one HTTP attempt
 (with one token refresh on 401).
 
-Each attempt counts towards the breaker, so a platform that is down opens its circuit after
-``breaker_fail_max`` failed attempts and every later call fails at once with
+Each failed attempt (5xx, timeout, connection error; not 429, which means "slow down") counts
+towards the breaker, so a platform that is down opens its circuit after ``breaker_fail_max``
+failed attempts and every later call fails at once with
 ``PlatformUnavailableError`` (never retried). Retries honour ``Retry-After`` through stamina's
 backoff hook, which returns the server's delay instead of the exponential one. Clients are
 synchronous (``httpx.Client``); concurrency comes from a thread pool in the batch methods.
@@ -107,6 +108,10 @@ def default_classifier(platform: str, credential_env: str) -> Classifier:
     return classify
 
 
+def _is_rate_limit(exc: Exception) -> bool:
+    return isinstance(exc, TransientPlatformError) and exc.status == 429
+
+
 class PlatformSession:
     """A shared ``httpx.Client`` wrapped in the platform's limiter, breaker and retry policy."""
 
@@ -139,7 +144,9 @@ class PlatformSession:
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=policy.breaker_fail_max,
             reset_timeout=policy.breaker_reset_seconds,
-            exclude=[PermanentPlatformError, PlatformAuthError],
+            # Permanent/auth errors say nothing about the platform's health, and a 429 means it
+            # is up and asking us to slow down: none of them count towards opening the circuit.
+            exclude=[PermanentPlatformError, PlatformAuthError, _is_rate_limit],
             name=platform,
         )
         self.limiter = limiter_factory.create_token_bucket_limiter(
