@@ -1,1 +1,33 @@
+"""Sensors that turn webhook events into runs, and keep each event's status on its run.
 
+``event_sensors(jobs)`` builds them against the jobs the code location actually defines, so a
+route whose job is not deployed yet parks its events as ``waiting`` instead of failing to load.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from dagster import SensorDefinition
+
+from promoteros_pipelines.assets.scraper_metrics import ingest_scraper_metrics
+from promoteros_pipelines.sensors.pipeline_trigger import pipeline_trigger_events
+from promoteros_pipelines.sensors.run_status import RUN_STATUS_SENSORS
+from promoteros_pipelines.sensors.scraper_metrics import build_scraper_metrics_sensor
+from promoteros_pipelines.sensors.single_events import ROUTES, build_single_event_sensor
+
+
+def event_sensors(jobs: Sequence[Any]) -> list[SensorDefinition]:
+    """Every inbox and run-status sensor, given the code location's jobs.
+
+    ``jobs`` must include ``ingest_scraper_metrics`` (defined next to its asset).
+    """
+    by_name = {job.name: job for job in jobs}
+    sensors: list[SensorDefinition] = [
+        build_single_event_sensor(route, by_name.get(route.job_name or "")) for route in ROUTES
+    ]
+    return [
+        *sensors,
+        build_scraper_metrics_sensor(ingest_scraper_metrics),
+        pipeline_trigger_events,
+        *RUN_STATUS_SENSORS,
+    ]

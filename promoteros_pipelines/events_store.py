@@ -1,0 +1,312 @@
+"""Reads and status changes of the webhook inbox (``promoteros.webhook_events``).
+
+One row per accepted webhook (natural key ``webhook_id``; ``event_id`` is its identity). Its
+``status`` follows the Dagster run that handles it:
+
+* ``pending``: stored by the ingress (or replayed by hand), not yet handed to a run;
+* ``waiting``: no job handles its type yet (or its target does not exist yet); it is kept and
+  runs once that job is deployed;
+* ``running``: a run has been queued for it (``run_id``);
+* ``done``: that run succeeded; ``failed``: it failed and Dagster run retries will try again;
+* ``dead``: retries are exhausted or the payload can never run; ``error`` says why, and
+  ``promoteros events replay ID`` puts it back to ``pending``.
+
+``attempts`` counts the runs that finished (success or not) on the event; a replay keeps it,
+which is also how the sensors tell a replayed event from a new one (see ``claimable_events``).
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+STATUSES = ("pending", "waiting", "running", "done", "failed", "dead")
+REPLAYABLE = ("dead", "failed")
+EVENT_IDS_TAG = "promoteros/event_ids"
+EVENT_TYPE_TAG = "promoteros/event_type"
+TABLE = "webhook_events"
+
+
+class InboxBusy(Exception):
+    """The inbox could not be locked briefly to read its high-water mark; try next tick."""
+
+
+class ReplayRefused(Exception):
+    """The event is not in a state that may be replayed; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """One stored webhook, as the sensors see it."""
+
+    event_id: int
+    event_type: str
+    status: str
+    attempts: int
+    payload: dict[str, Any] | None = None  # None when the caller did not ask for it
+    observations: int = 0  # scraper.metrics: number of observations in the payload
+
+    @property
+    def replayed(self) -> bool:
+        """Pending again after runs already finished on it: a hand replay."""
+        return self.status == "pending" and self.attempts > 0
+
+
+def format_event_ids(ids: Iterable[int]) -> str:
+    """Compact text for a set of ids, runs collapsed: ``[1, 2, 3, 7]`` -> ``"1-3,7"``."""
+    ordered = sorted(set(ids))
+    parts: list[str] = []
+    start = previous = None
+    for event_id in [*ordered, None]:
+        if start is not None and (event_id is None or event_id != previous + 1):
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+            start = None
+        if event_id is not None and start is None:
+            start = event_id
+        previous = event_id
+    return ",".join(parts)
+
+
+def parse_event_ids(text: str | None) -> list[int]:
+    """The inverse of ``format_event_ids``; empty for a missing tag."""
+    ids: list[int] = []
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        first, _, last = part.partition("-")
+        ids.extend(range(int(first), int(last or first) + 1))
+    return ids
+
+
+def inbox_watermark(warehouse: PostgresWarehouse, lock_timeout: str = "2s") -> int:
+    """The highest event id below which no insert can still appear.
+
+    Event ids come from a sequence, but concurrent ingress transactions commit out of order:
+    id 100 may become visible after 101. A cursor that jumped to 101 would skip 100 forever.
+    A SHARE lock waits for in-flight inserts to finish (an INSERT holds its table lock from
+    before it draws an id until it commits) and is released at once, so every id at or below
+    the returned maximum is final. It blocks new inserts for well under a millisecond.
+    """
+    try:
+        with warehouse.connect() as conn:
+            conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+            conn.execute(f"LOCK TABLE {warehouse.qualified(TABLE)} IN SHARE MODE")
+            row = conn.execute(
+                f"SELECT coalesce(max(event_id), 0) FROM {warehouse.qualified(TABLE)}"
+            ).fetchone()
+    except psycopg.errors.LockNotAvailable as error:
+        raise InboxBusy(f"webhook_events stayed locked for more than {lock_timeout}") from error
+    return int(row[0]) if row else 0
+
+
+def claimable_events(
+    warehouse: PostgresWarehouse,
+    event_types: Sequence[str],
+    after: int,
+    upto: int,
+    *,
+    include_waiting: bool,
+    with_payload: bool,
+    limit: int,
+) -> list[InboxEvent]:
+    """Events a sensor should hand to runs now, oldest first.
+
+    * new: ``pending`` with ``after < event_id <= upto`` (``after`` is the sensor's cursor);
+    * replayed: ``pending`` at or below the cursor with ``attempts > 0``; an event the sensor
+      has requested but whose run is not queued yet has ``attempts = 0`` and is not re-read;
+    * ``waiting`` ones, when the caller now has a job for them.
+    """
+    payload = "payload" if with_payload else "NULL::jsonb"
+    observations = (
+        "CASE WHEN jsonb_typeof(payload->'observations') = 'array'"
+        " THEN jsonb_array_length(payload->'observations') ELSE 0 END"
+    )
+    query = f"""
+        SELECT event_id, event_type, status, attempts, {payload} AS payload,
+               {observations} AS observations
+        FROM {warehouse.qualified(TABLE)}
+        WHERE event_type = ANY(%(types)s)
+          AND ((status = 'pending' AND event_id > %(after)s AND event_id <= %(upto)s)
+               OR (status = 'pending' AND attempts > 0 AND event_id <= %(after)s)
+               OR (%(waiting)s AND status = 'waiting' AND event_id <= %(upto)s))
+        ORDER BY event_id
+        LIMIT %(limit)s
+    """
+    params = {
+        "types": list(event_types),
+        "after": after,
+        "upto": upto,
+        "waiting": include_waiting,
+        "limit": limit,
+    }
+    with warehouse.connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(query, params).fetchall()
+    return [InboxEvent(**row) for row in rows]
+
+
+def _update(warehouse: PostgresWarehouse, assignments: str, where: str, params: dict) -> int:
+    statement = (
+        f"UPDATE {warehouse.qualified(TABLE)} SET {assignments}, updated_at = now()"
+        f" WHERE event_id = ANY(%(ids)s) AND {where}"
+    )
+    with warehouse.connect() as conn:
+        return conn.execute(statement, params).rowcount
+
+
+def mark_waiting(warehouse: PostgresWarehouse, event_ids: Sequence[int], reason: str) -> int:
+    """Park events no job can handle yet; they are kept and picked up once one exists."""
+    return _update(
+        warehouse,
+        "status = 'waiting', error = %(reason)s",
+        "status IN ('pending', 'waiting')",
+        {"ids": list(event_ids), "reason": reason},
+    )
+
+
+def mark_dead(warehouse: PostgresWarehouse, event_ids: Sequence[int], reason: str) -> int:
+    """Events that can never run as they are (e.g. a payload the job refuses).
+
+    The refusal counts as an attempt, so a replay of the event is told apart from a new one.
+    """
+    return _update(
+        warehouse,
+        "status = 'dead', error = %(reason)s, attempts = attempts + 1",
+        "status IN ('pending', 'waiting')",
+        {"ids": list(event_ids), "reason": reason},
+    )
+
+
+def mark_run_queued(warehouse: PostgresWarehouse, event_ids: Sequence[int], run_id: str) -> int:
+    """A run (first try or a Dagster retry) now carries these events."""
+    return _update(
+        warehouse,
+        "status = 'running', run_id = %(run_id)s, error = NULL",
+        "(status IN ('pending', 'waiting')"
+        " OR (status = 'failed' AND run_id IS DISTINCT FROM %(run_id)s))",
+        {"ids": list(event_ids), "run_id": run_id},
+    )
+
+
+def mark_run_succeeded(warehouse: PostgresWarehouse, event_ids: Sequence[int], run_id: str) -> int:
+    return _update(
+        warehouse,
+        "status = 'done', run_id = %(run_id)s, error = NULL, attempts = attempts + 1",
+        "status <> 'done'",
+        {"ids": list(event_ids), "run_id": run_id},
+    )
+
+
+def mark_run_failed(
+    warehouse: PostgresWarehouse,
+    event_ids: Sequence[int],
+    run_id: str,
+    error: str,
+    *,
+    dead: bool,
+) -> int:
+    """``failed`` while Dagster will retry the run, ``dead`` once it will not."""
+    return _update(
+        warehouse,
+        "status = %(status)s, run_id = %(run_id)s, error = %(error)s, attempts = attempts + 1",
+        "status NOT IN ('done', 'dead')",
+        {
+            "ids": list(event_ids),
+            "run_id": run_id,
+            "error": error,
+            "status": "dead" if dead else "failed",
+        },
+    )
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    """A row of ``promoteros events list|show``."""
+
+    event_id: int
+    source: str
+    event_type: str
+    webhook_id: str
+    received_at: datetime
+    status: str
+    attempts: int
+    run_id: str | None
+    error: str | None
+    updated_at: datetime
+    payload: Any = None
+
+
+SUMMARY_COLUMNS = (
+    "event_id, source, event_type, webhook_id, received_at, status, attempts, run_id, error,"
+    " updated_at"
+)
+
+
+def list_events(
+    warehouse: PostgresWarehouse,
+    *,
+    status: str | None = None,
+    event_type: str | None = None,
+    limit: int = 50,
+) -> list[EventSummary]:
+    """The newest events first, optionally of one status and/or type."""
+    query = (
+        f"SELECT {SUMMARY_COLUMNS} FROM {warehouse.qualified(TABLE)}"
+        " WHERE (%(status)s::text IS NULL OR status = %(status)s)"
+        " AND (%(type)s::text IS NULL OR event_type = %(type)s)"
+        " ORDER BY event_id DESC LIMIT %(limit)s"
+    )
+    params = {"status": status, "type": event_type, "limit": limit}
+    with warehouse.connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
+        return [EventSummary(**row) for row in cursor.execute(query, params).fetchall()]
+
+
+def get_event(warehouse: PostgresWarehouse, event_id: int) -> EventSummary | None:
+    query = (
+        f"SELECT {SUMMARY_COLUMNS}, payload FROM {warehouse.qualified(TABLE)} WHERE event_id = %s"
+    )
+    with warehouse.connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
+        row = cursor.execute(query, (event_id,)).fetchone()
+    return EventSummary(**row) if row else None
+
+
+def replay_event(warehouse: PostgresWarehouse, event_id: int, *, force: bool = False) -> int:
+    """Put a ``dead`` (or, with ``force``, ``failed``) event back to ``pending``.
+
+    ``attempts`` is kept (so the next run gets a new run key). Its sensor picks it up below
+    its cursor because ``attempts > 0``. A ``failed`` event still has a Dagster retry coming,
+    so replaying it may run it twice; the writers are idempotent, but that is wasted work.
+    """
+    allowed = REPLAYABLE if force else ("dead",)
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            f"SELECT status, attempts FROM {warehouse.qualified(TABLE)}"
+            " WHERE event_id = %s FOR UPDATE",
+            (event_id,),
+        ).fetchone()
+        if row is None:
+            raise ReplayRefused(f"event {event_id} does not exist")
+        status, attempts = row
+        if status not in allowed:
+            hint = (
+                "Dagster will retry its run; replay it once it is dead, or pass --force"
+                if status == "failed"
+                else "only dead or failed events can be replayed"
+            )
+            raise ReplayRefused(f"event {event_id} is {status}: {hint}")
+        conn.execute(
+            f"UPDATE {warehouse.qualified(TABLE)} SET status = 'pending', error = NULL,"
+            " updated_at = now() WHERE event_id = %s",
+            (event_id,),
+        )
+    return attempts
+
+
+def payload_text(payload: Any) -> str:
+    """Pretty JSON for a stored payload (psycopg gives jsonb back as Python values)."""
+    return json.dumps(payload, indent=2, sort_keys=True, default=str)

@@ -1,0 +1,169 @@
+"""``pipeline.trigger`` webhooks: materialise allow-listed assets (or an asset job's assets).
+
+The ingress already refuses names outside the allow-list; the sensor checks again, because
+the allow-list of the code location is the one that counts and a replay may be older than
+a change to it. A named asset that this code location does not define yet keeps its event
+``waiting``; the sensor re-reads waiting events each tick and starts them once it exists.
+"""
+
+from collections.abc import Sequence
+
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+from dagster._core.definitions.repository_definition import RepositoryDefinition
+from pydantic import ValidationError
+
+from promoteros_pipelines.events_store import (
+    InboxBusy,
+    InboxEvent,
+    claimable_events,
+    inbox_watermark,
+    mark_dead,
+    mark_waiting,
+)
+from promoteros_pipelines.ingress.events import (
+    PipelineTrigger,
+    allowed_pipeline_targets,
+    parse_event,
+)
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.sensors.inbox import (
+    MINIMUM_INTERVAL_SECONDS,
+    advanced_cursor,
+    describe_invalid,
+    event_run_tags,
+    read_cursor,
+    run_key,
+)
+
+EVENT_TYPE = "pipeline.trigger"
+MAX_RUNS_PER_TICK = 50
+
+
+class Refused(Exception):
+    """The trigger can never run as sent: the event goes ``dead`` with this message."""
+
+
+class NotYetDefined(Exception):
+    """A named target does not exist in this code location yet: the event waits."""
+
+
+def _asset_keys(trigger: PipelineTrigger, repository: RepositoryDefinition) -> list[AssetKey]:
+    allowed = allowed_pipeline_targets()
+    refused = [n for n in [*trigger.assets, trigger.job] if n and n not in allowed]
+    if refused:
+        raise Refused(f"not allow-listed: {', '.join(refused)}")
+    graph = repository.asset_graph
+    keys = [AssetKey(name) for name in trigger.assets]
+    unknown = [key.to_user_string() for key in keys if not graph.has(key)]
+    if trigger.job:
+        if not repository.has_job(trigger.job):
+            unknown.append(trigger.job)
+        else:
+            job_keys = repository.get_job(trigger.job).asset_layer.executable_asset_keys
+            if not job_keys:
+                raise Refused(f"job {trigger.job} materialises no assets; it cannot be triggered")
+            keys.extend(sorted(job_keys))
+    if unknown:
+        raise NotYetDefined(
+            f"this code location does not define {', '.join(unknown)} yet; the event is kept "
+            "and runs once it does"
+        )
+    partitions = {graph.get(key).partitions_def for key in keys}
+    if len(partitions) > 1:
+        raise Refused("the named assets are partitioned differently; trigger them separately")
+    partitions_def = partitions.pop()
+    if partitions_def is None and trigger.partition_key:
+        raise Refused("partition_key given, but the named assets are not partitioned")
+    if partitions_def is not None and not trigger.partition_key:
+        raise Refused("the named assets are partitioned: name a partition_key")
+    return sorted(set(keys))
+
+
+def plan_trigger_runs(
+    events: Sequence[InboxEvent], repository: RepositoryDefinition
+) -> tuple[list[RunRequest], dict[int, str], dict[int, str]]:
+    """Run requests, events refused (dead) and events waiting, with their reasons."""
+    requests: list[RunRequest] = []
+    refused: dict[int, str] = {}
+    waiting: dict[int, str] = {}
+    for event in events:
+        try:
+            trigger = parse_event(EVENT_TYPE, event.payload)
+            assert isinstance(trigger, PipelineTrigger)
+            keys = _asset_keys(trigger, repository)
+        except ValidationError as error:
+            refused[event.event_id] = f"pipeline.trigger refused: {describe_invalid(error)}"
+            continue
+        except Refused as error:
+            refused[event.event_id] = f"pipeline.trigger refused: {error}"
+            continue
+        except NotYetDefined as error:
+            waiting[event.event_id] = str(error)
+            continue
+        tags = {**trigger.tags, **event_run_tags(EVENT_TYPE, [event])}
+        requests.append(
+            RunRequest(
+                run_key=run_key(EVENT_TYPE, event.event_id, attempts=event.attempts),
+                asset_selection=keys,
+                partition_key=trigger.partition_key,
+                tags=tags,
+            )
+        )
+    return requests, refused, waiting
+
+
+@sensor(
+    name="pipeline_trigger_events",
+    target=AssetSelection.all(),
+    minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description=(
+        "Every 5 s, materialises the allow-listed assets (or asset job) each new "
+        "pipeline.trigger webhook names, one run per event."
+    ),
+)
+def pipeline_trigger_events(
+    context: SensorEvaluationContext, warehouse: PostgresWarehouse
+) -> SensorResult | SkipReason:
+    after = read_cursor(context.cursor)
+    try:
+        upto = inbox_watermark(warehouse)
+    except InboxBusy as busy:
+        return SkipReason(f"{busy}; trying again next tick")
+    events = claimable_events(
+        warehouse,
+        [EVENT_TYPE],
+        after,
+        upto,
+        include_waiting=True,
+        with_payload=True,
+        limit=MAX_RUNS_PER_TICK,
+    )
+    cursor = advanced_cursor(after, upto, events, complete=len(events) < MAX_RUNS_PER_TICK)
+    if not events:
+        skip = f"No pipeline.trigger events pending after event {after} (inbox at {upto})."
+        return SensorResult(skip_reason=SkipReason(skip), cursor=str(cursor))
+    repository = context.repository_def
+    assert repository is not None, "pipeline_trigger_events needs its Definitions"
+    requests, refused, waiting = plan_trigger_runs(events, repository)
+    for event_id, reason in refused.items():
+        mark_dead(warehouse, [event_id], reason)
+        context.log.warning("Event %d refused: %s", event_id, reason)
+    for event_id, reason in waiting.items():
+        mark_waiting(warehouse, [event_id], reason)
+    if not requests:
+        skip = (
+            f"{len(refused)} pipeline.trigger events refused (dead), {len(waiting)} waiting "
+            "for targets this code location does not define yet."
+        )
+        return SensorResult(skip_reason=SkipReason(skip), cursor=str(cursor))
+    return SensorResult(run_requests=requests, cursor=str(cursor))
