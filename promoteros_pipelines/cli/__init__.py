@@ -2,9 +2,9 @@
 
 import click
 
-from promoteros_pipelines.cli import database, demo, dev, ingress, reference, stop
+from promoteros_pipelines.cli import database, demo, dev, events, ingress, reference, stop
 
-COMMAND_MODULES = (database, demo, dev, ingress, reference, stop)
+COMMAND_MODULES = (database, demo, dev, events, ingress, reference, stop)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
