@@ -1,0 +1,199 @@
+"""The webhook path as deployed: `promoteros ingress` + `dagster-daemon run` on one database.
+
+Used by the end-to-end test and by ``benchmarks/webhook_to_run.py``. Both processes run in
+their own process group, so stopping the stack also stops the daemon's code server and run
+workers; every process is stopped on exit, whatever happened.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from dagster import DagsterInstance
+from dagster._core.definitions.run_request import InstigatorType
+
+from promoteros_pipelines.runtime.dagster_home import DAGSTER_YAML
+from promoteros_pipelines.settings import with_driver
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "whsec_" + base64.b64encode(b"e2e-n8n-secret-32-bytes-long!!!!").decode()
+RUN_STATUS_SENSORS = {
+    "event_runs_queued",
+    "event_runs_succeeded",
+    "event_runs_failed",
+    "event_runs_canceled",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    """Standard Webhooks headers, built by hand from the spec (not the verifying library)."""
+    webhook_id, timestamp = f"msg_{uuid.uuid4().hex}", str(int(time.time()))
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256)
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": "v1," + base64.b64encode(digest.digest()).decode(),
+        "content-type": "application/json",
+    }
+
+
+@dataclass
+class Stack:
+    ingress_url: str
+    instance: DagsterInstance
+    logs: Path
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def post(self, source: str, event_type: str, payload: Any) -> httpx.Response:
+        body = json.dumps(payload).encode()
+        return httpx.post(
+            f"{self.ingress_url}/webhooks/{source}/{event_type}",
+            content=body,
+            headers=signed(body),
+            timeout=10,
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        parts = []
+        for path in sorted(self.logs.glob("*.log")):
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {path.name}\n" + "\n".join(tail))
+        return "\n".join(parts)
+
+    def check_alive(self) -> None:
+        for process in self.processes:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{process.args[:3]} exited ({process.returncode})\n{self.log_tail()}"
+                )
+
+
+def _wait(condition, timeout: float, what: str, stack: Stack) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stack.check_alive()
+        if condition():
+            return
+        time.sleep(0.25)
+    raise TimeoutError(f"{what} not within {timeout:.0f} s\n{stack.log_tail()}")
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _sensors_ready(instance: DagsterInstance) -> bool:
+    """Every run status sensor has ticked once (their first tick sets the starting point)."""
+    states = instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+    ready = {
+        state.name
+        for state in states
+        if state.instigator_data is not None and state.instigator_data.cursor is not None
+    }
+    return ready >= RUN_STATUS_SENSORS
+
+
+def _stop(processes: list[subprocess.Popen], grace: float = 15.0) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    for process in processes:  # the group may outlive its leader (code server, run workers)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def webhook_stack(
+    database_url: str, workdir: Path, startup_timeout: float = 120
+) -> Iterator[Stack]:
+    """Start ingress and daemon against ``database_url`` (warehouse and Dagster storage)."""
+    home, logs = workdir / "dagster_home", workdir / "logs"
+    home.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "PROMOTEROS_HOME": str(workdir / "promoteros_home"),
+        "PROMOTEROS_DATABASE_URL": database_url,
+        "PROMOTEROS_DAGSTER_DATABASE_URL": database_url,
+        "PROMOTEROS_DAGSTER_STORAGE_URL": with_driver(database_url, "psycopg2"),
+        "PROMOTEROS_WEBHOOK_SECRETS_N8N": SECRET,
+        "PROMOTEROS_WEBHOOK_SECRETS_SCRAPER": SECRET,
+    }
+    saved = {k: os.environ.get(k) for k in ("PROMOTEROS_DAGSTER_STORAGE_URL", "DAGSTER_HOME")}
+    os.environ["PROMOTEROS_DAGSTER_STORAGE_URL"] = env["PROMOTEROS_DAGSTER_STORAGE_URL"]
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
+        "ingress": [
+            sys.executable,
+            "-m",
+            "promoteros_pipelines.cli",
+            "ingress",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+    }
+    instance = DagsterInstance.from_config(str(home))
+    stack = Stack(f"http://127.0.0.1:{port}", instance, logs)
+    try:
+        for name, argv in commands.items():
+            with (logs / f"{name}.log").open("wb") as log:
+                stack.processes.append(
+                    subprocess.Popen(
+                        argv,
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+        _wait(lambda: _healthy(stack.ingress_url), startup_timeout, "ingress healthy", stack)
+        _wait(lambda: _sensors_ready(instance), startup_timeout, "sensors ticking", stack)
+        yield stack
+    finally:
+        _stop(stack.processes)
+        instance.dispose()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
