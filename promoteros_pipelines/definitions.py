@@ -1,18 +1,52 @@
 """The one ``Definitions`` object of the ``promoteros_pipelines`` code location."""
 
+import os
+
 from dagster import Definitions, EnvVar, load_assets_from_modules
 
-from promoteros_pipelines.assets import reference, scraper_metrics
+from promoteros_pipelines.assets import discovery, metrics, reference, scraper_metrics
+from promoteros_pipelines.jobs import discover_and_pull, track_watched_artists
+from promoteros_pipelines.resources.influx import InfluxMirror
+from promoteros_pipelines.resources.platforms.resources import (
+    BandsintownResource,
+    InstagramResource,
+    SpotifyResource,
+    TikTokResource,
+    YouTubeResource,
+)
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.schedules import discover_and_pull_every_6_hours
 from promoteros_pipelines.sensors import event_sensors
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
-ASSET_MODULES = [reference, scraper_metrics]
-JOBS = [scraper_metrics.ingest_scraper_metrics]
+ASSET_MODULES = [reference, discovery, metrics, scraper_metrics]
+JOBS = [discover_and_pull, track_watched_artists, scraper_metrics.ingest_scraper_metrics]
+
+
+def _influxdb() -> InfluxMirror:
+    """Enabled only when INFLUXDB_URL is set; the token stays an EnvVar, never a literal."""
+    if not os.environ.get("INFLUXDB_URL"):
+        return InfluxMirror()
+    return InfluxMirror(
+        url=EnvVar("INFLUXDB_URL"),
+        token=EnvVar("INFLUXDB_TOKEN"),
+        org=os.environ.get("INFLUXDB_ORG", "promoteros"),
+        bucket=os.environ.get("INFLUXDB_BUCKET", "promoteros"),
+    )
+
 
 defs = Definitions(
     assets=load_assets_from_modules(ASSET_MODULES),
     jobs=JOBS,
     sensors=event_sensors(JOBS),
-    resources={"warehouse": PostgresWarehouse(database_url=EnvVar(DATABASE_URL_ENV))},
+    schedules=[discover_and_pull_every_6_hours],
+    resources={
+        "warehouse": PostgresWarehouse(database_url=EnvVar(DATABASE_URL_ENV)),
+        "spotify": SpotifyResource.from_env(),
+        "youtube": YouTubeResource.from_env(),
+        "tiktok": TikTokResource.from_env(),
+        "instagram": InstagramResource.from_env(),
+        "bandsintown": BandsintownResource.from_env(),
+        "influxdb": _influxdb(),
+    },
 )

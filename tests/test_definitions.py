@@ -10,7 +10,18 @@ from promoteros_pipelines.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
 
-EXPECTED_ASSETS = {"organisations", "venues", "recipients"}
+EXPECTED_ASSETS = {
+    "organisations",
+    "venues",
+    "recipients",
+    "trending_artists",
+    "tracked_artists",
+    "platform_metrics",
+    "artist_metrics_latest",
+    "influxdb_mirror",
+}
+EXPECTED_JOBS = {"discover_and_pull", "track_watched_artists"}
+EXPECTED_SCHEDULES = {"discover_and_pull_every_6_hours"}
 
 
 def test_definitions_hold_the_expected_assets():
@@ -20,6 +31,13 @@ def test_definitions_hold_the_expected_assets():
         defs.resolve_assets_def(AssetKey("venues")).group_names_by_key[AssetKey("venues")]
         == "reference"
     )
+
+
+def test_definitions_hold_the_expected_jobs_and_schedules():
+    jobs = {job.name for job in defs.resolve_all_job_defs()}
+    assert jobs >= EXPECTED_JOBS
+    schedules = {schedule.name for schedule in defs.schedules or []}
+    assert schedules >= EXPECTED_SCHEDULES
 
 
 def test_every_asset_has_a_description_and_group():

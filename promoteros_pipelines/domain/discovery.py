@@ -77,6 +77,8 @@ def deduplicate_candidates(candidates: pl.DataFrame) -> pl.DataFrame:
         .group_by("platform", "external_id", "source")
         .agg(pl.col("name").sort_by("rank").first(), pl.col("rank").min())
         .with_columns(normalized_name=normalized_name(pl.col("name")))
+        # YouTube's auto-generated "Name - Topic" channels carry the artist's name plus noise.
+        .with_columns(pl.col("name").str.replace(_TOPIC, "").str.strip_chars())
         .with_columns(match_key=match_key(pl.col("normalized_name")))
         .filter(pl.col("match_key") != "")
         # Handles (TikTok usernames) make poor display names; prefer a real name.

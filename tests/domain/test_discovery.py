@@ -109,3 +109,22 @@ def test_empty_input_gives_empty_output():
     ranked = rank_new_candidates(candidates(), NO_IDS, NO_NAMES)
     assert ranked.is_empty()
     assert "reason" in ranked.columns
+
+
+def test_display_names_drop_youtubes_topic_suffix():
+    candidates = pl.DataFrame(
+        {
+            "name": ["Aiko Lyno - Topic"],
+            "platform": ["youtube"],
+            "external_id": ["UC1"],
+            "source": ["youtube:most_popular"],
+            "rank": [1],
+        }
+    )
+    ranked = rank_new_candidates(
+        candidates,
+        pl.DataFrame(schema={"platform": pl.String, "external_id": pl.String}),
+        pl.DataFrame(schema={"normalized_name": pl.String}),
+    )
+    assert ranked["name"].to_list() == ["Aiko Lyno"]
+    assert ranked["normalized_name"].to_list() == ["aiko lyno"]

@@ -62,6 +62,18 @@ def upgrade() -> None:
         """
     )
     op.execute(
+        """
+        CREATE TABLE promoteros.artist_metrics_latest (
+            artist_id bigint NOT NULL REFERENCES promoteros.artists ON DELETE CASCADE,
+            platform text NOT NULL,
+            metric text NOT NULL,
+            observed_at timestamptz NOT NULL,
+            value double precision NOT NULL,
+            PRIMARY KEY (artist_id, platform, metric)
+        )
+        """
+    )
+    op.execute(
         "CREATE INDEX metric_observations_ingested_at_idx"
         " ON promoteros.metric_observations (ingested_at)"
     )
@@ -69,5 +81,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP INDEX IF EXISTS promoteros.metric_observations_ingested_at_idx")
-    for table in ("mirror_high_water_marks", "pending_observations", "trending_candidates"):
+    for table in (
+        "artist_metrics_latest",
+        "mirror_high_water_marks",
+        "pending_observations",
+        "trending_candidates",
+    ):
         op.execute(f"DROP TABLE IF EXISTS promoteros.{table}")

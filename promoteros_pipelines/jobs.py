@@ -1,0 +1,30 @@
+"""Jobs the schedules, sensors and people run: named for what they do."""
+
+from dagster import AssetSelection, define_asset_job
+
+from promoteros_pipelines.assets.partitions import six_hourly
+from promoteros_pipelines.runtime.dagster_home import PLATFORM_TAG
+
+# Calls the platform APIs: the run queue lets one such run at a time (see dagster.yaml).
+PLATFORM_API_TAGS = {PLATFORM_TAG: "platform-apis"}
+
+track_watched_artists = define_asset_job(
+    "track_watched_artists",
+    selection=AssetSelection.assets("tracked_artists"),
+    description="Start tracking the artists named in artist.watch webhooks (run config).",
+)
+
+discover_and_pull = define_asset_job(
+    "discover_and_pull",
+    selection=AssetSelection.assets(
+        "trending_artists",
+        "tracked_artists",
+        "platform_metrics",
+        "artist_metrics_latest",
+        "influxdb_mirror",
+    ),
+    partitions_def=six_hourly,
+    tags=PLATFORM_API_TAGS,
+    description="Find trending artists, track the new ones, and pull every tracked artist's "
+    "metrics for one 6-hour window.",
+)
