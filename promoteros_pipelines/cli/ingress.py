@@ -14,13 +14,20 @@ from promoteros_pipelines.settings import redact
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8787, show_default=True, type=int, help="Port to listen on.")
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes sharing the port (stateless replicas; about one per spare core).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 @friendly_errors
-def command(host: str, port: int, log_level: str) -> None:
+def command(host: str, port: int, workers: int, log_level: str) -> None:
     """Receive webhooks at POST http://HOST:PORT/webhooks/{source}/{event_type}.
 
     Each source's secrets come from PROMOTEROS_WEBHOOK_SECRETS_<SOURCE> (whsec_..., several
@@ -45,4 +52,4 @@ def command(host: str, port: int, log_level: str) -> None:
         console.print("[yellow]No source has a secret: every webhook will be rejected (401).[/]")
     click.echo(f"Webhook ingress on http://{host}:{port}/webhooks/{{source}}/{{event_type}}")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    serve(create_app(settings), host, port, log_level)
+    serve(create_app(settings) if workers == 1 else None, host, port, log_level, workers)

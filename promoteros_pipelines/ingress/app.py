@@ -20,10 +20,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.events import EVENT_TYPES
-from promoteros_pipelines.ingress.inbox import Inbox, InboxRejected, InboxUnavailable
+from promoteros_pipelines.ingress.inbox import Inbox, InboxRejected, InboxUnavailable, StoredEvent
 from promoteros_pipelines.ingress.metrics import IngressMetrics
 from promoteros_pipelines.ingress.openapi import openapi_document
 from promoteros_pipelines.ingress.signatures import SignatureRejected, verify
@@ -48,37 +49,63 @@ def error_response(
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
 
-def _stored_response(event_id: int, created: bool) -> Response:
-    status = "accepted" if created else "duplicate"
-    return Response(
-        f'{{"event_id":{event_id},"status":"{status}"}}',
-        status_code=202 if created else 200,
-        media_type="application/json",
-    )
+def _too_large(limit: int) -> Rejection:
+    detail = f"the body exceeds {limit} bytes; send fewer observations per event"
+    return Rejection(413, "body_too_large", detail, {"connection": "close"})
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+def _headers(scope: Scope) -> dict[str, str]:
+    """Only the headers the ingress reads (ASGI servers give names in lower case)."""
+    return {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in scope["headers"]
+        if name in _READ_HEADERS
+    }
+
+
+_READ_HEADERS = frozenset(
+    {b"content-length", b"webhook-id", b"webhook-timestamp", b"webhook-signature"}
+)
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
     """The body, refusing it with 413 as soon as it is known to exceed ``limit``."""
-    too_large = Rejection(
-        413,
-        "body_too_large",
-        f"the body exceeds {limit} bytes; send fewer observations per event",
-        {"connection": "close"},
-    )
-    declared = request.headers.get("content-length")
+    declared = headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
             raise Rejection(400, "invalid_request", "Content-Length is not a number")
         if int(declared) > limit:
-            raise too_large
+            raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Rejection(400, "incomplete_body", "the client closed before the body ended")
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise _too_large(limit)
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send(send: Send, status: int, body: bytes, headers: dict[str, str] | None) -> None:
+    raw = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    raw += [(name.encode(), value.encode()) for name, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _AsgiEndpoint:
+    """Marks a coroutine as a raw ASGI endpoint for Starlette's router (no Request object)."""
+
+    def __init__(self, handler: ASGIApp) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.handler(scope, receive, send)
 
 
 def _field_errors(error: ValidationError) -> list[dict[str, str]]:
@@ -107,31 +134,38 @@ class Ingress:
         )
         self._openapi = json.dumps(openapi_document(settings.sources)).encode()
 
-    async def receive(self, request: Request) -> Response:
+    async def receive(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /webhooks/{source}/{event_type}, as raw ASGI: this is the hot path, and
+        Starlette's Request/Response layers cost more than the signature and schema checks."""
         started = time.perf_counter()
-        source = request.path_params["source"]
-        event_type = request.path_params["event_type"]
-        webhook_id = request.headers.get("webhook-id", "")[:80]
+        source = scope["path_params"]["source"]
+        event_type = scope["path_params"]["event_type"]
+        headers = _headers(scope)
         try:
-            response = await self._receive(request, source, event_type)
+            stored = await self._receive(receive, headers, source, event_type)
         except Rejection as rejection:
             self.metrics.observe_rejected(rejection.error, time.perf_counter() - started)
             log.warning(
                 "Rejected webhook source=%s event_type=%s webhook_id=%r: %s (%d)",
                 source[:40],
                 event_type[:40],
-                webhook_id,
+                headers.get("webhook-id", "")[:80],
                 rejection.error,
                 rejection.status,
             )
-            return error_response(
-                rejection.status, rejection.error, rejection.detail, rejection.headers
-            )
-        created = response.status_code == 202
-        self.metrics.observe_stored(source, event_type, created, time.perf_counter() - started)
-        return response
+            body = json.dumps({"error": rejection.error, "detail": rejection.detail}).encode()
+            await _send(send, rejection.status, body, rejection.headers)
+            return
+        status = "accepted" if stored.created else "duplicate"
+        body = b'{"event_id":%d,"status":"%s"}' % (stored.event_id, status.encode())
+        await _send(send, 202 if stored.created else 200, body, None)
+        self.metrics.observe_stored(
+            source, event_type, stored.created, time.perf_counter() - started
+        )
 
-    async def _receive(self, request: Request, source: str, event_type: str) -> Response:
+    async def _receive(
+        self, receive: Receive, headers: dict[str, str], source: str, event_type: str
+    ) -> StoredEvent:
         if source not in self.settings.sources:
             raise Rejection(404, "unknown_source", f"no source '{source[:40]}'")
         model = EVENT_TYPES.get(event_type)
@@ -141,10 +175,10 @@ class Ingress:
                 "unknown_event_type",
                 f"no event type '{event_type[:40]}'; known: {', '.join(EVENT_TYPES)}",
             )
-        body = await _read_body(request, self.settings.max_body)
+        body = await _read_body(receive, headers, self.settings.max_body)
         verifiers = self.settings.verifiers.get(source, ())
         try:
-            webhook_id = verify(verifiers, body, request.headers, source)
+            webhook_id = verify(verifiers, body, headers, source)
         except SignatureRejected as rejected:
             raise Rejection(401, rejected.reason, rejected.detail) from None
         except UnicodeDecodeError:
@@ -157,7 +191,7 @@ class Ingress:
                 raise Rejection(400, "invalid_json", "the body is not valid JSON") from None
             raise Rejection(422, "schema_violation", errors) from None
         try:
-            stored = await self.inbox.store(
+            return await self.inbox.store(
                 source, event_type, webhook_id, event.model_dump_json(exclude_none=True)
             )
         except InboxRejected as error:
@@ -169,7 +203,6 @@ class Ingress:
                 "the event was not stored; retry with the same webhook-id",
                 {"retry-after": "5"},
             ) from None
-        return _stored_response(stored.event_id, stored.created)
 
     async def healthz(self, request: Request) -> Response:
         try:
@@ -207,7 +240,11 @@ def create_app(settings: IngressSettings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/webhooks/{source}/{event_type}", ingress.receive, methods=["POST"]),
+            Route(
+                "/webhooks/{source}/{event_type}",
+                _AsgiEndpoint(ingress.receive),
+                methods=["POST"],
+            ),
             Route("/healthz", ingress.healthz, methods=["GET"]),
             Route("/metrics", ingress.prometheus, methods=["GET"]),
             Route("/openapi.json", ingress.openapi, methods=["GET"]),

@@ -6,7 +6,6 @@ Unknown fields are refused (422 naming the field) rather than silently dropped: 
 optional field would otherwise vanish without anyone noticing.
 """
 
-import math
 import os
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -17,7 +16,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 
@@ -62,15 +60,8 @@ class MetricObservation(EventModel):
     external_id: Identifier
     artist_name: Text | None = None
     metric: MetricName
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, allow_inf_nan=False)
     observed_at: AwareDatetime
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("value must be a finite number")
-        return value
 
 
 class ScraperMetrics(EventModel):

@@ -14,26 +14,39 @@ from typing import Any
 
 import uvicorn
 
+APP_FACTORY = "promoteros_pipelines.ingress.app:create_app"
+
+
+def _options(log_level: str) -> dict[str, Any]:
+    return {
+        "log_level": log_level,
+        "access_log": False,
+        "loop": "uvloop" if find_spec("uvloop") else "asyncio",
+        "http": "httptools" if find_spec("httptools") else "h11",
+        "lifespan": "on",
+        "proxy_headers": False,
+        "backlog": 4096,
+        "timeout_keep_alive": 30,
+        "server_header": False,
+    }
+
 
 def uvicorn_config(app: Any, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        loop="uvloop" if find_spec("uvloop") else "asyncio",
-        http="httptools" if find_spec("httptools") else "h11",
-        lifespan="on",
-        backlog=4096,
-        timeout_keep_alive=30,
-        server_header=False,
-    )
+    return uvicorn.Config(app, host=host, port=port, **_options(log_level))
 
 
-def serve(app: Any, host: str, port: int, log_level: str = "info") -> None:
-    """Run until interrupted (Ctrl-C or SIGTERM), finishing in-flight commits first."""
-    uvicorn.Server(uvicorn_config(app, host, port, log_level)).run()
+def serve(app: Any, host: str, port: int, log_level: str = "info", workers: int = 1) -> None:
+    """Run until interrupted (Ctrl-C or SIGTERM), finishing in-flight commits first.
+
+    With several workers each process builds its own app from the environment (replicas are
+    stateless and share nothing but the database), so ``app`` is only used with one worker.
+    """
+    if workers > 1:
+        uvicorn.run(
+            APP_FACTORY, host=host, port=port, factory=True, workers=workers, **_options(log_level)
+        )
+    else:
+        uvicorn.run(app, host=host, port=port, **_options(log_level))
 
 
 class LoopbackServer:

@@ -118,15 +118,20 @@ def test_concurrent_duplicates_store_one_row(ingress: IngressUnderTest) -> None:
 def test_many_concurrent_distinct_events_each_get_their_own_row(
     ingress: IngressUnderTest,
 ) -> None:
-    def deliver(n: int) -> int:
+    def deliver(values: range) -> list[int]:
         with httpx.Client(base_url=ingress.base_url, timeout=30) as client:
-            body = encode({"observations": [observation(value=n)]})
-            response = client.post(METRICS, content=body, headers=signed_headers(N8N_NEW, body))
-            assert response.status_code == 202
-            return response.json()["event_id"]
+            event_ids = []
+            for n in values:
+                body = encode({"observations": [observation(value=n)]})
+                headers = signed_headers(N8N_NEW, body)
+                response = client.post(METRICS, content=body, headers=headers)
+                assert response.status_code == 202
+                event_ids.append(response.json()["event_id"])
+            return event_ids
 
     with ThreadPoolExecutor(8) as pool:
-        event_ids = list(pool.map(deliver, range(200)))
+        shares = pool.map(deliver, [range(n, 200, 8) for n in range(8)])
+        event_ids = [event_id for share in shares for event_id in share]
 
     rows = ingress.rows()
     assert sorted(event_ids) == [row[0] for row in rows]
