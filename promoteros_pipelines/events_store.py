@@ -11,8 +11,10 @@ One row per accepted webhook (natural key ``webhook_id``; ``event_id`` is its id
 * ``dead``: retries are exhausted or the payload can never run; ``error`` says why, and
   ``promoteros events replay ID`` puts it back to ``pending``.
 
-``attempts`` counts the runs that finished (success or not) on the event; a replay keeps it,
-which is also how the sensors tell a replayed event from a new one (see ``claimable_events``).
+``attempts`` counts the runs that finished on the event (success or not) and refusals by a
+sensor; a replay keeps it, which is how the sensors tell a replayed event from a new one
+(``pending`` with ``attempts > 0``, see ``claimable_events``) and why a replay's run gets a
+new run key.
 """
 
 import json

@@ -1,0 +1,32 @@
+"""The code location has every inbox and run-status sensor, ticking every 5 s from the start."""
+
+from dagster import DefaultSensorStatus
+
+from promoteros_pipelines.definitions import defs
+
+INBOX_SENSORS = {
+    "scraper_metrics_events": "ingest_scraper_metrics",
+    "artist_watch_events": "track_watched_artists",
+    "report_request_events": None,
+    "ticketing_sales_events": None,
+    "approval_decision_events": None,
+    "pipeline_trigger_events": None,
+}
+RUN_STATUS_SENSORS = {
+    "event_runs_queued",
+    "event_runs_succeeded",
+    "event_runs_failed",
+    "event_runs_canceled",
+}
+
+
+def test_every_event_sensor_is_defined_running_and_quick():
+    sensors = {sensor.name: sensor for sensor in defs.get_repository_def().sensor_defs}
+    assert set(sensors) >= set(INBOX_SENSORS) | RUN_STATUS_SENSORS
+    for name in set(INBOX_SENSORS) | RUN_STATUS_SENSORS:
+        assert sensors[name].minimum_interval_seconds == 5, name
+        assert sensors[name].default_status == DefaultSensorStatus.RUNNING, name
+        assert sensors[name].description, name
+    for name, job in INBOX_SENSORS.items():
+        if job:
+            assert sensors[name].job_name == job
