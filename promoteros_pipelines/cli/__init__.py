@@ -13,6 +13,7 @@ COMMANDS = {
     "db": "database",
     "demo": "demo",
     "dev": "dev",
+    "evaluate": "evaluate",
     "events": "events",
     "ingress": "ingress",
     "load": "reference",

@@ -1,0 +1,1 @@
+"""The viral model: features from signal histories, labels from what happened next, a store."""

@@ -1,0 +1,95 @@
+"""Labels from what happened next: did the movement turn into sustained growth?
+
+A signal is positive when, on any of the artist's platforms, either
+
+* followers 14 days after the day before the window began grew at least ``MIN_EXCESS`` (15%)
+  more than over the 14 days before it (growth beyond the artist's own trend, so fast organic
+  growers are not "viral" just for growing), or
+* engagements over those 15 days add up to at least ``MIN_ENGAGEMENT_MULTIPLE`` (3x) what the
+  28-day baseline engagement rate predicts.
+
+Signals whose 14 days are not over yet have no label (null) and are not trained on.
+"""
+
+import datetime as dt
+
+import polars as pl
+
+HORIZON_DAYS = 14
+MIN_EXCESS = 0.15
+MIN_ENGAGEMENT_MULTIPLE = 3.0
+SIGNAL_KEY = ["artist_id", "platform", "signal_type", "detected_at"]
+SERIES = ["artist_id", "series_platform"]
+
+
+def _followers_shifted(daily: pl.LazyFrame, days: int, name: str) -> pl.LazyFrame:
+    """Followers of ``day + days`` keyed by ``day`` (so a join on d0 reads that other day)."""
+    return daily.select(
+        "artist_id",
+        "series_platform",
+        (pl.col("day") - dt.timedelta(days=days)).alias("d0"),
+        pl.col("followers").alias(name),
+    )
+
+
+def sustained_growth_labels(
+    signals: pl.DataFrame, daily: pl.DataFrame, *, as_of: dt.datetime
+) -> pl.DataFrame:
+    """``SIGNAL_KEY`` + ``label`` (1/0; null while the 14 days are not over)."""
+    d = daily.lazy().select(
+        "artist_id",
+        pl.col("platform").alias("series_platform"),
+        "day",
+        "followers",
+        "engagements",
+        "engagement_rate_baseline_median",
+    )
+    anchors = (
+        signals.lazy()
+        .select(*SIGNAL_KEY, d0=pl.col("window_start").dt.date() - dt.timedelta(days=1))
+        .unique(SIGNAL_KEY)
+        .join(d.select(SERIES).unique(), on="artist_id")
+    )
+    on = [*SERIES, "d0"]
+    excess = (
+        anchors.join(_followers_shifted(d, 0, "f0"), on=on)
+        .join(_followers_shifted(d, HORIZON_DAYS, "f_after"), on=on, how="left")
+        .join(_followers_shifted(d, -HORIZON_DAYS, "f_before"), on=on, how="left")
+        .group_by(SIGNAL_KEY)
+        .agg(
+            max_excess=(
+                (pl.col("f_after") / pl.col("f0"))
+                / (pl.col("f0") / pl.col("f_before")).fill_null(1.0)
+                - 1.0
+            ).max()
+        )
+    )
+    window = (pl.col("day") >= pl.col("d0")) & (
+        pl.col("day") <= pl.col("d0") + dt.timedelta(days=HORIZON_DAYS)
+    )
+    surge = (
+        anchors.join(d, on=SERIES)
+        .filter(window)
+        .group_by([*SIGNAL_KEY, "series_platform"])
+        .agg(
+            engaged=pl.col("engagements").sum(),
+            expected=(pl.col("engagement_rate_baseline_median") * pl.col("followers")).first()
+            * (HORIZON_DAYS + 1),
+        )
+        .group_by(SIGNAL_KEY)
+        .agg(surge=(pl.col("engaged") >= MIN_ENGAGEMENT_MULTIPLE * pl.col("expected")).any())
+    )
+    over = pl.col("detected_at").dt.date() + dt.timedelta(days=HORIZON_DAYS) < as_of.date()
+    positive = (pl.col("max_excess") >= MIN_EXCESS).fill_null(False) | pl.col("surge").fill_null(
+        False
+    )
+    return (
+        signals.lazy()
+        .select(SIGNAL_KEY)
+        .unique()
+        .join(excess, on=SIGNAL_KEY, how="left")
+        .join(surge, on=SIGNAL_KEY, how="left")
+        .with_columns(label=pl.when(over).then(positive.cast(pl.Int8)))
+        .select(*SIGNAL_KEY, "label")
+        .collect()
+    )
