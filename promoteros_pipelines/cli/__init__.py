@@ -17,6 +17,7 @@ COMMANDS = {
     "events": "events",
     "ingress": "ingress",
     "load": "reference",
+    "outbox": "outbox",
     "simulate": "simulate",
     "stop": "stop",
 }
