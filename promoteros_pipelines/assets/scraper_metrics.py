@@ -11,6 +11,7 @@ from dagster import (
     MetadataValue,
     asset,
     define_asset_job,
+    in_process_executor,
 )
 from pydantic import Field
 
@@ -163,4 +164,6 @@ ingest_scraper_metrics = define_asset_job(
     selection=INGEST_SELECTION,
     description="Ingest a micro-batch of scraper.metrics webhooks (started by a sensor).",
     tags={"promoteros/event_type": "scraper.metrics"},
+    # Two small sequential steps: a step subprocess each would double the interpreter starts.
+    executor_def=in_process_executor,
 )

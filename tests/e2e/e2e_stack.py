@@ -135,13 +135,16 @@ def _stop(processes: list[subprocess.Popen], grace: float = 15.0) -> None:
 
 @contextmanager
 def webhook_stack(
-    database_url: str, workdir: Path, startup_timeout: float = 120
+    database_url: str, workdir: Path, startup_timeout: float = 120, dagster_yaml: str = DAGSTER_YAML
 ) -> Iterator[Stack]:
-    """Start ingress and daemon against ``database_url`` (warehouse and Dagster storage)."""
+    """Start ingress and daemon against ``database_url`` (warehouse and Dagster storage).
+
+    ``dagster_yaml`` defaults to the one `promoteros` writes, so the stack runs as deployed.
+    """
     home, logs = workdir / "dagster_home", workdir / "logs"
     home.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    (home / "dagster.yaml").write_text(dagster_yaml)
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
