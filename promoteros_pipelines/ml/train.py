@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES, EpisodeRules
 from promoteros_pipelines.ml.features import FEATURES
 
-MIN_ROWS = 200
+MIN_ROWS = {"training": 200, "test": 100}
 MIN_PER_CLASS = 20
 TOP_K = 20
 
@@ -72,10 +72,11 @@ def train_viral_model(
     test = labelled.filter(pl.col("detected_at") >= split_at)
     for name, part in (("training", train), ("test", test)):
         positives = int(part["label"].sum() or 0)
-        if part.height < MIN_ROWS or min(positives, part.height - positives) < MIN_PER_CLASS:
+        fewest = min(positives, part.height - positives)
+        if part.height < MIN_ROWS[name] or fewest < MIN_PER_CLASS:
             raise NotEnoughHistory(
                 f"{name} period has {part.height} labelled signals ({positives} positive); "
-                f"need {MIN_ROWS}+ with {MIN_PER_CLASS}+ of each class. Keep collecting "
+                f"need {MIN_ROWS[name]}+ with {MIN_PER_CLASS}+ of each class. Keep collecting "
                 "observations (labels need 14 days of hindsight) and retrain next week."
             )
     with threadpool_limits(limits=1, user_api="openmp"):
