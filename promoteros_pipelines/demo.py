@@ -1,51 +1,174 @@
-"""The demo run: every asset materialised once, in dependency order, on the default world.
+"""The demo run: every asset materialised on the simulated world, in dependency order.
 
-Each step is a separate Dagster run recorded in the instance, so `promoteros dev` shows the
-demo's runs and materialisations afterwards. Groups add their steps to ``DEMO_STEPS``.
+Asset steps are separate Dagster runs recorded in the instance, so `promoteros dev` shows the
+demo's runs and materialisations afterwards. The simulator runs as a separate process on a
+free loopback port for the length of the demo, and its clock is moved to the end of each
+metric window before that window is pulled, as the schedule would meet it.
 """
 
+import datetime as dt
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, DagsterInstance, Definitions, materialize
 
-from promoteros_pipelines.definitions import defs
+from promoteros_pipelines import demo_world
+from promoteros_pipelines.assets.partitions import six_hourly
+from promoteros_pipelines.resources.platforms.resources import (
+    SIMULATOR_URL_ENV,
+    BandsintownResource,
+    InstagramResource,
+    SpotifyResource,
+    TikTokResource,
+    YouTubeResource,
+)
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.settings import DATABASE_URL_ENV
+
+# The simulator is local: the real platforms' rate limits (5-10 requests/s) would only make
+# the demo wait. Scheduled runs keep the defaults.
+PLATFORM_RESOURCES = {
+    "spotify": SpotifyResource,
+    "youtube": YouTubeResource,
+    "tiktok": TikTokResource,
+    "instagram": InstagramResource,
+    "bandsintown": BandsintownResource,
+}
+SIMULATOR_PACE = {"requests_per_second": 2_000.0, "burst": 200, "max_concurrency": 16}
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def _demo_resources(defs: Definitions) -> dict[str, object]:
+    resources = dict(defs.resources or {})
+    for name, factory in PLATFORM_RESOURCES.items():
+        resources[name] = factory.from_env(**SIMULATOR_PACE)
+    return resources
+
+
+PULLED_WINDOWS = 4
+
+
+@dataclass
+class DemoContext:
+    instance: DagsterInstance
+    warehouse: PostgresWarehouse
+    world: demo_world.World
+    simulator_url: str
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    label: str
+    success: bool
+    detail: str = ""
+    run_id: str | None = None
 
 
 @dataclass(frozen=True)
 class DemoStep:
     label: str
-    assets: list[str]
-    partition_key: Callable[[], str | None] = field(default=lambda: None)
+    run: Callable[[DemoContext], StepOutcome]
 
 
-DEMO_STEPS: list[DemoStep] = [
-    DemoStep(
-        "Reference data (organisations, venues, recipients)",
-        ["organisations", "venues", "recipients"],
-    ),
-]
+def materialise(
+    label: str,
+    assets: list[str],
+    partition_key: str | None = None,
+    before: Callable[[DemoContext], None] | None = None,
+) -> DemoStep:
+    def run(context: DemoContext) -> StepOutcome:
+        from promoteros_pipelines.definitions import defs
 
-
-@dataclass(frozen=True)
-class StepOutcome:
-    step: DemoStep
-    success: bool
-    run_id: str
-
-
-def run_demo(instance: DagsterInstance) -> Iterator[StepOutcome]:
-    """Run each step and yield its outcome as soon as it finishes (for progress output)."""
-    job = defs.resolve_implicit_global_asset_job_def()
-    for step in DEMO_STEPS:
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=[AssetKey(name) for name in step.assets],
-            partition_key=step.partition_key(),
+        if before:
+            before(context)
+        result = materialize(
+            list(defs.assets or []),
+            selection=[AssetKey(name) for name in assets],
+            resources=_demo_resources(defs),
+            instance=context.instance,
+            partition_key=partition_key,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config=RUN_CONFIG,
             tags={"promoteros/demo": "true"},
         )
-        yield StepOutcome(step, result.success, result.run_id)
-        if not result.success:
-            return
+        return StepOutcome(label, result.success, run_id=result.run_id)
+
+    return DemoStep(label, run)
+
+
+def _seed(context: DemoContext) -> StepOutcome:
+    counts = demo_world.seed_roster(context.warehouse, context.world)
+    detail = (
+        f"{counts['artists']:,} artists, {counts['observations']:,} observations"
+        if counts["artists"]
+        else "roster already seeded"
+    )
+    return StepOutcome("Seed the roster and its history", True, detail)
+
+
+def _recent_windows(world: demo_world.World) -> list[tuple[str, dt.datetime]]:
+    last_end = world.present.replace(minute=0, second=0, microsecond=0)
+    last_end -= dt.timedelta(hours=last_end.hour % 6)
+    ends = [last_end - dt.timedelta(hours=6 * n) for n in range(PULLED_WINDOWS - 1, -1, -1)]
+    return [
+        (six_hourly.get_partition_key_for_timestamp((end - dt.timedelta(hours=6)).timestamp()), end)
+        for end in ends
+    ]
+
+
+def demo_steps(world: demo_world.World) -> list[DemoStep]:
+    steps = [
+        materialise(
+            "Reference data (organisations, venues, recipients)",
+            ["organisations", "venues", "recipients"],
+        ),
+        DemoStep("Seed the roster and its history", _seed),
+        materialise(
+            "Discover trending artists and track the new ones",
+            ["trending_artists", "tracked_artists"],
+            before=lambda c: demo_world.set_clock(c.simulator_url, c.world.present),
+        ),
+    ]
+    for key, end in _recent_windows(world):
+        steps.append(
+            materialise(
+                f"Pull platform metrics for the window ending {end:%Y-%m-%d %H:%M} UTC",
+                ["platform_metrics"],
+                partition_key=key,
+                before=lambda c, end=end: demo_world.set_clock(c.simulator_url, end),
+            )
+        )
+    steps.append(
+        materialise(
+            "Latest metrics and the InfluxDB mirror", ["artist_metrics_latest", "influxdb_mirror"]
+        )
+    )
+    return steps
+
+
+@dataclass
+class Demo:
+    world: demo_world.World = field(default_factory=demo_world.demo_world)
+
+    def steps(self) -> list[DemoStep]:
+        return demo_steps(self.world)
+
+    def run(self, instance: DagsterInstance) -> Iterator[StepOutcome]:
+        """Run each step and yield its outcome as soon as it finishes (for progress output)."""
+        warehouse = PostgresWarehouse(database_url=os.environ[DATABASE_URL_ENV])
+        previous = os.environ.get(SIMULATOR_URL_ENV)
+        with demo_world.running_simulator(self.world) as simulator_url:
+            os.environ[SIMULATOR_URL_ENV] = simulator_url
+            try:
+                context = DemoContext(instance, warehouse, self.world, simulator_url)
+                for step in self.steps():
+                    outcome = step.run(context)
+                    yield outcome
+                    if not outcome.success:
+                        return
+            finally:
+                if previous is None:
+                    os.environ.pop(SIMULATOR_URL_ENV, None)
+                else:
+                    os.environ[SIMULATOR_URL_ENV] = previous

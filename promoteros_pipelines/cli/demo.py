@@ -17,6 +17,8 @@ SUMMARY_TABLES = (
     "artists",
     "artist_platform_ids",
     "metric_observations",
+    "trending_candidates",
+    "artist_metrics_latest",
     "webhook_events",
 )
 
@@ -33,10 +35,13 @@ def command() -> None:
 
     started = time.monotonic()
     target = prepare_environment()
-    from promoteros_pipelines.demo import DEMO_STEPS, run_demo
+    from promoteros_pipelines.demo import Demo
 
     failed = None
     try:
+        with console.status("Generating the simulated world..."):
+            demo = Demo()
+        steps = demo.steps()
         with (
             DagsterInstance.get() as instance,
             Progress(
@@ -47,10 +52,12 @@ def command() -> None:
                 console=console,
             ) as progress,
         ):
-            task = progress.add_task("Materialising assets", total=len(DEMO_STEPS))
-            for outcome in run_demo(instance):
+            task = progress.add_task("Running the demo", total=len(steps))
+            for outcome in demo.run(instance):
                 mark = "[green]✓[/]" if outcome.success else "[red]✗[/]"
-                progress.console.print(f"{mark} {outcome.step.label}  (run {outcome.run_id[:8]})")
+                extra = f"  ({outcome.detail})" if outcome.detail else ""
+                run = f"  (run {outcome.run_id[:8]})" if outcome.run_id else ""
+                progress.console.print(f"{mark} {outcome.label}{extra}{run}")
                 progress.advance(task)
                 if not outcome.success:
                     failed = outcome
@@ -60,7 +67,7 @@ def command() -> None:
             target.embedded.stop()
     if failed:
         raise click.ClickException(
-            f"Step '{failed.step.label}' failed; see run {failed.run_id} in `promoteros dev`."
+            f"Step '{failed.label}' failed; open run {failed.run_id} in `promoteros dev`."
         )
     console.print(
         "\nNext: [bold]promoteros dev[/] opens the Dagster UI on http://127.0.0.1:3000 with "

@@ -1,5 +1,6 @@
 """The command line as a user meets it: documented commands and one-line errors to act on."""
 
+import os
 import socket
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def test_load_reference_reports_a_bad_file_and_writes_nothing(
         assert conn.execute("SELECT count(*) FROM promoteros.organisations").fetchone() == (0,)
 
 
-def test_demo_materialises_reference_data_and_records_runs(
+def test_demo_runs_the_pipeline_on_the_simulated_world_and_records_runs(
     runner, monkeypatch, database_url, tmp_path: Path
 ):
     monkeypatch.setenv("PROMOTEROS_DATABASE_URL", database_url)
@@ -103,8 +104,21 @@ def test_demo_materialises_reference_data_and_records_runs(
     result = runner.invoke(main, ["demo"])
     assert result.exit_code == 0, result.output
     assert "promoteros dev" in result.output
+
+    def count(conn, query: str) -> int:
+        row = conn.execute(query).fetchone()
+        return row[0] if row else 0
+
     with psycopg.connect(database_url) as conn:
-        venues = conn.execute("SELECT count(*) FROM promoteros.venues").fetchone()
-        runs = conn.execute("SELECT count(*) FROM runs WHERE status = 'SUCCESS'").fetchone()
-    assert venues is not None and venues[0] >= 24
-    assert runs is not None and runs[0] >= 1  # Dagster's run storage is this PostgreSQL too
+        assert count(conn, "SELECT count(*) FROM promoteros.venues") >= 24
+        assert count(conn, "SELECT count(*) FROM promoteros.artists WHERE source = 'discovery'")
+        # the last pulled window came over HTTP from the simulator, for every tracked artist
+        pulled = count(
+            conn,
+            "SELECT count(DISTINCT artist_id) FROM promoteros.metric_observations"
+            " WHERE source = 'api'",
+        )
+        assert pulled == count(conn, "SELECT count(*) FROM promoteros.artists")
+        # Dagster's run storage is this PostgreSQL too
+        assert count(conn, "SELECT count(*) FROM runs WHERE status = 'SUCCESS'") >= 5
+    assert "PROMOTEROS_SIMULATOR_URL" not in os.environ

@@ -166,7 +166,12 @@ def test_from_env_defaults_to_the_simulator_and_binds_secrets(monkeypatch):
     monkeypatch.delenv("PROMOTEROS_SIMULATOR_URL", raising=False)
     monkeypatch.setenv("PROMOTEROS_SPOTIFY_CLIENT_SECRET", "s3cret")
     resource = SpotifyResource.from_env()
-    assert resource.base_url == "http://127.0.0.1:8790/spotify"
+    assert resource.url() == "http://127.0.0.1:8790/spotify"
+    # the URL is read when a run starts, not when the definitions were imported
+    monkeypatch.setenv("PROMOTEROS_SIMULATOR_URL", "http://127.0.0.1:9999/")
+    assert resource.url() == "http://127.0.0.1:9999/spotify"
+    monkeypatch.setenv("PROMOTEROS_SPOTIFY_BASE_URL", "https://api.spotify.com")
+    assert resource.url() == "https://api.spotify.com"
     assert isinstance(resource.client_secret, EnvVar)  # the UI shows the name, not the secret
     assert resource.client_secret.get_value() == "s3cret"
     assert resource.client_id == "simulator"

@@ -9,6 +9,7 @@ to the simulator's base URL and dummy credentials when they are unset.
 
 import os
 from collections.abc import Sequence
+from typing import ClassVar
 
 import httpx
 import polars as pl
@@ -44,7 +45,11 @@ def _env_secret(name: str) -> str:
 class PlatformResource(ConfigurableResource):
     """Settings every platform client shares: where it is and how hard to try."""
 
-    base_url: str = Field(description="API base URL; the simulator's by default.")
+    base_url: str = Field(
+        default="",
+        description="API base URL. Empty: PROMOTEROS_<PLATFORM>_BASE_URL, else the simulator at "
+        "PROMOTEROS_SIMULATOR_URL, read when a run starts.",
+    )
     timeout_seconds: float = Field(default=10.0, description="Per-request timeout.")
     max_attempts: int = Field(default=5, description="Attempts per call (retries + 1).")
     retry_wait_initial_seconds: float = Field(default=0.2, description="First backoff wait.")
@@ -57,6 +62,7 @@ class PlatformResource(ConfigurableResource):
     breaker_reset_seconds: float = Field(default=60.0, description="Open-circuit cool-down.")
     max_concurrency: int = Field(default=4, description="Parallel requests for per-item APIs.")
 
+    platform: ClassVar[str] = ""
     _client: object = PrivateAttr(default=None)
 
     def policy(self) -> HttpPolicy:
@@ -73,6 +79,10 @@ class PlatformResource(ConfigurableResource):
             breaker_reset_seconds=self.breaker_reset_seconds,
             max_connections=max(4, self.max_concurrency * 2),
         )
+
+    def url(self) -> str:
+        """The base URL to call, resolved from the environment at run time when not set."""
+        return self.base_url or _env_url(self.platform)
 
     def build_client(self, transport: httpx.BaseTransport | None):
         raise NotImplementedError
@@ -92,6 +102,8 @@ class PlatformResource(ConfigurableResource):
 class SpotifyResource(PlatformResource):
     """Spotify Web API: artist followers and popularity, trending playlists."""
 
+    platform: ClassVar[str] = "spotify"
+
     client_id: str
     client_secret: str
     token_url: str = Field(default="", description="Token endpoint; default base_url/api/token.")
@@ -102,7 +114,6 @@ class SpotifyResource(PlatformResource):
     @classmethod
     def from_env(cls, **overrides) -> "SpotifyResource":
         return cls(
-            base_url=_env_url("spotify"),
             token_url=os.environ.get("PROMOTEROS_SPOTIFY_TOKEN_URL", ""),
             client_id=_env_secret("PROMOTEROS_SPOTIFY_CLIENT_ID"),
             client_secret=_env_secret("PROMOTEROS_SPOTIFY_CLIENT_SECRET"),
@@ -111,7 +122,7 @@ class SpotifyResource(PlatformResource):
 
     def build_client(self, transport: httpx.BaseTransport | None) -> SpotifyClient:
         return SpotifyClient(
-            self.base_url,
+            self.url(),
             _resolve(self.client_id),
             _resolve(self.client_secret),
             token_url=self.token_url or None,
@@ -129,19 +140,20 @@ class SpotifyResource(PlatformResource):
 class YouTubeResource(PlatformResource):
     """YouTube Data API v3: channel subscribers, views and videos; most-popular music."""
 
+    platform: ClassVar[str] = "youtube"
+
     api_key: str
 
     @classmethod
     def from_env(cls, **overrides) -> "YouTubeResource":
         return cls(
-            base_url=_env_url("youtube"),
             api_key=_env_secret("PROMOTEROS_YOUTUBE_API_KEY"),
             **overrides,
         )
 
     def build_client(self, transport: httpx.BaseTransport | None) -> YouTubeClient:
         return YouTubeClient(
-            self.base_url, _resolve(self.api_key), policy=self.policy(), transport=transport
+            self.url(), _resolve(self.api_key), policy=self.policy(), transport=transport
         )
 
     def fetch_metrics(self, channel_ids: Sequence[str]) -> PullResult:
@@ -154,6 +166,8 @@ class YouTubeResource(PlatformResource):
 class TikTokResource(PlatformResource):
     """TikTok Research API: followers, likes and videos per username; trending creators."""
 
+    platform: ClassVar[str] = "tiktok"
+
     client_key: str
     client_secret: str
     requests_per_second: float = 5.0
@@ -161,7 +175,6 @@ class TikTokResource(PlatformResource):
     @classmethod
     def from_env(cls, **overrides) -> "TikTokResource":
         return cls(
-            base_url=_env_url("tiktok"),
             client_key=_env_secret("PROMOTEROS_TIKTOK_CLIENT_KEY"),
             client_secret=_env_secret("PROMOTEROS_TIKTOK_CLIENT_SECRET"),
             **overrides,
@@ -169,7 +182,7 @@ class TikTokResource(PlatformResource):
 
     def build_client(self, transport: httpx.BaseTransport | None) -> TikTokClient:
         return TikTokClient(
-            self.base_url,
+            self.url(),
             _resolve(self.client_key),
             _resolve(self.client_secret),
             policy=self.policy(),
@@ -187,6 +200,8 @@ class TikTokResource(PlatformResource):
 class InstagramResource(PlatformResource):
     """Instagram Graph API business discovery: followers and media count per username."""
 
+    platform: ClassVar[str] = "instagram"
+
     access_token: str
     ig_user_id: str = Field(description="Our own Instagram business account id (the caller).")
     api_version: str = "v21.0"
@@ -195,7 +210,6 @@ class InstagramResource(PlatformResource):
     @classmethod
     def from_env(cls, **overrides) -> "InstagramResource":
         return cls(
-            base_url=_env_url("instagram"),
             access_token=_env_secret("PROMOTEROS_INSTAGRAM_ACCESS_TOKEN"),
             ig_user_id=os.environ.get("PROMOTEROS_INSTAGRAM_USER_ID", "17841400000000000"),
             **overrides,
@@ -203,7 +217,7 @@ class InstagramResource(PlatformResource):
 
     def build_client(self, transport: httpx.BaseTransport | None) -> InstagramClient:
         return InstagramClient(
-            self.base_url,
+            self.url(),
             _resolve(self.access_token),
             self.ig_user_id,
             api_version=self.api_version,
@@ -219,20 +233,21 @@ class InstagramResource(PlatformResource):
 class BandsintownResource(PlatformResource):
     """Bandsintown API v3: artists' tour dates."""
 
+    platform: ClassVar[str] = "bandsintown"
+
     app_id: str
     requests_per_second: float = 5.0
 
     @classmethod
     def from_env(cls, **overrides) -> "BandsintownResource":
         return cls(
-            base_url=_env_url("bandsintown"),
             app_id=_env_secret("PROMOTEROS_BANDSINTOWN_APP_ID"),
             **overrides,
         )
 
     def build_client(self, transport: httpx.BaseTransport | None) -> BandsintownClient:
         return BandsintownClient(
-            self.base_url,
+            self.url(),
             _resolve(self.app_id),
             policy=self.policy(),
             transport=transport,
