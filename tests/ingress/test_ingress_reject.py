@@ -220,3 +220,24 @@ def test_five_thousand_observations_fit_and_one_more_does_not(database_url: str)
         assert ingress.rows() == []
         assert ingress.post(METRICS, {"observations": [one] * 5_000}).status_code == 202
         assert len(ingress.rows()) == 1
+
+
+def test_database_down_is_503_with_retry_after_never_500() -> None:
+    """Nothing listens on port 1: health says so and events are refused for a retry."""
+    settings = IngressSettings(
+        database_url="postgresql://promoteros@127.0.0.1:1/promoteros?connect_timeout=1",
+        store_timeout=1.0,
+    ).with_secrets({"n8n": N8N_NEW})
+    with (
+        LoopbackServer(create_app(settings)) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
+        health = client.get("/healthz")
+        body = encode(GOOD)
+        response = client.post(METRICS, content=body, headers=signed_headers(N8N_NEW, body))
+
+    assert health.status_code == 503
+    assert health.json()["error"] == "database_unreachable"
+    assert response.status_code == 503
+    assert response.json()["error"] == "unavailable"
+    assert response.headers["retry-after"] == "5"
