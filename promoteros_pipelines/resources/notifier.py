@@ -168,10 +168,10 @@ class Notifier(ConfigurableResource):
         lease = self.timeout_seconds * 3 + 30
         with psycopg.connect(self.database_url, row_factory=dict_row) as conn:
             due = conn.execute(CLAIM_DUE, (lease, limit)).fetchall()
-            conn.commit()
             if not due:
                 return report
-            signer = self._signer(due)
+            signer = self._signer(due)  # a configuration error rolls the claim back
+            conn.commit()
             with httpx.Client(timeout=self.timeout_seconds, follow_redirects=False) as client:
                 for delivery in due:
                     self._attempt(conn, client, signer, delivery, report)

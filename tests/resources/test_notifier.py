@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -227,6 +228,9 @@ def test_configuration_errors_say_what_to_set(database_url: str) -> None:
     outbox.enqueue("n8n", "alert", {}, "k")
     with pytest.raises(ConfigurationError, match="PROMOTEROS_OUTBOUND_SECRET"):
         outbox.deliver_pending()
+    [waiting] = outbox.list_deliveries("pending")  # the claim was rolled back: still due
+    assert waiting["attempts"] == 0
+    assert waiting["next_attempt_at"] <= datetime.now(tz=UTC)
     with pytest.raises(ConfigurationError, match="name=https://url"):
         parse_targets("n8n https://example.com", environ={})
     targets = parse_targets("", environ={"PROMOTEROS_OUTBOUND_URL_UI": "http://ui/broadcast"})
