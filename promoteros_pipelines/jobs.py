@@ -2,7 +2,6 @@
 
 from dagster import AssetSelection, define_asset_job
 
-from promoteros_pipelines.assets.partitions import six_hourly
 from promoteros_pipelines.runtime.dagster_home import PLATFORM_TAG
 
 # Calls the platform APIs: the run queue lets one such run at a time (see dagster.yaml).
@@ -23,7 +22,6 @@ discover_and_pull = define_asset_job(
         "artist_metrics_latest",
         "influxdb_mirror",
     ),
-    partitions_def=six_hourly,
     tags=PLATFORM_API_TAGS,
     description="Find trending artists, track the new ones, and pull every tracked artist's "
     "metrics for one 6-hour window.",
