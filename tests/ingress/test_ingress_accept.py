@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import httpx
-from conftest import (
+from ingress_helpers import (
     N8N_NEW,
     N8N_OLD,
     SCRAPER,

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import (
+from ingress_helpers import (
     N8N_NEW,
     STRANGER,
     IngressUnderTest,
