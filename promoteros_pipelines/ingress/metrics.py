@@ -5,6 +5,8 @@ valid, and rejections only by reason, so a scanner posting to random paths canno
 series count.
 """
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -46,14 +48,16 @@ class IngressMetrics:
         self._accepted_latency = self.latency.labels("accepted")
         self._replayed_latency = self.latency.labels("replayed")
         self._rejected_latency = self.latency.labels("rejected")
+        self._stored: dict[tuple[str, str, bool], Any] = {}
 
     def observe_stored(self, source: str, event_type: str, created: bool, seconds: float) -> None:
-        if created:
-            self.accepted.labels(source, event_type).inc()
-            self._accepted_latency.observe(seconds)
-        else:
-            self.replayed.labels(source, event_type).inc()
-            self._replayed_latency.observe(seconds)
+        key = (source, event_type, created)
+        counter = self._stored.get(key)
+        if counter is None:  # label lookups cost more than the increment; keep the children
+            counter = (self.accepted if created else self.replayed).labels(source, event_type)
+            self._stored[key] = counter
+        counter.inc()
+        (self._accepted_latency if created else self._replayed_latency).observe(seconds)
 
     def observe_rejected(self, reason: str, seconds: float | None) -> None:
         self.rejected.labels(reason).inc()
