@@ -101,7 +101,10 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int) -> Non
             "; ".join(f"port {s.port} ({s.name}) is in use on {host}" for s in busy)
             + ". Stop what uses it or choose another port (see `promoteros dev --help`)."
         )
+    _stop_on_signals()
     target = prepare_environment()
+    # the pipelines call the simulator this command starts, on whatever port it was given
+    os.environ.setdefault("PROMOTEROS_SIMULATOR_URL", f"http://{host}:{simulator_port}")
     children: list[subprocess.Popen] = []
     try:
         for service in wanted:
@@ -118,6 +121,17 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int) -> Non
         if target.embedded is not None and not target.embedded_was_running:
             target.embedded.stop()
             console.print("Stopped the embedded PostgreSQL.")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop everything cleanly, even when a shell started us with
+    SIGINT ignored (background jobs in scripts)."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _stop_all(children: list[subprocess.Popen], grace: float = 15.0) -> None:

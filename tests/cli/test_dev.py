@@ -1,0 +1,84 @@
+"""`promoteros dev` as a user runs it: services come up, and a stop signal stops them all."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(url: str, deadline: float) -> httpx.Response:
+    while True:
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer")
+        time.sleep(0.5)
+
+
+@pytest.mark.slow
+def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
+    ui, ingress, simulator = _free_port(), _free_port(), _free_port()
+    env = {
+        **os.environ,
+        "PROMOTEROS_HOME": str(tmp_path / "home"),
+    }
+    for name in (
+        "PROMOTEROS_DATABASE_URL",
+        "PROMOTEROS_DAGSTER_DATABASE_URL",
+        "DAGSTER_HOME",
+        "PROMOTEROS_SIMULATOR_URL",
+    ):
+        env.pop(name, None)  # the zero-setup default: an embedded server under the home
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "promoteros_pipelines.cli",
+            "dev",
+            "--port",
+            str(ui),
+            "--ingress-port",
+            str(ingress),
+            "--simulator-port",
+            str(simulator),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        assert _wait_for(f"http://127.0.0.1:{ingress}/healthz", deadline).json()["status"] == "ok"
+        assert _wait_for(f"http://127.0.0.1:{simulator}/_control/world", deadline).json()["seed"]
+        info = _wait_for(f"http://127.0.0.1:{ui}/server_info", deadline).json()
+        assert "dagster_webserver_version" in info
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    text = output.decode()
+    assert f"http://127.0.0.1:{ui}" in text and f"http://127.0.0.1:{ingress}" in text
+    assert "Stopped the embedded PostgreSQL" in text
+    assert not (tmp_path / "home" / "pgdata" / "postmaster.pid").exists()
+    for port in (ui, ingress, simulator):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
