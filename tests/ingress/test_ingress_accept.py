@@ -1,5 +1,7 @@
 """Accepted webhooks: durable before answered, replays answered with the original id."""
 
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -182,3 +184,12 @@ def test_timestamp_within_tolerance_is_accepted(ingress: IngressUnderTest) -> No
 
     assert ingress.post(METRICS, payload, timestamp=now - 240).status_code == 202
     assert ingress.post(METRICS, payload, timestamp=now + 240).status_code == 202
+
+
+def test_the_ingress_imports_no_dagster() -> None:
+    """It must stay a light, separately scalable service."""
+    code = (
+        "import sys, promoteros_pipelines.ingress.app, promoteros_pipelines.ingress.server;"
+        "sys.exit('dagster' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
