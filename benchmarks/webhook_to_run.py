@@ -101,10 +101,12 @@ def measure(events: int, spacing: tuple[float, float], seed: int, tuned: bool) -
             r.dagster_run.run_id: r
             for r in stack.instance.get_run_records(filters=RunsFilter(run_ids=run_ids))
         }
+        # the launcher marks a run STARTING when the queue hands it over
         dequeued = {
-            run_id: stack.instance.all_logs(run_id, of_type=DagsterEventType.RUN_DEQUEUED)[
-                0
-            ].timestamp
+            run_id: min(
+                e.timestamp
+                for e in stack.instance.all_logs(run_id, of_type=DagsterEventType.RUN_STARTING)
+            )
             for run_id in run_ids
         }
     to_request, to_start, queued, launching, statuses = [], [], [], [], []
