@@ -5,8 +5,15 @@ import os
 from dagster import Definitions, EnvVar, load_assets_from_modules
 
 from promoteros_pipelines.assets import discovery, metrics, reference, scraper_metrics
+from promoteros_pipelines.assets.custom_reports import (
+    custom_report,
+    expire_custom_reports,
+    expire_custom_reports_hourly,
+)
+from promoteros_pipelines.custom_reports.resource import CustomReportsResource
 from promoteros_pipelines.jobs import discover_and_pull, track_watched_artists
 from promoteros_pipelines.resources.influx import InfluxMirror
+from promoteros_pipelines.resources.mailer import DEFAULT_FROM, MAIL_FROM_ENV, SMTP_URL_ENV, Mailer
 from promoteros_pipelines.resources.platforms.resources import (
     BandsintownResource,
     InstagramResource,
@@ -20,7 +27,13 @@ from promoteros_pipelines.sensors import event_sensors
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
 ASSET_MODULES = [reference, discovery, metrics, scraper_metrics]
-JOBS = [discover_and_pull, track_watched_artists, scraper_metrics.ingest_scraper_metrics]
+JOBS = [
+    discover_and_pull,
+    track_watched_artists,
+    scraper_metrics.ingest_scraper_metrics,
+    custom_report,
+    expire_custom_reports,
+]
 
 
 def _influxdb() -> InfluxMirror:
@@ -39,7 +52,7 @@ defs = Definitions(
     assets=load_assets_from_modules(ASSET_MODULES),
     jobs=JOBS,
     sensors=event_sensors(JOBS),
-    schedules=[discover_and_pull_every_6_hours],
+    schedules=[discover_and_pull_every_6_hours, expire_custom_reports_hourly],
     resources={
         "warehouse": PostgresWarehouse(database_url=EnvVar(DATABASE_URL_ENV)),
         "spotify": SpotifyResource.from_env(),
@@ -48,5 +61,10 @@ defs = Definitions(
         "instagram": InstagramResource.from_env(),
         "bandsintown": BandsintownResource.from_env(),
         "influxdb": _influxdb(),
+        "mailer": Mailer(
+            smtp_url=EnvVar(SMTP_URL_ENV) if os.environ.get(SMTP_URL_ENV) else None,
+            mail_from=os.environ.get(MAIL_FROM_ENV) or DEFAULT_FROM,
+        ),
+        "custom_reports": CustomReportsResource.from_env(),
     },
 )

@@ -28,6 +28,7 @@ from promoteros_pipelines.ingress.events import EVENT_TYPES
 from promoteros_pipelines.ingress.inbox import Inbox, InboxRejected, InboxUnavailable, StoredEvent
 from promoteros_pipelines.ingress.metrics import IngressMetrics
 from promoteros_pipelines.ingress.openapi import openapi_document
+from promoteros_pipelines.ingress.report_downloads import ReportDownloads
 from promoteros_pipelines.ingress.signatures import SignatureRejected, verify
 
 log = logging.getLogger("promoteros_pipelines.ingress")
@@ -250,9 +251,12 @@ class Ingress:
         return error_response(exc.status_code, error, exc.detail, exc.headers)
 
 
-def create_app(settings: IngressSettings | None = None) -> IngressApp:
-    """The ASGI app; without ``settings`` they come from the environment."""
+def create_app(
+    settings: IngressSettings | None = None, downloads: ReportDownloads | None = None
+) -> IngressApp:
+    """The ASGI app; without ``settings`` (or ``downloads``) they come from the environment."""
     ingress = Ingress(settings or IngressSettings.from_env())
+    downloads = downloads or ReportDownloads.from_env()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -271,6 +275,7 @@ def create_app(settings: IngressSettings | None = None) -> IngressApp:
             Route("/healthz", ingress.healthz, methods=["GET"]),
             Route("/metrics", ingress.prometheus, methods=["GET"]),
             Route("/openapi.json", ingress.openapi, methods=["GET"]),
+            Route("/reports/{token}", downloads.download, methods=["GET"]),
         ],
         exception_handlers={HTTPException: ingress.http_error},
         lifespan=lifespan,

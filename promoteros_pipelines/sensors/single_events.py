@@ -61,6 +61,17 @@ def watch_run_config(event: InboxEvent) -> dict[str, Any]:
     return {"ops": {"tracked_artists": {"config": {"watch_requests": [request]}}}}
 
 
+def report_run_config(event: InboxEvent) -> dict[str, Any]:
+    """``report.request`` -> the ``custom_report`` job (which validates the request itself)."""
+    try:
+        parse_event("report.request", event.payload)
+    except ValidationError as error:
+        reason = describe_invalid(error)
+        raise PayloadRefused(f"report.request payload is invalid: {reason}") from error
+    config = {"event_id": event.event_id, "request": dict(event.payload)}
+    return {"ops": {"build_custom_report": {"config": config}}}
+
+
 @dataclass(frozen=True)
 class EventRoute:
     """Where one event type goes. ``job_name=None``: no job handles it yet."""
@@ -77,7 +88,7 @@ class EventRoute:
 # The issues that add the report, ticketing and approval jobs fill in their routes here.
 ROUTES = (
     EventRoute("artist.watch", "track_watched_artists", watch_run_config),
-    EventRoute("report.request"),
+    EventRoute("report.request", "custom_report", report_run_config),
     EventRoute("ticketing.sales"),
     EventRoute("approval.decision"),
 )

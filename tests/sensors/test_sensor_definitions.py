@@ -7,7 +7,7 @@ from promoteros_pipelines.definitions import defs
 INBOX_SENSORS = {
     "scraper_metrics_events": "ingest_scraper_metrics",
     "artist_watch_events": "track_watched_artists",
-    "report_request_events": None,
+    "report_request_events": "custom_report",
     "ticketing_sales_events": None,
     "approval_decision_events": None,
     "pipeline_trigger_events": None,
