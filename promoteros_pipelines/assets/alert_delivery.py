@@ -153,6 +153,11 @@ def idempotency_key(alert_id: int, recipient_id: int, channel: str) -> str:
     return f"alert-{alert_id}-r{recipient_id}-{channel}"
 
 
+def stable_message_id(key: str) -> str:
+    """The same Message-ID on every attempt, so a resend after a crash is a known duplicate."""
+    return f"<{key}@promoteros.invalid>"
+
+
 def route_pending(
     warehouse: PostgresWarehouse, now: dt.datetime, limit: int, outcome: DeliveryOutcome
 ) -> None:
@@ -214,6 +219,7 @@ def _send(
             text=_text(row),
             idempotency_key=key,
         )
+        message.replace_header("Message-ID", stable_message_id(key))
         mailer.send(message)
         return str(message["Message-ID"])
     payload = {

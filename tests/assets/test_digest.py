@@ -1,0 +1,113 @@
+"""daily_digest: one email per organisation per day, hostile artist names render as text."""
+
+import datetime as dt
+
+import pytest
+from alerts_support import Stack, alert, alert_stack, organisation, recipient
+from dagster import materialize
+
+from promoteros_pipelines.assets.alerts import alert_notifications
+from promoteros_pipelines.assets.digest import daily_digest
+
+DAY = dt.date(2026, 6, 10)
+HOSTILE = ["<script>alert(1)</script>", "{{7*7}}", "Evil\r\nBcc: attacker@evil.example"]
+
+
+@pytest.fixture
+def stack(database_url: str):
+    with alert_stack(database_url) as running:
+        yield running
+
+
+def artist(stack: Stack, name: str) -> int:
+    rows = stack.sql(
+        "INSERT INTO promoteros.artists (name, normalized_name) VALUES (%s, %s)"
+        " RETURNING artist_id",
+        (name, name.lower()),
+    )
+    return rows[0]["artist_id"]
+
+
+def momentum(stack: Stack, artist_id: int, day: dt.date, score: float, why: str) -> None:
+    stack.sql(
+        "INSERT INTO promoteros.artist_momentum"
+        " (artist_id, day, momentum_score, why, momentum_version, platforms_scored)"
+        " VALUES (%s, %s, %s, %s, 'test', 1)",
+        (artist_id, day, score, why),
+    )
+
+
+def viral_event(stack: Stack, artist_id: int, explanation: str) -> None:
+    at = dt.datetime.combine(DAY, dt.time(9), tzinfo=dt.UTC)
+    stack.sql(
+        "INSERT INTO promoteros.viral_events (artist_id, window_start, detected_at,"
+        " last_signal_at, status, signal_count, signal_types, platforms, evidence_keys,"
+        " peak_strength, explanation) VALUES (%s, %s, %s, %s, 'new', 1, '{follower_spike}',"
+        " '{tiktok}', '{k}', 3.0, %s)",
+        (artist_id, at, at, at, explanation),
+    )
+
+
+def run_digest(stack: Stack) -> dict:
+    result = materialize([daily_digest], resources=stack.resources(), partition_key=DAY.isoformat())
+    assert result.success
+    return result.asset_materializations_for_node("daily_digest")[0].metadata
+
+
+def test_digest_once_per_organisation_with_hostile_names_as_text(stack: Stack) -> None:
+    north = organisation(stack, "north")
+    south = organisation(stack, "south", "Europe/Berlin")
+    analyst = recipient(stack, north, "Ana Lyst", "analyst", channels=["email"], max_per_hour=1)
+    recipient(stack, north, "Olu Ops", "ops", channels=["in_app"])
+    recipient(stack, north, "Vera Venue", "venue_manager")  # venue managers get no digest
+    recipient(stack, south, "Sid South", "exec", channels=["in_app"])
+    ids = [artist(stack, name) for name in HOSTILE]
+    for rank, artist_id in enumerate(ids):
+        momentum(stack, artist_id, DAY - dt.timedelta(days=1), 40, "steady")
+        momentum(stack, artist_id, DAY, 60 + rank * 10, "<b>bold</b> growth")
+    viral_event(stack, ids[0], "<img src=x onerror=alert(1)> 300% in a day")
+    # two viral alerts for an analyst capped at one an hour: the second waits for the digest
+    alert(stack, "viral:a", "viral", "warning", subject="First {{7*7}}")
+    capped = alert(stack, "viral:b", "viral", "warning", subject="<script>Second</script>")
+    stack.run(alert_notifications)
+    stack.smtp.received.clear()
+    noon = dt.datetime.combine(DAY, dt.time(12), tzinfo=dt.UTC)
+    stack.sql("UPDATE promoteros.notification_log SET created_at = %s", (noon,))
+
+    metadata = run_digest(stack)
+    assert metadata["digests_sent"].value == 2
+    assert metadata["alerts_held_back"].value == 1
+    mails = {m.recipients[0].split("@")[1]: m for m in stack.smtp.received if m.recipients}
+    assert len(stack.smtp.received) == 2
+    north_mail = mails[f"{north}.example"]
+    assert sorted(north_mail.recipients) == [
+        f"ana.lyst@{north}.example",
+        f"olu.ops@{north}.example",
+    ]
+    message = north_mail.message
+    # the CR-LF artist (top mover) is in the subject on one line and adds no header
+    assert "Bcc" not in message and "\n" not in message["Subject"]
+    assert "top mover Evil Bcc: attacker@evil.example" in message["Subject"]
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "{{7*7}}" in html and "49" not in html
+    assert "{{7*7}}" in text and "<script>alert(1)</script>" in text
+    assert "&lt;script&gt;Second&lt;/script&gt; (hourly cap, 1 people)" in html
+    assert message["Message-ID"] == f"<digest-north-{DAY.isoformat()}@promoteros.invalid>"
+    digested = stack.sql(
+        "SELECT digest_day FROM promoteros.notification_log"
+        " WHERE alert_id = %s AND status = 'capped'",
+        (capped,),
+    )
+    assert digested == [{"digest_day": DAY}]
+    slack = [body["text"] for path, _, body in stack.hooks.posts if path == "/slack"]
+    assert len(slack) == 2 and any("1 alerts held back" in text for text in slack)
+    assert analyst  # the capped analyst is among the digest's readers
+
+    again = run_digest(stack)
+    assert again["digests_sent"].value == 0 and again["digests_skipped"].value == 2
+    assert len(stack.smtp.received) == 2
+    assert len([p for p in stack.hooks.posts if p[0] == "/slack"]) == 2
