@@ -24,6 +24,7 @@ from promoteros_pipelines.custom_reports.resource import CustomReportsResource
 from promoteros_pipelines.custom_reports.service import expire_reports, produce_report
 from promoteros_pipelines.resources.mailer import Mailer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.settings import ConfigurationError
 
 
 class CustomReportConfig(Config):
@@ -56,10 +57,14 @@ def build_custom_report(
 ) -> Output[None]:
     wants_pdf = config.request.get("format", "pdf") == "pdf"
     try:
+        signer = custom_reports.signer()
+    except ConfigurationError as error:
+        raise Failure(description=str(error)) from None
+    try:
         outcome = produce_report(
             warehouse=warehouse,
             store=custom_reports.store(),
-            signer=custom_reports.signer(),
+            signer=signer,
             mailer=mailer,
             public_url=custom_reports.public_url,
             event_id=config.event_id,

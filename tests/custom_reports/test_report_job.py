@@ -1,0 +1,105 @@
+"""The Dagster side: the sensor routes report.request to custom_report with the payload as run
+config, the job mails once per event, refuses bad requests with their reason, and will not
+run without a link secret."""
+
+import json
+import uuid
+
+import pytest
+from conftest import PUBLIC_URL, SECRET, report_rows, request
+from dagster import build_sensor_context, instance_for_test
+
+from promoteros_pipelines.assets.custom_reports import custom_report, expire_custom_reports
+from promoteros_pipelines.custom_reports.resource import CustomReportsResource
+from promoteros_pipelines.definitions import defs
+
+
+def add_event(warehouse, payload: dict) -> int:
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            "INSERT INTO promoteros.webhook_events (source, event_type, webhook_id, payload) "
+            "VALUES ('ui', 'report.request', %s, %s) RETURNING event_id",
+            (f"msg_{uuid.uuid4().hex}", json.dumps(payload)),
+        ).fetchone()
+    return row[0]
+
+
+def resources(warehouse, store, mailer, secret: str | None = SECRET) -> dict:
+    settings = CustomReportsResource(
+        store_dir=str(store.root), public_url=PUBLIC_URL, link_secret=secret
+    )
+    return {"warehouse": warehouse, "mailer": mailer, "custom_reports": settings}
+
+
+def test_the_sensor_starts_one_custom_report_run_per_event(world, warehouse):
+    event = add_event(warehouse, request())
+    with instance_for_test() as instance:
+        context = build_sensor_context(
+            instance=instance,
+            resources={"warehouse": warehouse},
+            definitions=defs,
+            sensor_name="report_request_events",
+        )
+        sensor = defs.get_repository_def().get_sensor_def("report_request_events")
+        data = sensor.evaluate_tick(context)
+    [run] = data.run_requests
+    assert run.job_name == "custom_report"
+    assert run.run_key == f"report.request:{event}"
+    config = run.run_config["ops"]["build_custom_report"]["config"]
+    assert config["event_id"] == event and config["request"]["artists"][1].startswith("=")
+
+
+def test_the_job_mails_once_per_event(world, warehouse, store, mailer, smtp):
+    event = add_event(warehouse, request(format="xlsx"))
+    run_config = {
+        "ops": {"build_custom_report": {"config": {"event_id": event, "request": request()}}}
+    }
+    bound = resources(warehouse, store, mailer)
+    first = custom_report.execute_in_process(run_config=run_config, resources=bound)
+    second = custom_report.execute_in_process(run_config=run_config, resources=bound)
+    assert first.success and second.success
+    assert len(smtp.received) == 1
+    [row] = report_rows(warehouse)
+    assert row["status"] == "sent"
+    [materialised] = [e for e in second.all_events if e.event_type_value == "STEP_OUTPUT"]
+    assert materialised.event_specific_data.metadata["status"].value == "already_sent"
+
+
+def test_a_bad_request_fails_the_run_with_its_reason(world, warehouse, store, mailer, smtp):
+    bad = request(artists=["Nobody Known"])
+    run_config = {"ops": {"build_custom_report": {"config": {"event_id": 77, "request": bad}}}}
+    result = custom_report.execute_in_process(
+        run_config=run_config, resources=resources(warehouse, store, mailer), raise_on_error=False
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.event_specific_data.error.message
+    assert "report request 77 refused: unknown artists: Nobody Known" in message
+    assert smtp.received == []
+
+
+def test_the_job_refuses_to_run_without_a_link_secret(world, warehouse, store, mailer, smtp):
+    run_config = {"ops": {"build_custom_report": {"config": {"event_id": 5, "request": request()}}}}
+    result = custom_report.execute_in_process(
+        run_config=run_config,
+        resources=resources(warehouse, store, mailer, secret=None),
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "PROMOTEROS_LINK_SECRET is not set" in failure.event_specific_data.error.message
+    assert smtp.received == [] and report_rows(warehouse) == []
+
+
+def test_the_cleanup_job_runs(world, warehouse, store, mailer):
+    bound = resources(warehouse, store, mailer)
+    del bound["mailer"]
+    assert expire_custom_reports.execute_in_process(resources=bound).success
+
+
+@pytest.mark.parametrize("name", ["custom_report", "expire_custom_reports"])
+def test_the_code_location_defines_the_jobs_and_schedule(name):
+    repository = defs.get_repository_def()
+    assert repository.get_job(name).name == name
+    schedule = repository.get_schedule_def("expire_custom_reports_hourly")
+    assert schedule.job_name == "expire_custom_reports"
