@@ -23,6 +23,9 @@ run_coordinator:
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
   config:
+    # webhook-triggered runs should start within seconds: check the queue every second
+    dequeue_interval_seconds: 1
+    dequeue_use_threads: true
     max_concurrent_runs: {MAX_CONCURRENT_RUNS}
     tag_concurrency_limits:
       # At most one run at a time calls each platform API, so rate limits hold across runs.
@@ -33,6 +36,10 @@ run_coordinator:
 run_retries:
   enabled: true
   max_retries: 2
+sensors:
+  # inbox sensors tick every 5 s; threads keep one slow sensor from delaying the others
+  use_threads: true
+  num_workers: 4
 telemetry:
   enabled: false
 """
