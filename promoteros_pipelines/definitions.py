@@ -4,7 +4,7 @@ import os
 
 from dagster import Definitions, EnvVar, load_assets_from_modules
 
-from promoteros_pipelines.assets import discovery, metrics, reference, scraper_metrics
+from promoteros_pipelines.assets import alerts, discovery, metrics, reference, scraper_metrics
 from promoteros_pipelines.assets.custom_reports import (
     custom_report,
     expire_custom_reports,
@@ -14,6 +14,7 @@ from promoteros_pipelines.custom_reports.resource import CustomReportsResource
 from promoteros_pipelines.jobs import discover_and_pull, track_watched_artists
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.mailer import DEFAULT_FROM, MAIL_FROM_ENV, SMTP_URL_ENV, Mailer
+from promoteros_pipelines.resources.notifier import SECRET_ENV, TARGETS_ENV, Notifier
 from promoteros_pipelines.resources.platforms.resources import (
     BandsintownResource,
     InstagramResource,
@@ -21,18 +22,21 @@ from promoteros_pipelines.resources.platforms.resources import (
     TikTokResource,
     YouTubeResource,
 )
+from promoteros_pipelines.resources.sms import SmsGateway
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.schedules import discover_and_pull_every_6_hours
 from promoteros_pipelines.sensors import event_sensors
+from promoteros_pipelines.sensors.run_failures import RUN_FAILURE_SENSORS
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
-ASSET_MODULES = [reference, discovery, metrics, scraper_metrics]
+ASSET_MODULES = [reference, discovery, metrics, scraper_metrics, alerts]
 JOBS = [
     discover_and_pull,
     track_watched_artists,
     scraper_metrics.ingest_scraper_metrics,
     custom_report,
     expire_custom_reports,
+    alerts.alert_delivery,
 ]
 
 
@@ -51,8 +55,12 @@ def _influxdb() -> InfluxMirror:
 defs = Definitions(
     assets=load_assets_from_modules(ASSET_MODULES),
     jobs=JOBS,
-    sensors=event_sensors(JOBS),
-    schedules=[discover_and_pull_every_6_hours, expire_custom_reports_hourly],
+    sensors=[*event_sensors(JOBS), *RUN_FAILURE_SENSORS],
+    schedules=[
+        discover_and_pull_every_6_hours,
+        expire_custom_reports_hourly,
+        alerts.alert_delivery_every_5_minutes,
+    ],
     resources={
         "warehouse": PostgresWarehouse(database_url=EnvVar(DATABASE_URL_ENV)),
         "spotify": SpotifyResource.from_env(),
@@ -66,5 +74,11 @@ defs = Definitions(
             mail_from=os.environ.get(MAIL_FROM_ENV) or DEFAULT_FROM,
         ),
         "custom_reports": CustomReportsResource.from_env(),
+        "notifier": Notifier(
+            database_url=EnvVar(DATABASE_URL_ENV),
+            targets=os.environ.get(TARGETS_ENV, ""),
+            signing_secret=EnvVar(SECRET_ENV) if os.environ.get(SECRET_ENV) else "",
+        ),
+        "sms": SmsGateway.from_env(),
     },
 )

@@ -83,7 +83,7 @@ def _counts_table(outcome: DeliveryOutcome) -> pl.DataFrame:
     group_name=GROUP,
     kinds={"postgres", "email", "slack"},
     owners=OWNERS,
-    deps=[alert_preferences, AssetKey("viral_events")],
+    deps=[alert_preferences],
 )
 def alert_notifications(
     context,

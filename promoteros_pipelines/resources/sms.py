@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 import httpx
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, PrivateAttr
 
 from promoteros_pipelines.resources.mailer import one_line
@@ -45,7 +45,10 @@ class SmsGateway(ConfigurableResource):
         env = {
             "base_url": os.environ.get(f"{SMS_ENV_PREFIX}BASE_URL", TWILIO_BASE_URL),
             "account_sid": os.environ.get(f"{SMS_ENV_PREFIX}ACCOUNT_SID", ""),
-            "auth_token": os.environ.get(f"{SMS_ENV_PREFIX}AUTH_TOKEN", ""),
+            # the token stays an EnvVar (never a literal in the run config) when it is set
+            "auth_token": EnvVar(f"{SMS_ENV_PREFIX}AUTH_TOKEN")
+            if os.environ.get(f"{SMS_ENV_PREFIX}AUTH_TOKEN")
+            else "",
             "from_number": os.environ.get(f"{SMS_ENV_PREFIX}FROM", ""),
         }
         return cls(**{**env, **overrides})
