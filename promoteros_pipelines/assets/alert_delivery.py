@@ -125,6 +125,21 @@ FROM (
 WHERE a.alert_id = s.alert_id AND a.status <> s.outcome
 """
 
+REPLAY_DEAD = """
+UPDATE promoteros.notification_log
+SET status = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
+WHERE status = 'dead' AND (%s::text IS NULL OR channel = %s)
+  AND (%s::bigint IS NULL OR notification_id = %s)
+"""
+LIST_NOTIFICATIONS = """
+SELECT n.notification_id, n.alert_id, r.email, n.channel, n.status, n.attempts,
+    n.next_attempt_at, n.sent_at, n.last_error
+FROM promoteros.notification_log n JOIN promoteros.recipients r USING (recipient_id)
+WHERE (%s::text IS NULL OR n.status = %s)
+ORDER BY n.notification_id DESC
+LIMIT %s
+"""
+
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
@@ -265,7 +280,7 @@ def _dead_channel_alert(
     explanation = (
         f"Notification {row['notification_id']} (alert {row['alert_id']}) was given up after "
         f"{row['attempts']} attempt(s), so people may be missing alerts by {channel}. Fix the "
-        f"cause, then replay the dead notifications. Cause: {error[:300]}"
+        f"cause, then `promoteros alerts replay --channel {channel}`. Cause: {error[:300]}"
     )
     evidence = {
         "channel": channel,
@@ -318,3 +333,18 @@ def deliver_due(
             conn.commit()
         conn.execute(SETTLE_ALERTS)
         conn.commit()
+
+
+def replay_dead(
+    warehouse: PostgresWarehouse, channel: str | None = None, notification_id: int | None = None
+) -> int:
+    """Make dead notifications due again (attempts reset, same idempotency key); return how
+    many. The next ``alert_notifications`` run sends them; one already sent stays sent."""
+    return warehouse.execute(REPLAY_DEAD, (channel, channel, notification_id, notification_id))
+
+
+def list_notifications(
+    warehouse: PostgresWarehouse, status: str | None, limit: int
+) -> list[dict[str, Any]]:
+    with psycopg.connect(warehouse.database_url, row_factory=dict_row) as conn:
+        return conn.execute(LIST_NOTIFICATIONS, (status, status, limit)).fetchall()

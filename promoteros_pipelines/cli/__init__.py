@@ -10,6 +10,7 @@ import importlib
 import click
 
 COMMANDS = {
+    "alerts": "alerts",
     "db": "database",
     "demo": "demo",
     "dev": "dev",
@@ -18,6 +19,7 @@ COMMANDS = {
     "ingress": "ingress",
     "load": "reference",
     "outbox": "outbox",
+    "report": "report",
     "simulate": "simulate",
     "stop": "stop",
 }

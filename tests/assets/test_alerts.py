@@ -3,11 +3,13 @@
 import pytest
 from alerts_support import Stack, alert, alert_stack, log, organisation, quiet_now, recipient
 
+from promoteros_pipelines.assets.alert_delivery import replay_dead
 from promoteros_pipelines.assets.alerts import alert_notifications
 from promoteros_pipelines.reference.loader import read_reference
 from promoteros_pipelines.reference.preferences import read_preferences, store_preferences
 from promoteros_pipelines.reference.store import store_reference
 from promoteros_pipelines.resources.sms import SmsGateway
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 
 @pytest.fixture
@@ -167,6 +169,14 @@ def test_smtp_down_retried_then_dead_one_system_alert_then_nothing_twice(stack: 
     ]
     notice = [m.message for m in stack.smtp.received if "through" in m.message["Subject"]]
     assert "given up after 3 attempt(s)" in notice[0].get_content()
+
+    # a person replays the dead letters once the cause is fixed: the original goes out, once
+    assert replay_dead(PostgresWarehouse(database_url=stack.database_url), "email") == 1
+    for _ in range(2):
+        stack.run(alert_notifications, max_attempts=3)
+    subjects = [m.message["Subject"] for m in stack.smtp.received]
+    assert subjects.count("[PromoterOS critical] Scraper stalled") == 1
+    assert len(subjects) == 3
     assert log(stack)[(later, ops, "email")]["status"] == "sent"
 
 
