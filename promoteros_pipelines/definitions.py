@@ -4,7 +4,14 @@ import os
 
 from dagster import Definitions, EnvVar, load_assets_from_modules
 
-from promoteros_pipelines.assets import alerts, discovery, metrics, reference, scraper_metrics
+from promoteros_pipelines.assets import (
+    alerts,
+    discovery,
+    metrics,
+    reference,
+    scraper_metrics,
+    weekly_report,
+)
 from promoteros_pipelines.assets.custom_reports import (
     custom_report,
     expire_custom_reports,
@@ -29,7 +36,7 @@ from promoteros_pipelines.sensors import event_sensors
 from promoteros_pipelines.sensors.run_failures import RUN_FAILURE_SENSORS
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
-ASSET_MODULES = [reference, discovery, metrics, scraper_metrics, alerts]
+ASSET_MODULES = [reference, discovery, metrics, scraper_metrics, alerts, weekly_report]
 JOBS = [
     discover_and_pull,
     track_watched_artists,
@@ -60,6 +67,7 @@ defs = Definitions(
         discover_and_pull_every_6_hours,
         expire_custom_reports_hourly,
         alerts.alert_delivery_every_5_minutes,
+        *weekly_report.weekly_report_schedules(),
     ],
     resources={
         "warehouse": PostgresWarehouse(database_url=EnvVar(DATABASE_URL_ENV)),
