@@ -4,6 +4,9 @@ import datetime as dt
 
 import polars as pl
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetKey,
     AssetSelection,
     Config,
@@ -32,6 +35,15 @@ from promoteros_pipelines.settings import ConfigurationError
 
 GROUP = "alerts"
 OWNERS = ["team:ops"]
+NO_DEAD_NOTIFICATIONS = "NO_DEAD_NOTIFICATIONS"
+NO_OVERDUE_NOTIFICATIONS = "NO_OVERDUE_NOTIFICATIONS"
+HEALTH = """
+SELECT count(*) FILTER (WHERE status = 'dead' AND updated_at > now() - interval '1 day')
+        AS dead_last_day,
+    count(*) FILTER (WHERE status IN ('pending', 'deferred', 'sending')
+        AND next_attempt_at < now() - interval '1 hour') AS overdue
+FROM promoteros.notification_log
+"""
 
 
 class AlertDeliveryConfig(Config):
@@ -84,6 +96,18 @@ def _counts_table(outcome: DeliveryOutcome) -> pl.DataFrame:
     kinds={"postgres", "email", "slack"},
     owners=OWNERS,
     deps=[alert_preferences],
+    check_specs=[
+        AssetCheckSpec(
+            NO_DEAD_NOTIFICATIONS,
+            asset="alert_notifications",
+            description="No notification was given up in the last 24 hours.",
+        ),
+        AssetCheckSpec(
+            NO_OVERDUE_NOTIFICATIONS,
+            asset="alert_notifications",
+            description="Nothing due has waited more than an hour (delivery keeps up).",
+        ),
+    ],
 )
 def alert_notifications(
     context,
@@ -119,7 +143,23 @@ def alert_notifications(
     }
     for (channel, status), count in sorted({**outcome.routed, **outcome.delivered}.items()):
         metadata[f"{channel}_{status}"] = MetadataValue.int(count)
-    return MaterializeResult(metadata=metadata)
+    health = warehouse.read_frame(HEALTH).row(0, named=True)
+    checks = [
+        AssetCheckResult(
+            check_name=NO_DEAD_NOTIFICATIONS,
+            passed=health["dead_last_day"] == 0,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"dead_last_day": MetadataValue.int(health["dead_last_day"])},
+            description="`promoteros alerts list --status dead` shows them; replay after a fix.",
+        ),
+        AssetCheckResult(
+            check_name=NO_OVERDUE_NOTIFICATIONS,
+            passed=health["overdue"] == 0,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"overdue": MetadataValue.int(health["overdue"])},
+        ),
+    ]
+    return MaterializeResult(metadata=metadata, check_results=checks)
 
 
 alert_delivery = define_asset_job(

@@ -50,6 +50,7 @@ class Stack:
     sms: SmsStandIn
     hooks: Hooks
     hooks_url: str
+    checks: dict[str, bool] = field(default_factory=dict)
 
     def resources(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,10 @@ class Stack:
             run_config={"ops": {asset.op.name: {"config": {**FAST, **config}}}},
         )
         assert result.success
+        self.checks = {
+            evaluation.check_name: evaluation.passed
+            for evaluation in result.get_asset_check_evaluations()
+        }
         return result.asset_materializations_for_node(asset.op.name)[0].metadata
 
     def sql(self, statement: str, params: Any = None) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ import pytest
 from alerts_support import Stack, alert, alert_stack, log, organisation, quiet_now, recipient
 
 from promoteros_pipelines.assets.alert_delivery import replay_dead
-from promoteros_pipelines.assets.alerts import alert_notifications
+from promoteros_pipelines.assets.alerts import NO_DEAD_NOTIFICATIONS, alert_notifications
 from promoteros_pipelines.reference.loader import read_reference
 from promoteros_pipelines.reference.preferences import read_preferences, store_preferences
 from promoteros_pipelines.reference.store import store_reference
@@ -45,6 +45,7 @@ def test_each_channel_once_quiet_hours_deferred_and_reruns_send_nothing(stack: S
         (viral, night_owl, "email"): "deferred",
     }
     assert first["email_sent"].value == 2 and first["email_deferred"].value == 1
+    assert all(stack.checks.values())
     assert sorted(m.recipients[0] for m in stack.smtp.received) == sorted(
         [f"olu.ops@{org}.example", f"ana.lyst@{org}.example"]
     )
@@ -147,6 +148,7 @@ def test_smtp_down_retried_then_dead_one_system_alert_then_nothing_twice(stack: 
         stack.run(alert_notifications, max_attempts=3)
     row = log(stack)[(down, ops, "email")]
     assert row["status"] == "dead" and row["attempts"] == 3
+    assert stack.checks[NO_DEAD_NOTIFICATIONS] is False
     assert "451" in row["last_error"]
     system = stack.sql(
         "SELECT alert_id, subject FROM promoteros.alerts WHERE dedupe_key LIKE 'delivery-dead:%'"
