@@ -13,7 +13,7 @@ from typing import Any, get_args
 import polars as pl
 from pydantic import ValidationError
 
-from promoteros_pipelines.domain.discovery import normalize_name
+from promoteros_pipelines.domain.discovery import normalized_name
 from promoteros_pipelines.ingress.events import MetricName, ReportRequest
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -97,7 +97,7 @@ def _artist_ids(warehouse: PostgresWarehouse, names: list[str]) -> tuple[int, ..
     if not names:
         return ()
     wanted = pl.DataFrame({"requested": names}).with_columns(
-        pl.col("requested").map_elements(normalize_name, return_dtype=pl.String).alias("key")
+        normalized_name(pl.col("requested")).alias("key")
     )
     found = warehouse.read_frame(
         "SELECT artist_id, normalized_name AS key FROM promoteros.artists "

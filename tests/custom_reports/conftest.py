@@ -1,96 +1,17 @@
 """A small world for custom reports: one organisation, two venues, three artists, a week of
 observations; a real SMTP server, a store in a temporary directory, and the ingress app."""
 
-import asyncio
-import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
+from custom_report_support import SECRET, Downloader, seed_world
 
 from promoteros_pipelines.custom_reports.links import LinkSigner
 from promoteros_pipelines.custom_reports.store import LocalReportStore
-from promoteros_pipelines.domain.discovery import normalize_name
-from promoteros_pipelines.ingress.app import create_app
-from promoteros_pipelines.ingress.config import IngressSettings
-from promoteros_pipelines.ingress.report_downloads import ReportDownloads
 from promoteros_pipelines.resources.mailer import Mailer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from tests.support.smtp import SmtpServer
-
-SECRET = "test-link-secret-0123456789-abcdefghijklmnop"
-PUBLIC_URL = "https://reports.example.test"
-SPIKY_NAME = '=HYPERLINK("http://evil.test","x")'
-ARTISTS = {
-    "Nova Lights": ["indie", "dream pop"],
-    "Basement Choir": ["techno"],
-    SPIKY_NAME: ["indie"],
-}
-
-
-def seed_world(warehouse: PostgresWarehouse) -> dict[str, int]:
-    """Organisation ``acme``, venues ``the-loft`` (indie) and ``warehouse-9`` (techno)."""
-    ids: dict[str, int] = {}
-    with warehouse.connect() as conn:
-        conn.execute(
-            "INSERT INTO promoteros.organisations (slug, name, time_zone, currency) "
-            "VALUES ('acme', 'Acme Live', 'Europe/London', 'GBP')"
-        )
-        for slug, name, genres in (
-            ("the-loft", "The Loft", ["indie"]),
-            ("warehouse-9", "Warehouse 9", ["techno"]),
-        ):
-            conn.execute(
-                "INSERT INTO promoteros.venues (organisation_id, slug, name, city, country, "
-                "latitude, longitude, capacity, genres, typical_ticket_price) "
-                "SELECT organisation_id, %s, %s, 'London', 'GB', 51.5, -0.1, 400, %s, 20 "
-                "FROM promoteros.organisations WHERE slug = 'acme'",
-                (slug, name, genres),
-            )
-        conn.execute(
-            "INSERT INTO promoteros.recipients (organisation_id, name, email, role) "
-            "SELECT organisation_id, 'Ana Lyst', 'analyst@acme.test', 'analyst' "
-            "FROM promoteros.organisations WHERE slug = 'acme'"
-        )
-        for name, genres in ARTISTS.items():
-            row = conn.execute(
-                "INSERT INTO promoteros.artists (name, normalized_name, genres) "
-                "VALUES (%s, %s, %s) RETURNING artist_id",
-                (name, normalize_name(name) or name, genres),
-            ).fetchone()
-            assert row is not None
-            ids[name] = row[0]
-        start = datetime(2026, 11, 10, 9, tzinfo=UTC)
-        for index, artist_id in enumerate(ids.values()):
-            for day in range(7):
-                for hour, bump in ((0, 0), (6, 5)):
-                    conn.execute(
-                        "INSERT INTO promoteros.metric_observations "
-                        "(artist_id, platform, metric, observed_at, value) "
-                        "VALUES (%s, 'spotify', 'followers', %s, %s)",
-                        (
-                            artist_id,
-                            start + timedelta(days=day, hours=hour),
-                            1000 * (index + 1) + 10 * day + bump,
-                        ),
-                    )
-    return ids
-
-
-def request(**overrides: Any) -> dict[str, Any]:
-    return {
-        "organisation": "acme",
-        "date_from": "2026-11-10",
-        "date_to": "2026-11-16",
-        "metrics": ["followers"],
-        "artists": ["Nova Lights", SPIKY_NAME],
-        "format": "csv",
-        "email": "booker@acme.test",
-        **overrides,
-    }
 
 
 @pytest.fixture
@@ -119,32 +40,6 @@ def signer() -> LinkSigner:
     return LinkSigner(SECRET)
 
 
-class Downloader:
-    """GETs against the real ingress ASGI app through httpx's ASGI transport."""
-
-    def __init__(self, database_url: str, store: LocalReportStore, signer: LinkSigner) -> None:
-        settings = IngressSettings(database_url=database_url)
-        self.app = create_app(settings, ReportDownloads(signer=signer, store=store))
-
-    def get(self, url: str) -> httpx.Response:
-        async def fetch() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
-                response = await client.get(url)
-                await response.aread()
-                return response
-
-        return asyncio.run(fetch())
-
-
 @pytest.fixture
 def downloader(database_url: str, store: LocalReportStore, signer: LinkSigner) -> Downloader:
     return Downloader(database_url, store, signer)
-
-
-def report_rows(warehouse: PostgresWarehouse) -> list[dict[str, Any]]:
-    frame = warehouse.read_frame(
-        "SELECT event_id, status, object_key, path, sha256, rows, format, error, expires_at "
-        "FROM promoteros.custom_reports ORDER BY event_id"
-    )
-    return json.loads(frame.write_json()) if not frame.is_empty() else []

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
-from conftest import PUBLIC_URL, SPIKY_NAME, report_rows, request
+from custom_report_support import PUBLIC_URL, SPIKY_NAME, report_rows, request
 
 from promoteros_pipelines.custom_reports.links import LinkSigner
 from promoteros_pipelines.custom_reports.request import ReportRefused, parse_request, resolve

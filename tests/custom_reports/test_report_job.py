@@ -6,7 +6,7 @@ import json
 import uuid
 
 import pytest
-from conftest import PUBLIC_URL, SECRET, report_rows, request
+from custom_report_support import PUBLIC_URL, SECRET, report_rows, request
 from dagster import build_sensor_context, instance_for_test
 
 from promoteros_pipelines.assets.custom_reports import custom_report, expire_custom_reports
@@ -47,6 +47,25 @@ def test_the_sensor_starts_one_custom_report_run_per_event(world, warehouse):
     assert run.run_key == f"report.request:{event}"
     config = run.run_config["ops"]["build_custom_report"]["config"]
     assert config["event_id"] == event and config["request"]["artists"][1].startswith("=")
+
+
+def test_an_unparseable_request_is_dead_with_its_reason(world, warehouse):
+    event = add_event(warehouse, {"organisation": "acme", "format": "docx"})
+    with instance_for_test() as instance:
+        context = build_sensor_context(
+            instance=instance,
+            resources={"warehouse": warehouse},
+            definitions=defs,
+            sensor_name="report_request_events",
+        )
+        sensor = defs.get_repository_def().get_sensor_def("report_request_events")
+        data = sensor.evaluate_tick(context)
+    assert not data.run_requests
+    status, error = warehouse.read_frame(
+        "SELECT status, error FROM promoteros.webhook_events WHERE event_id = $1", [event]
+    ).row(0)
+    assert status == "dead"
+    assert error.startswith("report.request payload is invalid:") and "format" in error
 
 
 def test_the_job_mails_once_per_event(world, warehouse, store, mailer, smtp):

@@ -6,7 +6,7 @@ Skipped (saying why) where the PDF stack (reports.render, WeasyPrint, pypdf) is 
 import io
 
 import pytest
-from conftest import PUBLIC_URL, report_rows, request
+from custom_report_support import PUBLIC_URL, report_rows, request
 
 from promoteros_pipelines.custom_reports.service import produce_report
 
