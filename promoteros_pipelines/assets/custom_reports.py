@@ -102,8 +102,8 @@ def custom_report() -> None:
 
 @op(
     name="delete_expired_custom_reports",
-    description="Deletes the files of custom reports whose link has expired and marks their "
-    "rows expired.",
+    description="Deletes the files of custom reports whose link has expired, marks their rows "
+    "expired, and removes files no report row points at once they are two days old.",
 )
 def delete_expired_custom_reports(
     context: OpExecutionContext,
@@ -111,9 +111,19 @@ def delete_expired_custom_reports(
     custom_reports: CustomReportsResource,
 ) -> Output[None]:
     outcome = expire_reports(warehouse, custom_reports.store())
-    context.log.info("%d reports expired, %d files deleted", outcome.expired, outcome.files_deleted)
+    context.log.info(
+        "%d reports expired, %d files deleted, %d orphaned files removed",
+        outcome.expired,
+        outcome.files_deleted,
+        outcome.orphans_deleted,
+    )
     return Output(
-        None, metadata={"expired": outcome.expired, "files_deleted": outcome.files_deleted}
+        None,
+        metadata={
+            "expired": outcome.expired,
+            "files_deleted": outcome.files_deleted,
+            "orphans_deleted": outcome.orphans_deleted,
+        },
     )
 
 

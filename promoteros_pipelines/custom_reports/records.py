@@ -139,3 +139,13 @@ def expiring(warehouse: PostgresWarehouse, now: datetime) -> list[ReportRecord]:
 
 def mark_expired(warehouse: PostgresWarehouse, event_id: int) -> None:
     _update(warehouse, event_id, "status = 'expired', expired_at = now()", {})
+
+
+def live_keys(warehouse: PostgresWarehouse) -> set[str]:
+    """Object keys a live link (or a report being built) may still point at."""
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            "SELECT object_key FROM promoteros.custom_reports "
+            "WHERE status IN ('building', 'stored', 'sent') AND object_key IS NOT NULL"
+        ).fetchall()
+    return {row[0] for row in rows}

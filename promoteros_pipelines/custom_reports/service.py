@@ -10,7 +10,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -204,10 +204,16 @@ def _reusable(
     return record.object_key, record.rows or 0, found.sha256, record.expires_at
 
 
+# Files no live row points at (a run that crashed between writing and recording) go once
+# they are older than any link could be, plus a margin for a run still in progress.
+ORPHAN_AGE = LINK_LIFETIME + timedelta(hours=24)
+
+
 @dataclass(frozen=True)
 class CleanupOutcome:
     expired: int
     files_deleted: int
+    orphans_deleted: int = 0
 
 
 def expire_reports(
@@ -221,4 +227,8 @@ def expire_reports(
         if record.object_key and store.delete(record.object_key):
             deleted += 1
         records.mark_expired(warehouse, record.event_id)
-    return CleanupOutcome(expired=len(due), files_deleted=deleted)
+    live = records.live_keys(warehouse)
+    orphans = [path for key, path in store.stale_files(now - ORPHAN_AGE) if key not in live]
+    for path in orphans:
+        store.remove_file(path)
+    return CleanupOutcome(expired=len(due), files_deleted=deleted, orphans_deleted=len(orphans))

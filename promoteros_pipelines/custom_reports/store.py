@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from promoteros_pipelines.settings import promoteros_home
@@ -93,3 +94,20 @@ class LocalReportStore:
             except OSError:
                 break
         return True
+
+    def stale_files(self, before: datetime) -> list[tuple[str, Path]]:
+        """Every file (finished or a crashed partial write) last modified before ``before``,
+        with its store-relative name."""
+        if not self.root.is_dir():
+            return []
+        cutoff = before.timestamp()
+        return [
+            (path.relative_to(self.root).as_posix(), path)
+            for path in sorted(self.root.rglob("*"))
+            if path.is_file() and path.stat().st_mtime < cutoff
+        ]
+
+    def remove_file(self, path: Path) -> None:
+        """Delete one file found by ``stale_files`` (never anything outside the root)."""
+        if path.resolve().is_relative_to(self.root):
+            path.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -193,3 +194,21 @@ def test_without_an_email_the_organisations_analysts_get_the_link(
     without = scope.request.model_copy(update={"email": ""})
     scope = resolve(warehouse, without)
     assert recipients_for(warehouse, scope) == ("analyst@acme.test",)
+
+
+def test_cleanup_removes_orphaned_files_but_keeps_live_ones(
+    world, warehouse, store, signer, mailer
+):
+    produce(warehouse, store, signer, mailer, event_id=8)
+    [row] = report_rows(warehouse)
+    live = store.root / row["object_key"]
+    orphan = store.put("acme/999/crashed-run.csv", b"day,artist\n").path
+    partial = store.root / "acme" / "999" / ".left-behind.csv.partial"
+    partial.write_bytes(b"half")
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).timestamp()
+    for path in (live, orphan, partial):
+        os.utime(path, (three_days_ago, three_days_ago))
+
+    outcome = expire_reports(warehouse, store)
+    assert outcome.orphans_deleted == 2
+    assert live.exists() and not orphan.exists() and not partial.exists()
