@@ -6,6 +6,7 @@ from dagster import Definitions, EnvVar, load_assets_from_modules
 
 from promoteros_pipelines.assets import (
     alerts,
+    digest,
     discovery,
     metrics,
     reference,
@@ -36,7 +37,8 @@ from promoteros_pipelines.sensors import event_sensors
 from promoteros_pipelines.sensors.run_failures import RUN_FAILURE_SENSORS
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
-ASSET_MODULES = [reference, discovery, metrics, scraper_metrics, alerts, weekly_report]
+ASSET_MODULES = [reference, discovery, metrics, scraper_metrics, alerts, digest, weekly_report]
+ASSETS = load_assets_from_modules(ASSET_MODULES)
 JOBS = [
     discover_and_pull,
     track_watched_artists,
@@ -44,6 +46,7 @@ JOBS = [
     custom_report,
     expire_custom_reports,
     alerts.alert_delivery,
+    digest.daily_digest_job,
 ]
 
 
@@ -60,13 +63,14 @@ def _influxdb() -> InfluxMirror:
 
 
 defs = Definitions(
-    assets=load_assets_from_modules(ASSET_MODULES),
+    assets=ASSETS,
     jobs=JOBS,
-    sensors=[*event_sensors(JOBS), *RUN_FAILURE_SENSORS],
+    sensors=[*event_sensors(JOBS, ASSETS), *RUN_FAILURE_SENSORS],
     schedules=[
         discover_and_pull_every_6_hours,
         expire_custom_reports_hourly,
         alerts.alert_delivery_every_5_minutes,
+        digest.daily_digest_schedule,
         *weekly_report.weekly_report_schedules(),
     ],
     resources={

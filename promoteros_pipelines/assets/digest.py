@@ -202,5 +202,5 @@ daily_digest_job = define_asset_job(
 )
 # 04:00 UTC: after every organisation's 02:00 analytics run (Europe) for the day just closed
 daily_digest_schedule = build_schedule_from_partitioned_job(
-    daily_digest_job, hour_of_day=4, minute_of_hour=0
+    daily_digest_job, name="daily_digest_schedule", hour_of_day=4, minute_of_hour=0
 )

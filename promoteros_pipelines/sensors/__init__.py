@@ -7,19 +7,22 @@ route whose job is not deployed yet parks its events as ``waiting`` instead of f
 from collections.abc import Sequence
 from typing import Any
 
-from dagster import SensorDefinition
+from dagster import AssetsDefinition, SensorDefinition
 
 from promoteros_pipelines.assets.scraper_metrics import ingest_scraper_metrics
-from promoteros_pipelines.sensors.pipeline_trigger import pipeline_trigger_events
+from promoteros_pipelines.sensors.pipeline_trigger import build_pipeline_trigger_sensor
 from promoteros_pipelines.sensors.run_status import RUN_STATUS_SENSORS
 from promoteros_pipelines.sensors.scraper_metrics import build_scraper_metrics_sensor
 from promoteros_pipelines.sensors.single_events import ROUTES, build_single_event_sensor
 
 
-def event_sensors(jobs: Sequence[Any]) -> list[SensorDefinition]:
-    """Every inbox and run-status sensor, given the code location's jobs.
+def event_sensors(
+    jobs: Sequence[Any], assets: Sequence[AssetsDefinition]
+) -> list[SensorDefinition]:
+    """Every inbox and run-status sensor, given the code location's jobs and assets.
 
-    ``jobs`` must include ``ingest_scraper_metrics`` (defined next to its asset).
+    ``jobs`` must include ``ingest_scraper_metrics`` (defined next to its asset); ``assets``
+    are what ``pipeline.trigger`` webhooks may start.
     """
     by_name = {job.name: job for job in jobs}
     sensors: list[SensorDefinition] = [
@@ -28,6 +31,6 @@ def event_sensors(jobs: Sequence[Any]) -> list[SensorDefinition]:
     return [
         *sensors,
         build_scraper_metrics_sensor(ingest_scraper_metrics),
-        pipeline_trigger_events,
+        build_pipeline_trigger_sensor(assets),
         *RUN_STATUS_SENSORS,
     ]

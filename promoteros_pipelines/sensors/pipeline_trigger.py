@@ -6,19 +6,27 @@ a change to it. A named asset that this code location does not define yet keeps 
 ``waiting``; the sensor re-reads waiting events each tick and starts them once it exists.
 """
 
+import re
 from collections.abc import Sequence
 
 from dagster import (
     AssetKey,
+    AssetsDefinition,
     AssetSelection,
     DefaultSensorStatus,
+    PartitionsDefinition,
     RunRequest,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    define_asset_job,
     sensor,
 )
 from dagster._core.definitions.repository_definition import RepositoryDefinition
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
 from pydantic import ValidationError
 
 from promoteros_pipelines.events_store import (
@@ -46,6 +54,40 @@ from promoteros_pipelines.sensors.inbox import (
 
 EVENT_TYPE = "pipeline.trigger"
 MAX_RUNS_PER_TICK = 50
+JOB_PREFIX = "pipeline_trigger__"
+
+
+def _partitioning_label(partitions_def: PartitionsDefinition | None) -> str:
+    """A job-name-safe label for one partitioning ("unpartitioned", "daily_starting_...")."""
+    if partitions_def is None:
+        return "unpartitioned"
+    return re.sub(r"[^A-Za-z0-9]+", "_", str(partitions_def)).strip("_").lower()[:80]
+
+
+def trigger_jobs(assets: Sequence[AssetsDefinition]) -> list[UnresolvedAssetJobDefinition]:
+    """One asset job per partitioning: a Dagster job cannot mix partitions definitions, and a
+    trigger may name any allow-listed asset, so each request goes to the job holding its
+    assets (see ``job_for``)."""
+    groups: dict[str, list[AssetKey]] = {}
+    for assets_def in assets:
+        if not assets_def.is_executable:
+            continue
+        label = _partitioning_label(assets_def.partitions_def)
+        groups.setdefault(label, []).extend(assets_def.keys)
+    return [
+        define_asset_job(
+            f"{JOB_PREFIX}{label}",
+            selection=AssetSelection.assets(*keys),
+            description=f"Assets a pipeline.trigger webhook may start ({label.replace('_', ' ')}).",
+        )
+        for label, keys in sorted(groups.items())
+    ]
+
+
+def job_for(keys: Sequence[AssetKey], repository: RepositoryDefinition) -> str:
+    """The trigger job that holds every one of ``keys``."""
+    label = _partitioning_label(repository.asset_graph.get(keys[0]).partitions_def)
+    return f"{JOB_PREFIX}{label}"
 
 
 class Refused(Exception):
@@ -113,6 +155,7 @@ def plan_trigger_runs(
         requests.append(
             RunRequest(
                 run_key=run_key(EVENT_TYPE, event.event_id, attempts=event.attempts),
+                job_name=job_for(keys, repository),
                 asset_selection=keys,
                 partition_key=trigger.partition_key,
                 tags=tags,
@@ -121,17 +164,7 @@ def plan_trigger_runs(
     return requests, refused, waiting
 
 
-@sensor(
-    name="pipeline_trigger_events",
-    target=AssetSelection.all(),
-    minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
-    description=(
-        "Every 5 s, materialises the allow-listed assets (or asset job) each new "
-        "pipeline.trigger webhook names, one run per event."
-    ),
-)
-def pipeline_trigger_events(
+def _evaluate(
     context: SensorEvaluationContext, warehouse: PostgresWarehouse
 ) -> SensorResult | SkipReason:
     after = read_cursor(context.cursor)
@@ -167,3 +200,24 @@ def pipeline_trigger_events(
         )
         return SensorResult(skip_reason=SkipReason(skip), cursor=str(cursor))
     return SensorResult(run_requests=requests, cursor=str(cursor))
+
+
+def build_pipeline_trigger_sensor(assets: Sequence[AssetsDefinition]) -> SensorDefinition:
+    """The ``pipeline.trigger`` sensor over the code location's assets."""
+
+    @sensor(
+        name="pipeline_trigger_events",
+        jobs=trigger_jobs(assets),
+        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=(
+            "Every 5 s, materialises the allow-listed assets (or asset job) each new "
+            "pipeline.trigger webhook names, one run per event."
+        ),
+    )
+    def pipeline_trigger_events(
+        context: SensorEvaluationContext, warehouse: PostgresWarehouse
+    ) -> SensorResult | SkipReason:
+        return _evaluate(context, warehouse)
+
+    return pipeline_trigger_events

@@ -172,16 +172,17 @@ def test_pipeline_trigger_runs_allow_listed_assets_and_parks_unknown_ones(
 ):
     ok = inbox.add("pipeline.trigger", {"assets": ["tracked_artists"]})
     no_partition = inbox.add("pipeline.trigger", {"assets": ["platform_metrics"]})
-    unknown = inbox.add("pipeline.trigger", {"assets": ["viral_events"]})
+    unknown = inbox.add("pipeline.trigger", {"assets": ["booking_scores"]})
     refused = inbox.add("pipeline.trigger", {"assets": ["organisations"]})
     result = tick("pipeline_trigger_events", instance, warehouse, cursor=None)
     assert [r.run_key for r in result.run_requests] == [f"pipeline.trigger:{ok}"]
     assert [k.to_user_string() for k in result.run_requests[0].asset_selection] == [
         "tracked_artists"
     ]
+    assert result.run_requests[0].job_name == "pipeline_trigger__unpartitioned"
     assert "name a partition_key" in inbox.row(no_partition)["error"]
     assert inbox.row(unknown)["status"] == "waiting"
-    assert "does not define viral_events" in inbox.row(unknown)["error"]
+    assert "does not define booking_scores" in inbox.row(unknown)["error"]
     assert inbox.row(refused)["status"] == "dead"
     assert "not allow-listed: organisations" in inbox.row(refused)["error"]
 
