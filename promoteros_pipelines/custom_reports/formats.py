@@ -64,9 +64,16 @@ def to_xlsx(frame: pl.DataFrame, header: ReportHeader) -> bytes:
         cell.font = bold
         titles.append(cell)
     sheet.append(titles)
-    # openpyxl writes cell by cell; iter_rows streams without materialising Python dicts.
+    dates = [i for i, dtype in enumerate(frame.dtypes) if dtype == pl.Date]
+    # openpyxl writes cell by cell; iter_rows streams tuples, and only date cells get a
+    # cell object (for an ISO date format instead of Excel's date-and-time default).
     for row in neutralise_formulas(frame).iter_rows():
-        sheet.append(row)
+        cells: list[Any] = list(row)
+        for index in dates:
+            if cells[index] is not None:
+                cells[index] = WriteOnlyCell(sheet, value=cells[index])
+                cells[index].number_format = "yyyy-mm-dd"
+        sheet.append(cells)
     about = workbook.create_sheet("About")
     for label, value in _about(header):
         about.append([label, _neutralise_text(value)])

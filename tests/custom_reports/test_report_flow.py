@@ -99,6 +99,7 @@ def test_formula_cells_are_neutralised_in_csv_and_xlsx(world, warehouse, store, 
     cells = [row[header.index("artist")] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert set(cells) == {"Nova Lights", "'" + SPIKY_NAME}
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert sheet.cell(2, header.index("day") + 1).number_format == "yyyy-mm-dd"
     about = {row[0]: row[1] for row in book["About"].iter_rows(values_only=True)}
     assert about["Title"] == "'=SUM(A1:A9)"
 
