@@ -122,6 +122,17 @@ def link_message(
     )
 
 
+def refusal_message(event_id: int, sender: str, to: str, reason: str) -> EmailMessage:
+    """Tells the requester why no report is coming, so they can fix the request."""
+    return compose(
+        sender=sender,
+        to=[to],
+        subject="Report request refused",
+        text=f"Your report request could not be built: {reason}.\n\nFix it and ask again.\n",
+        idempotency_key=f"custom-report-refused-{event_id}",
+    )
+
+
 def produce_report(
     *,
     warehouse: PostgresWarehouse,
@@ -180,6 +191,8 @@ def produce_report(
                 stored = (key, frame.height, put.sha256, expires_at)
         except ReportRefused as refused:
             records.mark_rejected(warehouse, event_id, str(refused))
+            # once, on the rejecting run: a re-run finds the row rejected and mails nothing
+            mailer.send(refusal_message(event_id, mailer.mail_from, request.email, str(refused)))
             raise
         key, rows, sha256, expires_at = stored
         url = download_url(public_url, signer.sign(key, expires_at))

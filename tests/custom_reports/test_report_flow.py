@@ -131,13 +131,19 @@ def test_bad_requests_are_refused_with_a_clear_reason(
 ):
     with pytest.raises(ReportRefused, match=re.escape(message)):
         produce(warehouse, store, signer, mailer, event_id=9, **overrides)
-    assert smtp.received == []
     assert not store.root.exists() or not any(store.root.rglob("*.*"))
     rows = report_rows(warehouse)
-    if rows:  # refusals after parsing are recorded, and a re-run repeats the same reason
-        assert rows[0]["status"] == "rejected" and message in rows[0]["error"]
-        with pytest.raises(ReportRefused, match=re.escape(message)):
-            produce(warehouse, store, signer, mailer, event_id=9, **overrides)
+    if not rows:  # the payload itself is invalid: nothing recorded, nobody to trust
+        assert smtp.received == []
+        return
+    # refusals after parsing are recorded and the requester is told once, with the reason
+    assert rows[0]["status"] == "rejected" and message in rows[0]["error"]
+    [mail] = smtp.received
+    assert mail.recipients == ["booker@acme.test"]
+    assert message in mail.message.get_body(preferencelist=("plain",)).get_content()
+    with pytest.raises(ReportRefused, match=re.escape(message)):
+        produce(warehouse, store, signer, mailer, event_id=9, **overrides)
+    assert len(smtp.received) == 1
 
 
 def test_tampered_and_expired_links_are_refused_without_touching_the_file(

@@ -94,7 +94,8 @@ def test_a_bad_request_fails_the_run_with_its_reason(world, warehouse, store, ma
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     message = failure.event_specific_data.error.message
     assert "report request 77 refused: unknown artists: Nobody Known" in message
-    assert smtp.received == []
+    [refusal] = smtp.received
+    assert refusal.message["Subject"] == "Report request refused"
 
 
 def test_the_job_refuses_to_run_without_a_link_secret(world, warehouse, store, mailer, smtp):
