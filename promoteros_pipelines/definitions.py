@@ -6,11 +6,13 @@ from dagster import Definitions, EnvVar, load_assets_from_modules
 
 from promoteros_pipelines.assets import (
     alerts,
+    analytics,
     digest,
     discovery,
     metrics,
     reference,
     scraper_metrics,
+    viral,
     weekly_report,
 )
 from promoteros_pipelines.assets.custom_reports import (
@@ -33,11 +35,22 @@ from promoteros_pipelines.resources.platforms.resources import (
 from promoteros_pipelines.resources.sms import SmsGateway
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.schedules import discover_and_pull_every_6_hours
+from promoteros_pipelines.schedules_analytics import ANALYTICS_JOBS, ANALYTICS_SCHEDULES
 from promoteros_pipelines.sensors import event_sensors
 from promoteros_pipelines.sensors.run_failures import RUN_FAILURE_SENSORS
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
-ASSET_MODULES = [reference, discovery, metrics, scraper_metrics, alerts, digest, weekly_report]
+ASSET_MODULES = [
+    reference,
+    discovery,
+    metrics,
+    scraper_metrics,
+    analytics,
+    viral,
+    alerts,
+    digest,
+    weekly_report,
+]
 ASSETS = load_assets_from_modules(ASSET_MODULES)
 JOBS = [
     discover_and_pull,
@@ -47,6 +60,7 @@ JOBS = [
     expire_custom_reports,
     alerts.alert_delivery,
     digest.daily_digest_job,
+    *ANALYTICS_JOBS,
 ]
 
 
@@ -71,6 +85,7 @@ defs = Definitions(
         expire_custom_reports_hourly,
         alerts.alert_delivery_every_5_minutes,
         digest.daily_digest_schedule,
+        *ANALYTICS_SCHEDULES,
         *weekly_report.weekly_report_schedules(),
     ],
     resources={

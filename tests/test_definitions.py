@@ -19,8 +19,28 @@ EXPECTED_ASSETS = {
     "platform_metrics",
     "artist_metrics_latest",
     "influxdb_mirror",
+    "scraper_metrics",
+    "daily_artist_metrics",
+    "artist_momentum",
+    "viral_signals",
+    "viral_model",
+    "viral_events",
+    "alert_preferences",
+    "alert_notifications",
+    "daily_digest",
+    "weekly_executive_report",
 }
-EXPECTED_JOBS = {"discover_and_pull", "track_watched_artists"}
+EXPECTED_JOBS = {
+    "discover_and_pull",
+    "track_watched_artists",
+    "ingest_scraper_metrics",
+    "daily_analytics",
+    "viral_detection",
+    "viral_model_training",
+    "alert_delivery",
+    "daily_digest_job",
+    "custom_report",
+}
 EXPECTED_SCHEDULES = {"discover_and_pull_every_6_hours"}
 
 
