@@ -192,7 +192,9 @@ def produce_report(
         except ReportRefused as refused:
             records.mark_rejected(warehouse, event_id, str(refused))
             # once, on the rejecting run: a re-run finds the row rejected and mails nothing
-            mailer.send(refusal_message(event_id, mailer.mail_from, request.email, str(refused)))
+            if request.email:
+                reason = str(refused)
+                mailer.send(refusal_message(event_id, mailer.mail_from, request.email, reason))
             raise
         key, rows, sha256, expires_at = stored
         url = download_url(public_url, signer.sign(key, expires_at))
