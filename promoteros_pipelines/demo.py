@@ -47,6 +47,7 @@ def _demo_resources(defs: Definitions) -> dict[str, object]:
 
 
 PULLED_WINDOWS = 4
+ANALYSED_DAYS = 3
 
 
 @dataclass
@@ -76,6 +77,7 @@ def materialise(
     assets: list[str],
     partition_key: str | None = None,
     before: Callable[[DemoContext], None] | None = None,
+    op_config: dict[str, dict] | None = None,
 ) -> DemoStep:
     def run(context: DemoContext) -> StepOutcome:
         from promoteros_pipelines.definitions import defs
@@ -89,7 +91,10 @@ def materialise(
             instance=context.instance,
             partition_key=partition_key,
             raise_on_error=False,
-            run_config=RUN_CONFIG,
+            run_config={
+                **RUN_CONFIG,
+                "ops": {name: {"config": config} for name, config in (op_config or {}).items()},
+            },
             tags={"promoteros/demo": "true"},
         )
         return StepOutcome(label, result.success, run_id=result.run_id)
@@ -144,7 +149,38 @@ def demo_steps(world: demo_world.World) -> list[DemoStep]:
             "Latest metrics and the InfluxDB mirror", ["artist_metrics_latest", "influxdb_mirror"]
         )
     )
+    steps.extend(_analytics_steps(world))
     return steps
+
+
+def _analytics_steps(world: demo_world.World) -> list[DemoStep]:
+    """Daily features and momentum for the last days, then detection and what follows it,
+    all "as of" the simulated present rather than today's date."""
+    present = world.present
+    as_of = {"as_of": present.isoformat()}
+    days = [present - dt.timedelta(days=n) for n in range(ANALYSED_DAYS, 0, -1)]
+    steps = [
+        materialise(
+            f"Daily metrics and momentum for {day:%Y-%m-%d}",
+            ["daily_artist_metrics", "artist_momentum"],
+            partition_key=f"{day:%Y-%m-%d}",
+        )
+        for day in days
+    ]
+    yesterday = f"{days[-1]:%Y-%m-%d}"
+    return [
+        *steps,
+        materialise(
+            "Viral signals and events (rules; no model trained yet)",
+            ["viral_signals", "viral_events"],
+            op_config={"viral_signals": as_of, "viral_events": as_of},
+        ),
+        materialise(
+            "Alert preferences and notifications (mail goes to the outbox)",
+            ["alert_preferences", "alert_notifications"],
+        ),
+        materialise(f"Daily digest for {yesterday}", ["daily_digest"], partition_key=yesterday),
+    ]
 
 
 @dataclass
