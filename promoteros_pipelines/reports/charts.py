@@ -1,10 +1,11 @@
-"""Charts as inline SVG (matplotlib), with labelled axes and units.
+"""Charts as SVG images (matplotlib, embedded as data: URIs), with labelled axes and units.
 
 Text stays text in the SVG (``svg.fonttype: none``), so it is selectable in the PDF, set in
 the report's font, and escaped by matplotlib's XML writer. Labels from the data have ``$``
 escaped (matplotlib would read it as maths) and line breaks flattened.
 """
 
+import base64
 import io
 import re
 from collections.abc import Sequence
@@ -48,8 +49,12 @@ def _to_svg(figure: Figure) -> Markup:
     figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = buffer.getvalue()
     text = re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg") :], flags=re.S)
-    # matplotlib's own output (its XML writer escaped every label), minus prolog and metadata
-    return Markup(text)
+    # the report's compact font first: subsetting full DejaVu per PDF is the slow part
+    text = text.replace("font-family: 'DejaVu Sans'", "font-family: 'Report Sans', 'DejaVu Sans'")
+    # An <img> with a data: URI, not inline <svg>: WeasyPrint then draws it with its SVG
+    # renderer instead of cascading the HTML stylesheet over every path (3x faster).
+    encoded = base64.b64encode(text.encode()).decode()
+    return Markup(f'<img class="chart" alt="chart" src="data:image/svg+xml;base64,{encoded}">')
 
 
 def _figure(width: float, height: float) -> Figure:

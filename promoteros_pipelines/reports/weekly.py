@@ -13,19 +13,21 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from promoteros_pipelines.reports import charts, kpis
+from promoteros_pipelines.reports.jobs import (
+    EXECUTIVE,
+    OPS,
+    VENUE,
+    RenderedReport,
+    ReportJob,
+    momentum_chart,
+    render_jobs,
+)
 from promoteros_pipelines.reports.kpi_math import Kpi, run_success_rate
 from promoteros_pipelines.reports.periods import Week
-from promoteros_pipelines.reports.render import render_pdf
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
-EXECUTIVE, OPS, VENUE = "executive", "ops", "venue"
 # which recipient roles get which variant (venue managers: their own venue's report)
 ROLE_RECIPIENTS = {EXECUTIVE: ("exec",), OPS: ("ops", "analyst"), VENUE: ("venue_manager",)}
-TEMPLATES = {
-    EXECUTIVE: "weekly_executive.html.j2",
-    OPS: "weekly_ops.html.j2",
-    VENUE: "weekly_venue.html.j2",
-}
 
 EVENT_COLUMNS = [
     {"key": "artist", "title": "Artist", "num": False},
@@ -67,16 +69,6 @@ class RunStats:
     available: bool = True
 
 
-@dataclass(frozen=True)
-class RenderedReport:
-    role: str
-    venue_id: int | None
-    venue_slug: str | None
-    filename: str
-    pdf: bytes
-    kpis: list[Kpi]
-
-
 def _local(value: dt.datetime | None, time_zone: str) -> str:
     if value is None:
         return ""
@@ -111,15 +103,10 @@ def _momentum_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _momentum_chart(frame: pl.DataFrame, title: str) -> Any:
+def _chart_args(frame: pl.DataFrame, title: str) -> tuple[list[str], list[float], str] | None:
     if frame.is_empty():
-        return ""
-    return charts.ranked_bars(
-        frame["artist"].to_list(),
-        frame["momentum_score"].to_list(),
-        x_label="Momentum score (0-100)",
-        title=title,
-    )
+        return None
+    return frame["artist"].to_list(), frame["momentum_score"].to_list(), title
 
 
 def pipeline_kpi(runs: RunStats) -> tuple[Kpi, str, list[dict[str, Any]]]:
@@ -161,8 +148,12 @@ def render_weekly_set(
     runs: RunStats,
     *,
     generated_at: dt.datetime | None = None,
+    workers: int | None = None,
 ) -> list[RenderedReport]:
-    """Render the executive, ops and per-venue PDFs of ``org`` for ``week``."""
+    """Render the executive, ops and per-venue PDFs of ``org`` for ``week``.
+
+    Data and shared charts are prepared here; documents render in ``workers`` processes.
+    """
     week = week.in_zone(org.time_zone)
     generated = (generated_at or dt.datetime.now(dt.UTC)).astimezone(week.start.tzinfo)
     catalogue = kpis.catalogue_kpis(warehouse, week)
@@ -197,7 +188,7 @@ def render_weekly_set(
             x_label=f"Day ({org.time_zone})",
             title="New artists and viral events per day",
         ),
-        "momentum": _momentum_chart(momentum, "Highest momentum at week end"),
+        "momentum": momentum_chart(_chart_args(momentum, "Highest momentum at week end")),
     }
     base = {
         "org": org,
@@ -212,42 +203,40 @@ def render_weekly_set(
         "momentum_columns": MOMENTUM_COLUMNS,
         "pipeline_summary": pipeline_summary,
     }
-    reports = []
-    for role in (EXECUTIVE, OPS):
-        context = {
-            **base,
-            "document_title": f"{org.name}: weekly {role} report {week.label}",
-            "kpis": org_kpis,
-            "charts": shared_charts,
-            "new_artists": artists,
-            "artist_columns": ARTIST_COLUMNS,
-            "momentum": _momentum_rows(momentum),
-            "pipeline_runs": run_rows,
-            "run_columns": RUN_COLUMNS,
-        }
-        reports.append(
-            RenderedReport(
-                role,
-                None,
-                None,
-                f"{org.slug}-{week.label}-{role}.pdf",
-                render_pdf(TEMPLATES[role], context),
-                org_kpis,
-            )
+    jobs = [
+        ReportJob(
+            role,
+            None,
+            None,
+            f"{org.slug}-{week.label}-{role}.pdf",
+            {
+                **base,
+                "document_title": f"{org.name}: weekly {role} report {week.label}",
+                "kpis": org_kpis,
+                "charts": shared_charts,
+                "new_artists": artists,
+                "artist_columns": ARTIST_COLUMNS,
+                "momentum": _momentum_rows(momentum),
+                "pipeline_runs": run_rows,
+                "run_columns": RUN_COLUMNS,
+            },
+            org_kpis,
         )
+        for role in (EXECUTIVE, OPS)
+    ]
     venues = kpis.venues(warehouse, org.organisation_id).iter_rows(named=True)
-    reports.extend(_venue_report(warehouse, org, week, v, catalogue, base) for v in venues)
-    return reports
+    jobs.extend(_venue_job(warehouse, org, week, v, catalogue, base) for v in venues)
+    return render_jobs(jobs, workers)
 
 
-def _venue_report(
+def _venue_job(
     warehouse: PostgresWarehouse,
     org: kpis.Organisation,
     week: Week,
     venue: dict[str, Any],
     catalogue: list[Kpi],
     base: dict[str, Any],
-) -> RenderedReport:
+) -> ReportJob:
     venue_kpis = [
         *kpis.booking_kpis(warehouse, org, week, venue["venue_id"]),
         *kpis.ticket_kpis(warehouse, org, week, venue["venue_id"]),
@@ -263,15 +252,15 @@ def _venue_report(
         "document_title": f"{org.name}: weekly venue report {week.label}, {venue['name']}",
         "venue": venue,
         "kpis": venue_kpis,
-        "charts": {"momentum": _momentum_chart(momentum, f"Artists to watch for {venue['name']}")},
         "momentum": _momentum_rows(momentum),
         "momentum_note": note,
     }
-    return RenderedReport(
+    return ReportJob(
         VENUE,
         venue["venue_id"],
         venue["slug"],
         f"{org.slug}-{week.label}-venue-{venue['slug']}.pdf",
-        render_pdf(TEMPLATES[VENUE], context),
+        context,
         venue_kpis,
+        _chart_args(momentum, f"Artists to watch for {venue['name']}"),
     )
