@@ -127,7 +127,6 @@ def weekly_executive_report(
 weekly_report_job = define_asset_job(
     "weekly_executive_report_job",
     selection=[weekly_executive_report],
-    partitions_def=weekly_partitions,
 )
 
 
