@@ -1,5 +1,8 @@
 """``promoteros report weekly``: files written, mail with --send, one-line errors."""
 
+import os
+from collections.abc import Iterator
+
 import pytest
 from click.testing import CliRunner
 
@@ -9,12 +12,16 @@ from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture
-def runner(monkeypatch, tmp_path, database_url) -> CliRunner:
+def runner(monkeypatch, tmp_path, database_url) -> Iterator[CliRunner]:
+    # the command exports DAGSTER_HOME and database URLs for child processes: restore them all
+    saved = dict(os.environ)
     for name in ("PROMOTEROS_DAGSTER_DATABASE_URL", "DAGSTER_HOME", "PROMOTEROS_SMTP_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PROMOTEROS_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PROMOTEROS_DATABASE_URL", database_url)
-    return CliRunner()
+    yield CliRunner()
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.mark.parametrize(
