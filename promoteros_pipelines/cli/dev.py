@@ -1,6 +1,7 @@
 """``promoteros dev``: database, Dagster UI + daemon and the project's services, until Ctrl-C."""
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -13,7 +14,8 @@ from pathlib import Path
 import click
 
 from promoteros_pipelines.cli.common import console, friendly_errors, prepare_environment
-from promoteros_pipelines.settings import ConfigurationError
+from promoteros_pipelines.custom_reports.links import LINK_SECRET_ENV, PUBLIC_URL_ENV
+from promoteros_pipelines.settings import ConfigurationError, promoteros_home
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -105,6 +107,9 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int) -> Non
     target = prepare_environment()
     # the pipelines call the simulator this command starts, on whatever port it was given
     os.environ.setdefault("PROMOTEROS_SIMULATOR_URL", f"http://{host}:{simulator_port}")
+    # custom-report links point at this ingress and are signed with a secret kept in the home
+    os.environ.setdefault(PUBLIC_URL_ENV, f"http://{host}:{ingress_port}")
+    os.environ.setdefault(LINK_SECRET_ENV, _local_link_secret())
     children: list[subprocess.Popen] = []
     try:
         for service in wanted:
@@ -121,6 +126,20 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int) -> Non
         if target.embedded is not None and not target.embedded_was_running:
             target.embedded.stop()
             console.print("Stopped the embedded PostgreSQL.")
+
+
+def _local_link_secret() -> str:
+    """A random secret for this PROMOTEROS_HOME, made once and readable only by its owner.
+
+    Set PROMOTEROS_LINK_SECRET yourself for anything beyond one machine's development.
+    """
+    path = promoteros_home() / "link-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def _interrupt(signum: int, frame: object) -> None:

