@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import os
 import re
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -35,11 +36,12 @@ from pydantic import Field
 from promoteros_pipelines.assets.metadata import markdown_table
 from promoteros_pipelines.reference.loader import default_reference_dir
 from promoteros_pipelines.reports import kpis
-from promoteros_pipelines.reports.archive import archive_reports, deliver_reports
 from promoteros_pipelines.reports.periods import Week, week_of_partition
-from promoteros_pipelines.reports.weekly import RunStats, render_weekly_set
 from promoteros_pipelines.resources.mailer import Mailer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+if TYPE_CHECKING:
+    from promoteros_pipelines.reports.weekly import RunStats
 
 TIME_ZONES_ENV = "PROMOTEROS_REPORT_TIME_ZONES"
 FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
@@ -56,7 +58,9 @@ class WeeklyReportConfig(Config):
     resend: bool = Field(default=False, description="Mail again even if already sent.")
 
 
-def dagster_run_stats(instance: DagsterInstance, week: Week) -> RunStats:
+def dagster_run_stats(instance: DagsterInstance, week: Week) -> "RunStats":
+    from promoteros_pipelines.reports.weekly import RunStats
+
     """(job, status) of the runs created in the week and the week before, from run storage."""
 
     def window(period: Week) -> list[tuple[str, str]]:
@@ -83,6 +87,11 @@ def weekly_executive_report(
     """The week's PDF reports per organisation: an executive summary, an ops detail and one
     per venue for its manager, archived in ``report_archive`` and mailed once to each recipient
     of the role (``report_deliveries``). KPIs compare the week with the one before."""
+    # imported here: WeasyPrint and matplotlib take seconds to load, and every run process
+    # of this code location would pay for them otherwise
+    from promoteros_pipelines.reports.archive import archive_reports, deliver_reports
+    from promoteros_pipelines.reports.weekly import render_weekly_set
+
     orgs = kpis.organisations(warehouse, config.time_zone or None)
     if config.organisations:
         orgs = [o for o in orgs if o.slug in config.organisations]

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
-
 from promoteros_pipelines.ml.features import FEATURES
 from promoteros_pipelines.ml.train import TrainedModel
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -52,6 +50,8 @@ def save_model(
     now: dt.datetime | None = None,
 ) -> tuple[str, Path, str]:
     """Write ``model`` as a skops file and record it; return (version, path, sha256)."""
+    import skops.io as sio
+
     directory = (directory or default_model_dir()).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     now = now or dt.datetime.now(dt.UTC)
@@ -73,6 +73,8 @@ def load_model(
     warehouse: PostgresWarehouse, path: Path, directory: Path | None = None
 ) -> LoadedModel:
     """Load the model at ``path`` after the three checks in the module docstring."""
+    import skops.io as sio
+
     directory = (directory or default_model_dir()).resolve()
     path = Path(path).resolve()
     if not path.is_relative_to(directory):

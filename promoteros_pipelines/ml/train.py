@@ -9,17 +9,17 @@ scored on the same test rows, so the metadata says what the model adds.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.inspection import permutation_importance
-from sklearn.metrics import precision_score, recall_score, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES, EpisodeRules
 from promoteros_pipelines.ml.features import FEATURES
+
+if TYPE_CHECKING:  # scikit-learn loads in ~2 s: only where a model is built or used
+    from sklearn.calibration import CalibratedClassifierCV
 
 MIN_ROWS = {"training": 200, "test": 100}
 MIN_PER_CLASS = 20
@@ -34,7 +34,7 @@ class NotEnoughHistory(ValueError):
 class TrainedModel:
     """The shipped estimator, its operating threshold and the metrics of the held-out test."""
 
-    estimator: CalibratedClassifierCV
+    estimator: "CalibratedClassifierCV"
     threshold: float
     metrics: dict = field(default_factory=dict)
 
@@ -46,6 +46,8 @@ def _rules_predict(frame: pl.DataFrame, rules: EpisodeRules) -> np.ndarray:
 
 
 def _scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import precision_score, recall_score
+
     return {
         "precision": float(precision_score(y, predicted, zero_division=0)),
         "recall": float(recall_score(y, predicted, zero_division=0)),
@@ -92,6 +94,9 @@ def _train(
     rules: EpisodeRules,
     seed: int,
 ) -> TrainedModel:
+    from sklearn.inspection import permutation_importance
+    from sklearn.metrics import roc_auc_score
+
     x_train = train.select(FEATURES).to_numpy()
     y_train = train["label"].to_numpy()
     estimator = _classifier(seed).fit(x_train, y_train)
@@ -124,7 +129,10 @@ def _train(
     return TrainedModel(estimator=final, threshold=threshold, metrics=metrics)
 
 
-def _classifier(seed: int) -> CalibratedClassifierCV:
+def _classifier(seed: int) -> "CalibratedClassifierCV":
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     base = HistGradientBoostingClassifier(
         max_iter=200,
         learning_rate=0.08,
@@ -136,7 +144,7 @@ def _classifier(seed: int) -> CalibratedClassifierCV:
     return CalibratedClassifierCV(base, method="isotonic", cv=3)
 
 
-def predict_probability(estimator: CalibratedClassifierCV, features: pl.DataFrame) -> pl.Series:
+def predict_probability(estimator: "CalibratedClassifierCV", features: pl.DataFrame) -> pl.Series:
     """Probability per row of ``features`` (``FEATURES`` columns), as ``probability``.
 
     OpenMP is held to one thread: beside polars' pool, sklearn's threads oversubscribe the

@@ -14,9 +14,6 @@ Enabled when ``INFLUXDB_URL`` is set (with ``INFLUXDB_TOKEN``, ``INFLUXDB_ORG``,
 from collections.abc import Sequence
 
 from dagster import ConfigurableResource
-from influxdb_client import InfluxDBClient, WritePrecision
-from influxdb_client.client.write_api import SYNCHRONOUS
-from influxdb_client.rest import ApiException
 from pydantic import Field
 from urllib3.exceptions import HTTPError
 
@@ -45,6 +42,10 @@ class InfluxMirror(ConfigurableResource):
         """Write line-protocol ``lines`` in one confirmed, gzip-compressed request."""
         if not self.url:
             raise InfluxWriteError("INFLUXDB_URL is not set; the mirror is disabled")
+        from influxdb_client import InfluxDBClient, WritePrecision
+        from influxdb_client.client.write_api import SYNCHRONOUS
+        from influxdb_client.rest import ApiException
+
         with InfluxDBClient(
             url=self.url,
             token=self.token,

@@ -8,15 +8,17 @@ as Arrow. Every statement is parameterised; table and column names are quoted by
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import adbc_driver_postgresql.dbapi as adbc
 import polars as pl
 import psycopg
 import pyarrow as pa
 from dagster import ConfigurableResource
 from psycopg import sql
 from pydantic import Field
+
+if TYPE_CHECKING:
+    import adbc_driver_postgresql.dbapi as adbc
 
 SCHEMA = "promoteros"
 
@@ -69,8 +71,11 @@ class PostgresWarehouse(ConfigurableResource):
             yield conn
 
     @contextmanager
-    def arrow_connection(self) -> Iterator[adbc.Connection]:
+    def arrow_connection(self) -> Iterator["adbc.Connection"]:
         """An ADBC connection (not autocommit) for columnar reads and writes."""
+        # loaded on first use: pyarrow's dataset module takes a second to import
+        import adbc_driver_postgresql.dbapi as adbc
+
         conn = adbc.connect(self.database_url)
         try:
             yield conn
@@ -152,7 +157,7 @@ class PostgresWarehouse(ConfigurableResource):
             conn.commit()
         return written
 
-    def _ingest(self, conn: adbc.Connection, table: str, frame: pl.DataFrame) -> int:
+    def _ingest(self, conn: "adbc.Connection", table: str, frame: pl.DataFrame) -> int:
         with conn.cursor() as cursor:
             return cursor.adbc_ingest(
                 table, frame.to_arrow(), mode="append", db_schema_name=self.schema_name
@@ -160,7 +165,7 @@ class PostgresWarehouse(ConfigurableResource):
 
     def _upsert_in(
         self,
-        conn: adbc.Connection,
+        conn: "adbc.Connection",
         table: str,
         frame: pl.DataFrame,
         key: Sequence[str],
