@@ -168,6 +168,9 @@ def _analytics_steps(world: demo_world.World) -> list[DemoStep]:
         for day in days
     ]
     yesterday = f"{days[-1]:%Y-%m-%d}"
+    # the last full week before the present, keyed by its Monday
+    start_of_week = present.date() - dt.timedelta(days=present.weekday())
+    last_monday = f"{start_of_week - dt.timedelta(days=7):%Y-%m-%d}"
     return [
         *steps,
         materialise(
@@ -180,6 +183,11 @@ def _analytics_steps(world: demo_world.World) -> list[DemoStep]:
             ["alert_preferences", "alert_notifications"],
         ),
         materialise(f"Daily digest for {yesterday}", ["daily_digest"], partition_key=yesterday),
+        materialise(
+            f"Weekly executive reports for the week of {last_monday}",
+            ["weekly_executive_report"],
+            partition_key=last_monday,
+        ),
     ]
 
 
