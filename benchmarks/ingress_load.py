@@ -19,7 +19,6 @@ import hmac
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from typing import Any
 import psycopg
 
 from benchmarks.common import ROOT, scratch_database, write_result
+from promoteros_pipelines.runtime.net import free_loopback_port
 
 N8N_EXECUTIONS_PER_SECOND = 220  # n8n's own benchmark page, best single-instance figure
 TARGET_RPS, TARGET_P99_MS = 4_000, 50
@@ -137,12 +137,6 @@ def presign(count: int, prefix: str, bodies: list[bytes]) -> list[tuple[str, str
             (webhook_id, str(stamp), _sign(key, webhook_id, stamp, bodies[variant]), variant)
         )
     return signed
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_ingress(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -338,7 +332,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         server_url = os.environ["PROMOTEROS_DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
         os.environ["PROMOTEROS_TEST_DATABASE_URL"] = server_url
     with scratch_database() as url:
-        port = _free_port()
+        port = free_loopback_port()
         server = start_ingress(url, port, args.workers)
         try:
             generate(port, presign(3_000, "warmup_", bodies), bodies, 2, args.connections)

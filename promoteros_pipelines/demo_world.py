@@ -7,7 +7,6 @@ days of daily history written straight from the simulator's model (``source`` =
 """
 
 import datetime as dt
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import polars as pl
 
 from promoteros_pipelines.domain.discovery import normalized_name
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.runtime.net import free_loopback_port
 from promoteros_pipelines.simulator import (
     World,
     generate_world,
@@ -36,19 +36,13 @@ def demo_world() -> World:
     return generate_world(seed=DEMO_SEED, n_artists=DEMO_ARTISTS)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def running_simulator(world: World, timeout: float = 60.0) -> Iterator[str]:
     """`promoteros simulate serve` for ``world`` on a free loopback port; yields its base URL.
 
     A separate process, so the simulator and the pipelines each get a core.
     """
-    port = _free_port()
+    port = free_loopback_port()
     command = [sys.executable, "-m", "promoteros_pipelines.cli", "simulate", "serve"]
     command += ["--port", str(port), "--seed", str(world.seed), "--artists", str(world.n_artists)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -3,7 +3,6 @@
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import click
 
 from promoteros_pipelines.cli.common import console, friendly_errors, prepare_environment
 from promoteros_pipelines.custom_reports.links import LINK_SECRET_ENV, PUBLIC_URL_ENV
+from promoteros_pipelines.runtime.net import port_is_free
 from promoteros_pipelines.settings import ConfigurationError, promoteros_home
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -27,16 +27,6 @@ class Service:
     port: int
     url: str
     module: str  # only started when this module exists (later features add services)
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _workspace() -> Path:
@@ -97,7 +87,7 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int) -> Non
     database when it was not already running.
     """
     wanted = [s for s in services(host, port, ingress_port, simulator_port) if find_spec(s.module)]
-    busy = [s for s in wanted if not _port_free(host, s.port)]
+    busy = [s for s in wanted if not port_is_free(host, s.port)]
     if busy:
         raise ConfigurationError(
             "; ".join(f"port {s.port} ({s.name}) is in use on {host}" for s in busy)

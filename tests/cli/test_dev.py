@@ -11,13 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from promoteros_pipelines.runtime.net import free_loopback_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(url: str, deadline: float) -> httpx.Response:
@@ -35,7 +31,7 @@ def _wait_for(url: str, deadline: float) -> httpx.Response:
 
 @pytest.mark.slow
 def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
-    ui, ingress, simulator = _free_port(), _free_port(), _free_port()
+    ui, ingress, simulator = free_loopback_port(), free_loopback_port(), free_loopback_port()
     env = {
         **os.environ,
         "PROMOTEROS_HOME": str(tmp_path / "home"),

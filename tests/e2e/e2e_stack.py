@@ -11,7 +11,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from dagster import DagsterInstance
 from dagster._core.definitions.run_request import InstigatorType
 
 from promoteros_pipelines.runtime.dagster_home import DAGSTER_YAML
+from promoteros_pipelines.runtime.net import free_loopback_port
 from promoteros_pipelines.settings import with_driver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +37,6 @@ RUN_STATUS_SENSORS = {
     "event_runs_failed",
     "event_runs_canceled",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
@@ -157,7 +151,7 @@ def webhook_stack(
     }
     saved = {k: os.environ.get(k) for k in ("PROMOTEROS_DAGSTER_STORAGE_URL", "DAGSTER_HOME")}
     os.environ["PROMOTEROS_DAGSTER_STORAGE_URL"] = env["PROMOTEROS_DAGSTER_STORAGE_URL"]
-    port = free_port()
+    port = free_loopback_port()
     bin_dir = Path(sys.executable).parent
     commands = {
         "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],

@@ -6,7 +6,6 @@ repeat returns the first message), and ``fail_next(n)`` answers 503 to the next 
 
 import base64
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,13 +71,11 @@ class SmsStandIn:
     """``with SmsStandIn() as sms: sms.base_url, sms.received, sms.fail_next(2)``."""
 
     def __init__(self, sid: str = "AC" + "0" * 32, token: str = "test-token") -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         self.state = SmsState(sid, token)
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.state))
+        # port 0: the kernel picks a free port and the server holds it from the start
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def received(self) -> list[dict[str, str]]:

@@ -6,11 +6,12 @@ retries and dead-lettering can be tested against a real server.
 
 import email
 import email.policy
-import socket
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+
+from promoteros_pipelines.runtime.net import free_loopback_port
 
 
 @dataclass
@@ -40,9 +41,7 @@ class SmtpServer:
     """``with SmtpServer() as smtp: smtp.url`` -> ``smtp://127.0.0.1:PORT``."""
 
     def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_loopback_port()
         self.handler = RecordingHandler()
         self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
