@@ -8,17 +8,12 @@ import json
 import os
 import platform
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
-from psycopg import sql
 
 from promoteros_pipelines.runtime import database
-from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres, create_database
+from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,19 +31,9 @@ def _server_url() -> str:
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A freshly migrated database, dropped afterwards."""
-    server = _server_url()
-    name = f"promoteros_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        create_database(conn, name)
-    url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    try:
+    with database.throwaway_database(_server_url(), "promoteros_bench") as url:
         database.upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 @contextmanager

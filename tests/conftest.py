@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -24,11 +23,6 @@ from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres, cre
 ROOT = Path(__file__).resolve().parents[1]
 TEST_HOME = ROOT / ".promoteros" / "test"
 TEMPLATE_LOCK = 724_001
-
-
-def url_for_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def _migrations_digest() -> str:
@@ -60,7 +54,7 @@ def template_database(server_url: str) -> str:
             if exists.fetchone() is None:
                 building = f"{name}_building_{uuid.uuid4().hex[:6]}"
                 create_database(conn, building)
-                database.upgrade(url_for_database(server_url, building))
+                database.upgrade(database.url_for_database(server_url, building))
                 conn.execute(
                     sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
                         sql.Identifier(building), sql.Identifier(name)
@@ -71,29 +65,18 @@ def template_database(server_url: str) -> str:
     return name
 
 
-def _fresh_database(server_url: str, template: str | None) -> Iterator[str]:
-    name = f"promoteros_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        create_database(conn, name, template=template)
-    try:
-        yield url_for_database(server_url, name)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-
-
 @pytest.fixture
 def database_url(server_url: str, template_database: str) -> Iterator[str]:
     """A fresh database with the whole schema migrated, dropped after the test."""
-    yield from _fresh_database(server_url, template_database)
+    with database.throwaway_database(server_url, "promoteros_test", template_database) as url:
+        yield url
 
 
 @pytest.fixture
 def empty_database_url(server_url: str) -> Iterator[str]:
     """A fresh, empty database (no schema), for migration tests."""
-    yield from _fresh_database(server_url, None)
+    with database.throwaway_database(server_url, "promoteros_test") as url:
+        yield url
 
 
 @pytest.fixture
