@@ -6,15 +6,12 @@ workers; every process is stopped on exit, whatever happened.
 """
 
 import base64
-import hashlib
-import hmac
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -28,6 +25,7 @@ from dagster._core.definitions.run_request import InstigatorType
 from promoteros_pipelines.runtime.dagster_home import DAGSTER_YAML
 from promoteros_pipelines.runtime.net import free_loopback_port
 from promoteros_pipelines.settings import with_driver
+from tests.support.webhooks import signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_" + base64.b64encode(b"e2e-n8n-secret-32-bytes-long!!!!").decode()
@@ -37,19 +35,6 @@ RUN_STATUS_SENSORS = {
     "event_runs_failed",
     "event_runs_canceled",
 }
-
-
-def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    """Standard Webhooks headers, built by hand from the spec (not the verifying library)."""
-    webhook_id, timestamp = f"msg_{uuid.uuid4().hex}", str(int(time.time()))
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    digest = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256)
-    return {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": timestamp,
-        "webhook-signature": "v1," + base64.b64encode(digest.digest()).decode(),
-        "content-type": "application/json",
-    }
 
 
 @dataclass
@@ -64,7 +49,7 @@ class Stack:
         return httpx.post(
             f"{self.ingress_url}/webhooks/{source}/{event_type}",
             content=body,
-            headers=signed(body),
+            headers=signed_headers(SECRET, body),
             timeout=10,
         )
 

@@ -6,44 +6,19 @@ Requests are signed by hand per the Standard Webhooks spec (HMAC-SHA256 over
 """
 
 import base64
-import hashlib
-import hmac
 import json
-import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import psycopg
 
+from tests.support.webhooks import signed_headers
+
 N8N_OLD = "whsec_" + base64.b64encode(b"n8n-old-secret-32-bytes-long!!!!").decode()
 N8N_NEW = "whsec_" + base64.b64encode(b"n8n-new-secret-32-bytes-long!!!!").decode()
 SCRAPER = "whsec_" + base64.b64encode(b"scraper-secret-32-bytes-long!!!!").decode()
 STRANGER = "whsec_" + base64.b64encode(b"somebody-else-entirely-32-bytes!").decode()
-
-
-def hand_signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
-    """The spec, written out: v1,base64(HMAC-SHA256(key, "{id}.{ts}.{body}"))."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{webhook_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-
-
-def signed_headers(
-    secret: str,
-    body: bytes,
-    webhook_id: str | None = None,
-    timestamp: int | None = None,
-) -> dict[str, str]:
-    webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    return {
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": hand_signature(secret, webhook_id, timestamp, body),
-        "content-type": "application/json",
-    }
 
 
 def encode(payload: Any) -> bytes:

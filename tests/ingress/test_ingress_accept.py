@@ -16,13 +16,12 @@ from ingress_helpers import (
     STRANGER,
     IngressUnderTest,
     encode,
-    hand_signature,
     observation,
-    signed_headers,
 )
 from svix.webhooks import Webhook as SvixWebhook
 
 from promoteros_pipelines.ingress.events import ScraperMetrics, parse_event
+from tests.support.webhooks import hand_signature, signed_headers
 
 METRICS = "/webhooks/n8n/scraper.metrics"
 

@@ -13,12 +13,12 @@ from ingress_helpers import (
     IngressUnderTest,
     encode,
     observation,
-    signed_headers,
 )
 
 from promoteros_pipelines.ingress.app import create_app
 from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.server import LoopbackServer
+from tests.support.webhooks import signed_headers
 
 METRICS = "/webhooks/n8n/scraper.metrics"
 GOOD = {"observations": [observation()]}

@@ -5,7 +5,6 @@ with the library the Notifier signs with, and counts what it received per webhoo
 """
 
 import base64
-import hashlib
 import hmac
 import threading
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from starlette.routing import Route
 from promoteros_pipelines.ingress.server import LoopbackServer
 from promoteros_pipelines.resources.notifier import Notifier, backoff_seconds, parse_targets
 from promoteros_pipelines.settings import ConfigurationError
+from tests.support.webhooks import hand_signature
 
 SECRET = "whsec_" + base64.b64encode(b"outbound-secret-32-bytes-long!!!").decode()
 
@@ -41,9 +41,7 @@ class Receiver:
         body = await request.body()
         webhook_id = request.headers.get("webhook-id", "")
         stamp = request.headers.get("webhook-timestamp", "")
-        key = base64.b64decode(SECRET.removeprefix("whsec_"))
-        mac = hmac.new(key, f"{webhook_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
-        expected = "v1," + base64.b64encode(mac).decode()
+        expected = hand_signature(SECRET, webhook_id, stamp, body)
         with self.lock:
             failing = len(self.posts) < self.fail_first
             self.posts.append(
