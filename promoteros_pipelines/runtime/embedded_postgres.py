@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import subprocess
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -93,9 +94,11 @@ class EmbeddedPostgres:
     def _ensure_home_writable(self) -> None:
         try:
             self.home.mkdir(parents=True, exist_ok=True)
-            probe = self.home / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
+            # a probe file of our own: parallel processes (test workers, two commands) share
+            # the home, and one fixed name let one process delete another's probe
+            descriptor, probe = tempfile.mkstemp(dir=self.home, prefix=".write-test-")
+            os.close(descriptor)
+            os.unlink(probe)
         except OSError as error:
             raise ConfigurationError(
                 f"PROMOTEROS_HOME={self.home} is not writable ({error.strerror}). Set "
