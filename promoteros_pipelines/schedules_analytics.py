@@ -21,9 +21,7 @@ from dagster import (
 )
 
 from promoteros_pipelines.assets.analytics import analytics_daily
-from promoteros_pipelines.reference.loader import read_reference
-
-FALLBACK_TIME_ZONES = ("UTC",)
+from promoteros_pipelines.reference.loader import organisation_time_zones
 
 daily_analytics = define_asset_job(
     "daily_analytics",
@@ -41,15 +39,6 @@ viral_model_training = define_asset_job(
     selection=AssetSelection.assets("viral_model"),
     description="Retrain, test and store the viral model.",
 )
-
-
-def organisation_time_zones() -> tuple[str, ...]:
-    """Distinct time zones of the organisations reference file (UTC if it cannot be read)."""
-    try:
-        zones = read_reference().organisations["time_zone"].unique().sort().to_list()
-    except Exception:  # a broken reference file must not take the code location down
-        return FALLBACK_TIME_ZONES
-    return tuple(zones) or FALLBACK_TIME_ZONES
 
 
 def day_to_compute(tick: dt.datetime) -> str:
@@ -98,7 +87,7 @@ viral_model_weekly = ScheduleDefinition(
 
 ANALYTICS_JOBS = [daily_analytics, viral_detection, viral_model_training]
 ANALYTICS_SCHEDULES = [
-    *(daily_analytics_schedule(zone) for zone in organisation_time_zones()),
+    *(daily_analytics_schedule(zone) for zone in organisation_time_zones() or ("UTC",)),
     viral_detection_every_30_minutes,
     viral_model_weekly,
 ]

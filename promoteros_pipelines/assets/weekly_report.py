@@ -7,7 +7,6 @@ plus ``PROMOTEROS_REPORT_TIME_ZONES`` (comma-separated) for organisations added 
 run reports the week that ended at the local Monday midnight, for that zone's organisations.
 """
 
-import csv
 import datetime as dt
 import os
 import re
@@ -34,7 +33,7 @@ from dagster import (
 from pydantic import Field
 
 from promoteros_pipelines.assets.metadata import markdown_table
-from promoteros_pipelines.reference.loader import default_reference_dir
+from promoteros_pipelines.reference.loader import organisation_time_zones
 from promoteros_pipelines.reports import kpis
 from promoteros_pipelines.reports.periods import Week, week_of_partition
 from promoteros_pipelines.resources.mailer import Mailer
@@ -143,13 +142,9 @@ weekly_report_job = define_asset_job(
 def report_time_zones() -> list[str]:
     """Distinct organisation time zones: shipped reference data plus the env override."""
     zones = {z.strip() for z in os.environ.get(TIME_ZONES_ENV, "").split(",") if z.strip()}
-    path = default_reference_dir() / "organisations.csv"
-    if path.exists():
-        with path.open(newline="") as handle:
-            zones.update(row["time_zone"] for row in csv.DictReader(handle))
     for zone in zones:
         ZoneInfo(zone)  # a typo fails at load time, not on a Monday morning
-    return sorted(zones) or ["UTC"]
+    return sorted(zones | set(organisation_time_zones())) or ["UTC"]
 
 
 def previous_week_key(local: dt.datetime) -> str:

@@ -147,3 +147,17 @@ def read_reference(directory: Path | None = None) -> ReferenceData:
             recipients, schema_overrides={"venue": pl.String, "time_zone": pl.String}
         ),
     )
+
+
+def organisation_time_zones(directory: Path | None = None) -> tuple[str, ...]:
+    """Distinct, validated time zones of the organisations file, sorted; empty when the file
+    cannot be read (schedules built from it must not take the code location down).
+
+    Reads only the organisations file: schedules call this when the definitions load.
+    """
+    directory = directory or default_reference_dir()
+    try:
+        rows = _validate(_find(directory, "organisations"), OrganisationRow)
+    except ReferenceDataError:
+        return ()
+    return tuple(sorted({row["time_zone"] for row in rows}))
