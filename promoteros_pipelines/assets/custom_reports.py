@@ -22,6 +22,7 @@ from pydantic import Field
 from promoteros_pipelines.custom_reports.request import ReportRefused
 from promoteros_pipelines.custom_reports.resource import CustomReportsResource
 from promoteros_pipelines.custom_reports.service import expire_reports, produce_report
+from promoteros_pipelines.custom_reports.store import ReportStoreError
 from promoteros_pipelines.resources.mailer import Mailer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import ConfigurationError
@@ -76,6 +77,9 @@ def build_custom_report(
             description=f"report request {config.event_id} refused: {refused}",
             allow_retries=False,
         ) from None
+    except (ReportStoreError, ConfigurationError) as error:
+        # the request is fine, the store is not: a re-run resumes from the report's row
+        raise Failure(description=f"report request {config.event_id}: {error}") from None
     context.log.info(
         "Report for event %d: %s (%s rows)", config.event_id, outcome.status, outcome.rows
     )
@@ -110,7 +114,10 @@ def delete_expired_custom_reports(
     warehouse: PostgresWarehouse,
     custom_reports: CustomReportsResource,
 ) -> Output[None]:
-    outcome = expire_reports(warehouse, custom_reports.store())
+    try:
+        outcome = expire_reports(warehouse, custom_reports.store())
+    except (ReportStoreError, ConfigurationError) as error:
+        raise Failure(description=f"expired reports were not removed: {error}") from None
     context.log.info(
         "%d reports expired, %d files deleted, %d orphaned files removed",
         outcome.expired,

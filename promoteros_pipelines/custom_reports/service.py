@@ -26,7 +26,7 @@ from promoteros_pipelines.custom_reports.request import (
     parse_request,
     resolve,
 )
-from promoteros_pipelines.custom_reports.store import LocalReportStore
+from promoteros_pipelines.custom_reports.store import ReportStore
 from promoteros_pipelines.resources.mailer import Mailer, compose
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -136,7 +136,7 @@ def refusal_message(event_id: int, sender: str, to: str, reason: str) -> EmailMe
 def produce_report(
     *,
     warehouse: PostgresWarehouse,
-    store: LocalReportStore,
+    store: ReportStore,
     signer: LinkSigner,
     mailer: Mailer,
     public_url: str,
@@ -182,7 +182,7 @@ def produce_report(
                     warehouse,
                     event_id,
                     key=key,
-                    path=str(put.path),
+                    path=put.location,
                     sha256=put.sha256,
                     size_bytes=put.size_bytes,
                     rows=frame.height,
@@ -206,7 +206,7 @@ def produce_report(
 
 
 def _reusable(
-    store: LocalReportStore, record: records.ReportRecord, now: datetime
+    store: ReportStore, record: records.ReportRecord, now: datetime
 ) -> tuple[str, int, str, datetime] | None:
     """The file an earlier run stored, if it is intact and its link still has time left."""
     if record.status != "stored" or not record.object_key or record.expires_at is None:
@@ -232,9 +232,13 @@ class CleanupOutcome:
 
 
 def expire_reports(
-    warehouse: PostgresWarehouse, store: LocalReportStore, now: datetime | None = None
+    warehouse: PostgresWarehouse,
+    store: ReportStore,
+    now: datetime | None = None,
+    orphan_age: timedelta = ORPHAN_AGE,
 ) -> CleanupOutcome:
-    """Delete the files of reports whose link has expired and mark their rows ``expired``."""
+    """Delete the files of reports whose link has expired and mark their rows ``expired``;
+    then delete stored objects no live row points at once they are ``orphan_age`` old."""
     now = now or datetime.now(UTC)
     deleted = 0
     due = records.expiring(warehouse, now)
@@ -243,7 +247,7 @@ def expire_reports(
             deleted += 1
         records.mark_expired(warehouse, record.event_id)
     live = records.live_keys(warehouse)
-    orphans = [path for key, path in store.stale_files(now - ORPHAN_AGE) if key not in live]
-    for path in orphans:
-        store.remove_file(path)
+    orphans = [name for name in store.stale_objects(now - orphan_age) if name not in live]
+    for name in orphans:
+        store.remove_stale(name)
     return CleanupOutcome(expired=len(due), files_deleted=deleted, orphans_deleted=len(orphans))

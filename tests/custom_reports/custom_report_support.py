@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from promoteros_pipelines.custom_reports.links import LinkSigner
-from promoteros_pipelines.custom_reports.store import LocalReportStore
+from promoteros_pipelines.custom_reports.store import ReportStore
 from promoteros_pipelines.domain.discovery import normalize_name
 from promoteros_pipelines.ingress.app import create_app
 from promoteros_pipelines.ingress.config import IngressSettings
@@ -88,11 +88,15 @@ def request(**overrides: Any) -> dict[str, Any]:
 
 
 class Downloader:
-    """GETs against the real ingress ASGI app through httpx's ASGI transport."""
+    """GETs against the real ingress ASGI app through httpx's ASGI transport; ``fetch`` also
+    follows the ingress's redirect to the object store over real HTTP, as a browser would."""
 
-    def __init__(self, database_url: str, store: LocalReportStore, signer: LinkSigner) -> None:
-        settings = IngressSettings(database_url=database_url)
-        self.app = create_app(settings, ReportDownloads(signer=signer, store=store))
+    def __init__(self, database_url: str, downloads: ReportDownloads) -> None:
+        self.app = create_app(IngressSettings(database_url=database_url), downloads)
+
+    @classmethod
+    def serving(cls, database_url: str, store: ReportStore, signer: LinkSigner) -> "Downloader":
+        return cls(database_url, ReportDownloads(signer=signer, store=store))
 
     def get(self, url: str) -> httpx.Response:
         async def fetch() -> httpx.Response:
@@ -103,6 +107,14 @@ class Downloader:
                 return response
 
         return asyncio.run(fetch())
+
+    def fetch(self, url: str) -> httpx.Response:
+        """The file as the person clicking the link gets it."""
+        response = self.get(url)
+        if response.status_code != 307:
+            return response
+        assert response.headers["cache-control"] == "private, no-store"
+        return httpx.get(response.headers["location"], timeout=10)
 
 
 def report_rows(warehouse: PostgresWarehouse) -> list[dict[str, Any]]:

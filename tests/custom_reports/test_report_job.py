@@ -11,6 +11,7 @@ from dagster import build_sensor_context, instance_for_test
 
 from promoteros_pipelines.assets.custom_reports import custom_report, expire_custom_reports
 from promoteros_pipelines.custom_reports.resource import CustomReportsResource
+from promoteros_pipelines.custom_reports.s3_store import S3ReportStore
 from promoteros_pipelines.definitions import defs
 
 
@@ -25,9 +26,12 @@ def add_event(warehouse, payload: dict) -> int:
 
 
 def resources(warehouse, store, mailer, secret: str | None = SECRET) -> dict:
-    settings = CustomReportsResource(
-        store_dir=str(store.root), public_url=PUBLIC_URL, link_secret=secret
-    )
+    """The resource configured as a deployment would name the test's store."""
+    if isinstance(store, S3ReportStore):
+        where = {"store_url": store.url, "s3_endpoint_url": store.endpoint_url}
+    else:
+        where = {"store_dir": str(store.root)}
+    settings = CustomReportsResource(public_url=PUBLIC_URL, link_secret=secret, **where)
     return {"warehouse": warehouse, "mailer": mailer, "custom_reports": settings}
 
 
@@ -79,7 +83,7 @@ def test_the_job_mails_once_per_event(world, warehouse, store, mailer, smtp):
     assert first.success and second.success
     assert len(smtp.received) == 1
     [row] = report_rows(warehouse)
-    assert row["status"] == "sent"
+    assert row["status"] == "sent" and store.exists(row["object_key"])
     [materialised] = [e for e in second.all_events if e.event_type_value == "STEP_OUTPUT"]
     assert materialised.event_specific_data.metadata["status"].value == "already_sent"
 

@@ -30,7 +30,7 @@ def test_a_pdf_report_downloads_and_reads_back(
     )
     assert outcome.status == "sent"
     [row] = report_rows(warehouse)
-    content = (store.root / row["object_key"]).read_bytes()
+    content = store.read(row["object_key"])
     assert content.startswith(b"%PDF")
 
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
@@ -40,6 +40,7 @@ def test_a_pdf_report_downloads_and_reads_back(
 
     body = smtp.received[0].message.get_body(preferencelist=("plain",)).get_content()
     link = body.split(PUBLIC_URL, 1)[1].split()[0]
-    response = downloader.get(link)
+    response = downloader.fetch(link)
     assert response.status_code == 200 and response.content == content
     assert response.headers["content-type"] == "application/pdf"
+    assert row["path"].endswith(row["object_key"])
