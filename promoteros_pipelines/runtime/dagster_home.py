@@ -37,7 +37,8 @@ run_retries:
   enabled: true
   max_retries: 2
 sensors:
-  # inbox sensors tick every 5 s; threads keep one slow sensor from delaying the others
+  # inbox sensors tick on every pass of the sensor daemon (5 s); threads keep one slow sensor
+  # from delaying the others
   use_threads: true
   num_workers: 4
 telemetry:

@@ -44,6 +44,7 @@ from promoteros_pipelines.ingress.events import (
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.sensors.inbox import (
+    CADENCE,
     MINIMUM_INTERVAL_SECONDS,
     advanced_cursor,
     describe_invalid,
@@ -211,7 +212,7 @@ def build_pipeline_trigger_sensor(assets: Sequence[AssetsDefinition]) -> SensorD
         minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
         default_status=DefaultSensorStatus.RUNNING,
         description=(
-            "Every 5 s, materialises the allow-listed assets (or asset job) each new "
+            f"{CADENCE}, materialises the allow-listed assets (or asset job) each new "
             "pipeline.trigger webhook names, one run per event."
         ),
     )

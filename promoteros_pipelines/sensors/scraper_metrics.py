@@ -20,6 +20,7 @@ from promoteros_pipelines.events_store import (
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.sensors.inbox import (
+    CADENCE,
     MINIMUM_INTERVAL_SECONDS,
     advanced_cursor,
     event_run_tags,
@@ -94,7 +95,7 @@ def build_scraper_metrics_sensor(job: Any):
         minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
         default_status=DefaultSensorStatus.RUNNING,
         description=(
-            "Every 5 s, batches the scraper.metrics webhooks that arrived (up to "
+            f"{CADENCE}, batches the scraper.metrics webhooks that arrived (up to "
             f"{MAX_EVENTS_PER_RUN} events or {MAX_OBSERVATIONS_PER_RUN:,} observations a run) "
             "into ingest_scraper_metrics runs."
         ),

@@ -30,6 +30,7 @@ from promoteros_pipelines.events_store import (
 from promoteros_pipelines.ingress.events import ArtistWatch, parse_event
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.sensors.inbox import (
+    CADENCE,
     MINIMUM_INTERVAL_SECONDS,
     advanced_cursor,
     describe_invalid,
@@ -134,7 +135,7 @@ def build_single_event_sensor(route: EventRoute, job: Any | None):
     """The sensor of one route; ``job`` is the deployed job, or None to park its events."""
     runnable = job is not None and route.run_config is not None
     description = (
-        f"Every 5 s, starts {route.job_name} once for each new {route.event_type} webhook."
+        f"{CADENCE}, starts {route.job_name} once for each new {route.event_type} webhook."
         if runnable
         else f"Marks {route.event_type} webhooks waiting: {waiting_reason(route)}."
     )
