@@ -73,12 +73,23 @@ def observation_window(start: date, config: FeatureConfig = DEFAULT_FEATURE_CONF
 
 def daily_snapshots(observations: Frame, *, time_zone: str = "UTC") -> pl.LazyFrame:
     """Day-end followers, engagement counter and popularity per artist, platform and day."""
-    return _day_end(as_lazy(observations), time_zone).with_columns(pl.col("platform").cast(pl.Utf8))
+    return (
+        _day_end_values(as_lazy(observations), time_zone)
+        .group_by([*KEYS, "day"])
+        .agg(
+            pl.col("value").filter(pl.col("kind") == code).first().alias(name)
+            for code, name in enumerate(SNAPSHOT_COLUMNS)
+        )
+        .with_columns(pl.col("platform").cast(pl.Utf8))
+    )
 
 
-def _day_end(lf: pl.LazyFrame, time_zone: str) -> pl.LazyFrame:
-    """``daily_snapshots`` with ``platform`` as a Categorical: grouping by an integer code is
-    several times faster than by a string on millions of rows."""
+def _day_end_values(lf: pl.LazyFrame, time_zone: str) -> pl.LazyFrame:
+    """The day's last value per artist, platform, day and kind (a ``SNAPSHOT_COLUMNS`` index).
+
+    ``platform`` comes out Categorical: grouping by its integer code is several times faster
+    than by a string on millions of rows.
+    """
     is_engagement = pl.any_horizontal(
         (pl.col("platform") == platform) & (pl.col("metric") == metric)
         for platform, metric in ENGAGEMENT_METRIC.items()
@@ -92,18 +103,14 @@ def _day_end(lf: pl.LazyFrame, time_zone: str) -> pl.LazyFrame:
         .then(2)
         .cast(pl.UInt8)
     )
-    day_end = (
+    return (
         lf.with_columns(
-            _kind=kind, day=pl.col("observed_at").dt.convert_time_zone(time_zone).dt.date()
+            kind=kind, day=pl.col("observed_at").dt.convert_time_zone(time_zone).dt.date()
         )
-        .filter(pl.col("_kind").is_not_null())
+        .filter(pl.col("kind").is_not_null())
         .with_columns(pl.col("platform").cast(pl.Categorical))
-        .group_by([*KEYS, "day", "_kind"])
+        .group_by([*KEYS, "day", "kind"])
         .agg(pl.col("value").max_by("observed_at"))
-    )
-    return day_end.group_by([*KEYS, "day"]).agg(
-        pl.col("value").filter(pl.col("_kind") == code).first().alias(name)
-        for code, name in enumerate(SNAPSHOT_COLUMNS)
     )
 
 
@@ -114,34 +121,30 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
-def _feature_grids(grid: SeriesGrid, config: FeatureConfig) -> dict[str, np.ndarray]:
-    """Every per-cell feature that only looks back along its own series."""
-    followers = grid.values["followers"]
-    counter = grid.values["engagement_total"]
+def _history_features(
+    grid: SeriesGrid, sid: np.ndarray, di: np.ndarray, config: FeatureConfig
+) -> dict[str, np.ndarray]:
+    """Per-cell features against the previous observed day, for the cells (sid, di)."""
+    followers = grid.values["followers"][sid, di]
+    counter = grid.values["engagement_total"][sid, di]
     tol = config.prev_day_tolerance_days
-    prev, gap = look_back(followers, 1, tol - 1)
-    prev_counter, counter_gap = look_back(counter, 1, tol - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap_days = np.where(gap > 0, gap, np.nan)
-        growth_1d = np.where(prev > 0, (followers / prev) ** (1.0 / gap_days) - 1.0, np.nan)
-        engagements = (counter - prev_counter) / np.where(counter_gap > 0, counter_gap, np.nan)
-    engagements[engagements < 0] = np.nan
-    features = {
+    prev, gap = look_back(grid.values["followers"], sid, di, 1, tol - 1)
+    prev_counter, counter_gap = look_back(grid.values["engagement_total"], sid, di, 1, tol - 1)
+    gap_days = np.where(gap > 0, gap, np.nan)
+    ratio = _ratio(followers, prev)
+    stretched = gap > 1  # geometric growth per day over a gap
+    ratio[stretched] **= 1.0 / gap[stretched]
+    engagements = (counter - prev_counter) / np.where(counter_gap > 0, counter_gap, np.nan)
+    engagements[~(engagements >= 0)] = np.nan
+    return {
         "followers": followers,
         "days_since_prev": gap_days,
         "daily_change": (followers - prev) / gap_days,
-        "growth_1d": growth_1d,
+        "growth_1d": ratio - 1.0,
         "engagements": engagements,
         "engagement_rate": _ratio(engagements, followers),
-        "popularity": grid.values["popularity"],
+        "popularity": grid.values["popularity"][sid, di],
     }
-    for days, tolerance, name in (
-        (7, config.growth_7d_tolerance_days, "growth_7d"),
-        (28, config.growth_28d_tolerance_days, "growth_28d"),
-    ):
-        earlier, _ = look_back(followers, days, tolerance)
-        features[name] = _ratio(followers, earlier) - 1.0
-    return features
 
 
 def daily_features(
@@ -160,20 +163,33 @@ def daily_features(
     """
     end = start if end is None else end
     origin = observation_window(start, config)
-    snaps = (
-        _day_end(as_lazy(observations), config.time_zone)
+    day_end = (
+        _day_end_values(as_lazy(observations), config.time_zone)
         .filter(pl.col("day") >= origin, pl.col("day") <= end)
         .collect()
     )
-    grid = SeriesGrid.from_frame(snaps, list(SNAPSHOT_COLUMNS), origin, end)
-    features = _feature_grids(grid, config)
-    sid, di = grid.cells(start, end)
-    columns = {name: values[sid, di] for name, values in features.items()}
+    grid = SeriesGrid.from_values(day_end, SNAPSHOT_COLUMNS, origin, end)
+    all_sid, all_di = grid.cells(origin, end)
+    history = _history_features(grid, all_sid, all_di, config)
+    wanted = all_di >= grid.day_index(start)
+    sid, di = all_sid[wanted], all_di[wanted]
+    columns = {name: values[wanted] for name, values in history.items()}
+    for days, tolerance, name in (
+        (7, config.growth_7d_tolerance_days, "growth_7d"),
+        (28, config.growth_28d_tolerance_days, "growth_28d"),
+    ):
+        earlier, _ = look_back(grid.values["followers"], sid, di, days, tolerance)
+        columns[name] = _ratio(columns["followers"], earlier) - 1.0
     for name in ("growth_1d", "engagement_rate"):
-        median, mad, days = windowed_median_mad(features[name], sid, di, config.baseline_days)
-        enough = days >= config.min_baseline_days
-        columns[f"{name}_baseline_median"] = np.where(enough, median, np.nan)
-        columns[f"{name}_baseline_mad"] = np.where(enough, mad, np.nan)
+        median, mad, days = windowed_median_mad(
+            grid.scatter(all_sid, all_di, history[name]),
+            sid,
+            di,
+            config.baseline_days,
+            config.min_baseline_days,
+        )
+        columns[f"{name}_baseline_median"] = median
+        columns[f"{name}_baseline_mad"] = mad
         columns[f"{name}_baseline_days"] = days.astype(np.float64)
     return (
         grid.frame(sid, di, columns)

@@ -228,8 +228,10 @@ def detect_viral_signals(
     Output schema: ``SIGNAL_SCHEMA``, sorted by detected_at.
     """
     kwargs = {"as_of": as_of, "lookback": lookback, "thresholds": thresholds}
-    baselines = as_lazy(baselines).cache()
-    moves = follower_movements(observations, baselines, **kwargs).cache()
+    # Collected once here: three rules read the movements, and a lazy cache node is not
+    # guaranteed to be shared between the branches of a concat.
+    baselines = as_lazy(baselines).collect().lazy()
+    moves = follower_movements(observations, baselines, **kwargs).collect().lazy()
     engagement = engagement_movements(observations, baselines, **kwargs)
     return pl.concat(
         [
