@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import psycopg
-import pyarrow as pa
 from dagster import ConfigurableResource
 from psycopg import sql
 from pydantic import Field
 
 if TYPE_CHECKING:
     import adbc_driver_postgresql.dbapi as adbc
+    import pyarrow as pa
 
 SCHEMA = "promoteros"
 
@@ -31,13 +31,17 @@ def _columns(names: Sequence[str]) -> str:
     return ", ".join(_ident(name) for name in names)
 
 
-def _to_polars(table: pa.Table) -> pl.DataFrame:
+def _to_polars(table: "pa.Table") -> pl.DataFrame:
     """Arrow to polars, turning PostgreSQL ``numeric`` (which ADBC hands over as opaque text)
     into exact decimals at the column's scale.
 
     PostgreSQL prints a ``numeric(p, s)`` value with exactly ``s`` fractional digits, so the
     widest fraction in the column is its declared scale.
     """
+    # Arrow is only needed once a columnar read happens: importing it with the code location
+    # would cost every run worker 0.1 s, including the runs that never read a frame.
+    import pyarrow as pa
+
     numeric: dict[str, pl.Series] = {}
     for index, field in enumerate(table.schema):
         if isinstance(field.type, pa.OpaqueType) and field.type.type_name == "numeric":
