@@ -76,3 +76,32 @@ def test_dagster_definitions_validate_passes():
         timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# Imported where they are used: every run worker imports the code location before its run
+# starts, so a webhook-triggered run would wait for these on every start.
+LOADED_ON_FIRST_USE = (
+    "adbc_driver_postgresql",
+    "boto3",
+    "influxdb_client",
+    "matplotlib",
+    "pyarrow",
+    "skops",
+    "sklearn",
+    "weasyprint",
+)
+
+
+def test_loading_the_code_location_leaves_heavy_libraries_unimported():
+    code = (
+        "import sys, promoteros_pipelines.definitions;"
+        f"print(','.join(m for m in {LOADED_ON_FIRST_USE!r} if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.strip() == "", f"imported at load: {result.stdout.strip()}"
