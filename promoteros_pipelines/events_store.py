@@ -13,7 +13,7 @@ One row per accepted webhook (natural key ``webhook_id``; ``event_id`` is its id
 
 ``attempts`` counts the runs that finished on the event (success or not) and refusals by a
 sensor; a replay keeps it, which is how the sensors tell a replayed event from a new one
-(``pending`` with ``attempts > 0``, see ``claimable_events``) and why a replay's run gets a
+(``pending`` with ``attempts > 0``, see ``read_inbox``) and why a replay's run gets a
 new run key.
 """
 
@@ -86,6 +86,17 @@ def parse_event_ids(text: str | None) -> list[int]:
     return ids
 
 
+def _watermark(conn: psycopg.Connection, table: str, lock_timeout: str) -> int:
+    try:
+        conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+        conn.execute(f"LOCK TABLE {table} IN SHARE MODE")
+        row = conn.execute(f"SELECT coalesce(max(event_id), 0) FROM {table}").fetchone()
+        conn.commit()  # releases the lock at once
+    except psycopg.errors.LockNotAvailable as error:
+        raise InboxBusy(f"webhook_events stayed locked for more than {lock_timeout}") from error
+    return int(row[0]) if row else 0
+
+
 def inbox_watermark(warehouse: PostgresWarehouse, lock_timeout: str = "2s") -> int:
     """The highest event id below which no insert can still appear.
 
@@ -95,20 +106,13 @@ def inbox_watermark(warehouse: PostgresWarehouse, lock_timeout: str = "2s") -> i
     before it draws an id until it commits) and is released at once, so every id at or below
     the returned maximum is final. It blocks new inserts for well under a millisecond.
     """
-    try:
-        with warehouse.connect() as conn:
-            conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
-            conn.execute(f"LOCK TABLE {warehouse.qualified(TABLE)} IN SHARE MODE")
-            row = conn.execute(
-                f"SELECT coalesce(max(event_id), 0) FROM {warehouse.qualified(TABLE)}"
-            ).fetchone()
-    except psycopg.errors.LockNotAvailable as error:
-        raise InboxBusy(f"webhook_events stayed locked for more than {lock_timeout}") from error
-    return int(row[0]) if row else 0
+    with warehouse.connect() as conn:
+        return _watermark(conn, warehouse.qualified(TABLE), lock_timeout)
 
 
-def claimable_events(
-    warehouse: PostgresWarehouse,
+def _claimable(
+    conn: psycopg.Connection,
+    table: str,
     event_types: Sequence[str],
     after: int,
     upto: int,
@@ -117,39 +121,65 @@ def claimable_events(
     with_payload: bool,
     limit: int,
 ) -> list[InboxEvent]:
-    """Events a sensor should hand to runs now, oldest first.
-
-    * new: ``pending`` with ``after < event_id <= upto`` (``after`` is the sensor's cursor);
-    * replayed: ``pending`` at or below the cursor with ``attempts > 0``; an event the sensor
-      has requested but whose run is not queued yet has ``attempts = 0`` and is not re-read;
-    * ``waiting`` ones, when the caller now has a job for them.
-    """
     payload = "payload" if with_payload else "NULL::jsonb"
     observations = (
         "CASE WHEN jsonb_typeof(payload->'observations') = 'array'"
         " THEN jsonb_array_length(payload->'observations') ELSE 0 END"
     )
+    # Each branch matches a partial index (pending, waiting), so a tick reads a few index
+    # entries however many handled events the inbox holds.
+    waiting = "OR (status = 'waiting' AND event_id <= %(upto)s)" if include_waiting else ""
     query = f"""
         SELECT event_id, event_type, status, attempts, {payload} AS payload,
                {observations} AS observations
-        FROM {warehouse.qualified(TABLE)}
+        FROM {table}
         WHERE event_type = ANY(%(types)s)
           AND ((status = 'pending' AND event_id > %(after)s AND event_id <= %(upto)s)
                OR (status = 'pending' AND attempts > 0 AND event_id <= %(after)s)
-               OR (%(waiting)s AND status = 'waiting' AND event_id <= %(upto)s))
+               {waiting})
         ORDER BY event_id
         LIMIT %(limit)s
     """
-    params = {
-        "types": list(event_types),
-        "after": after,
-        "upto": upto,
-        "waiting": include_waiting,
-        "limit": limit,
-    }
-    with warehouse.connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
+    params = {"types": list(event_types), "after": after, "upto": upto, "limit": limit}
+    with conn.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(query, params).fetchall()
     return [InboxEvent(**row) for row in rows]
+
+
+def read_inbox(
+    warehouse: PostgresWarehouse,
+    event_types: Sequence[str],
+    after: int,
+    *,
+    include_waiting: bool,
+    with_payload: bool,
+    limit: int,
+    lock_timeout: str = "2s",
+) -> tuple[int, list[InboxEvent]]:
+    """One sensor tick's read, over one connection: the watermark ``upto``
+    (``inbox_watermark``) and the events of ``event_types`` to hand to runs now, oldest first:
+
+    * new: ``pending`` with ``after < event_id <= upto`` (``after`` is the sensor's cursor);
+    * replayed: ``pending`` at or below the cursor with ``attempts > 0``; an event the sensor
+      has requested but whose run is not queued yet has ``attempts = 0`` and is not re-read;
+    * ``waiting`` ones, when the caller now has a job for them (``include_waiting``).
+
+    Raises ``InboxBusy`` when the watermark's lock is not granted within ``lock_timeout``.
+    """
+    with warehouse.connect() as conn:
+        table = warehouse.qualified(TABLE)
+        upto = _watermark(conn, table, lock_timeout)
+        events = _claimable(
+            conn,
+            table,
+            event_types,
+            after,
+            upto,
+            include_waiting=include_waiting,
+            with_payload=with_payload,
+            limit=limit,
+        )
+    return upto, events
 
 
 def _update(warehouse: PostgresWarehouse, assignments: str, where: str, params: dict) -> int:

@@ -32,10 +32,9 @@ from pydantic import ValidationError
 from promoteros_pipelines.events_store import (
     InboxBusy,
     InboxEvent,
-    claimable_events,
-    inbox_watermark,
     mark_dead,
     mark_waiting,
+    read_inbox,
 )
 from promoteros_pipelines.ingress.events import (
     PipelineTrigger,
@@ -170,18 +169,16 @@ def _evaluate(
 ) -> SensorResult | SkipReason:
     after = read_cursor(context.cursor)
     try:
-        upto = inbox_watermark(warehouse)
+        upto, events = read_inbox(
+            warehouse,
+            [EVENT_TYPE],
+            after,
+            include_waiting=True,
+            with_payload=True,
+            limit=MAX_RUNS_PER_TICK,
+        )
     except InboxBusy as busy:
         return SkipReason(f"{busy}; trying again next tick")
-    events = claimable_events(
-        warehouse,
-        [EVENT_TYPE],
-        after,
-        upto,
-        include_waiting=True,
-        with_payload=True,
-        limit=MAX_RUNS_PER_TICK,
-    )
     cursor = advanced_cursor(after, upto, events, complete=len(events) < MAX_RUNS_PER_TICK)
     if not events:
         skip = f"No pipeline.trigger events pending after event {after} (inbox at {upto})."

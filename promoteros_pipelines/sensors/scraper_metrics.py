@@ -15,8 +15,7 @@ from dagster import (
 from promoteros_pipelines.events_store import (
     InboxBusy,
     InboxEvent,
-    claimable_events,
-    inbox_watermark,
+    read_inbox,
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.sensors.inbox import (
@@ -104,20 +103,18 @@ def build_scraper_metrics_sensor(job: Any):
         context: SensorEvaluationContext, warehouse: PostgresWarehouse
     ) -> SensorResult | SkipReason:
         after = read_cursor(context.cursor)
+        limit = MAX_EVENTS_PER_RUN * MAX_RUNS_PER_TICK
         try:
-            upto = inbox_watermark(warehouse)
+            upto, events = read_inbox(
+                warehouse,
+                [EVENT_TYPE],
+                after,
+                include_waiting=False,
+                with_payload=False,
+                limit=limit,
+            )
         except InboxBusy as busy:
             return SkipReason(f"{busy}; trying again next tick")
-        limit = MAX_EVENTS_PER_RUN * MAX_RUNS_PER_TICK
-        events = claimable_events(
-            warehouse,
-            [EVENT_TYPE],
-            after,
-            upto,
-            include_waiting=False,
-            with_payload=False,
-            limit=limit,
-        )
         requests, cursor = plan_tick(events, after, upto, fetched_all=len(events) < limit)
         if not requests:
             return SensorResult(

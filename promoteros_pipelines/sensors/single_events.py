@@ -22,10 +22,9 @@ from pydantic import ValidationError
 from promoteros_pipelines.events_store import (
     InboxBusy,
     InboxEvent,
-    claimable_events,
-    inbox_watermark,
     mark_dead,
     mark_waiting,
+    read_inbox,
 )
 from promoteros_pipelines.ingress.events import ArtistWatch, parse_event
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -152,18 +151,16 @@ def build_single_event_sensor(route: EventRoute, job: Any | None):
     ) -> SensorResult | SkipReason:
         after = read_cursor(context.cursor)
         try:
-            upto = inbox_watermark(warehouse)
+            upto, events = read_inbox(
+                warehouse,
+                [route.event_type],
+                after,
+                include_waiting=runnable,
+                with_payload=runnable,
+                limit=MAX_RUNS_PER_TICK,
+            )
         except InboxBusy as busy:
             return SkipReason(f"{busy}; trying again next tick")
-        events = claimable_events(
-            warehouse,
-            [route.event_type],
-            after,
-            upto,
-            include_waiting=runnable,
-            with_payload=runnable,
-            limit=MAX_RUNS_PER_TICK,
-        )
         complete = len(events) < MAX_RUNS_PER_TICK
         cursor = advanced_cursor(after, upto, events, complete)
         if not events:
