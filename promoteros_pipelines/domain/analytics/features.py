@@ -27,8 +27,13 @@ import numpy as np
 import polars as pl
 
 from promoteros_pipelines.domain.analytics.baseline import windowed_median_mad
-from promoteros_pipelines.domain.analytics.grid import SeriesGrid, look_back
-from promoteros_pipelines.domain.analytics.schema import ENGAGEMENT_METRIC, KEYS, Frame, as_lazy
+from promoteros_pipelines.domain.analytics.grid import (
+    SeriesGrid,
+    decode_series,
+    look_back,
+    series_key,
+)
+from promoteros_pipelines.domain.analytics.schema import ENGAGEMENT_METRIC, Frame, as_lazy
 from promoteros_pipelines.domain.analytics.thresholds import (
     DEFAULT_FEATURE_CONFIG,
     FeatureConfig,
@@ -73,23 +78,22 @@ def observation_window(start: date, config: FeatureConfig = DEFAULT_FEATURE_CONF
 
 def daily_snapshots(observations: Frame, *, time_zone: str = "UTC") -> pl.LazyFrame:
     """Day-end followers, engagement counter and popularity per artist, platform and day."""
-    return (
+    snapshots = (
         _day_end_values(as_lazy(observations), time_zone)
-        .group_by([*KEYS, "day"])
+        .group_by("series", "day")
         .agg(
             pl.col("value").filter(pl.col("kind") == code).first().alias(name)
             for code, name in enumerate(SNAPSHOT_COLUMNS)
         )
-        .with_columns(pl.col("platform").cast(pl.Utf8))
+        .collect()
     )
+    keys = decode_series(snapshots["series"])
+    return pl.concat([keys, snapshots.drop("series")], how="horizontal").lazy()
 
 
 def _day_end_values(lf: pl.LazyFrame, time_zone: str) -> pl.LazyFrame:
-    """The day's last value per artist, platform, day and kind (a ``SNAPSHOT_COLUMNS`` index).
-
-    ``platform`` comes out Categorical: grouping by its integer code is several times faster
-    than by a string on millions of rows.
-    """
+    """The day's last value per series (``series_key()``), day and kind (an index into
+    ``SNAPSHOT_COLUMNS``)."""
     is_engagement = pl.any_horizontal(
         (pl.col("platform") == platform) & (pl.col("metric") == metric)
         for platform, metric in ENGAGEMENT_METRIC.items()
@@ -108,8 +112,7 @@ def _day_end_values(lf: pl.LazyFrame, time_zone: str) -> pl.LazyFrame:
             kind=kind, day=pl.col("observed_at").dt.convert_time_zone(time_zone).dt.date()
         )
         .filter(pl.col("kind").is_not_null())
-        .with_columns(pl.col("platform").cast(pl.Categorical))
-        .group_by([*KEYS, "day", "kind"])
+        .group_by(series_key(), "day", "kind")
         .agg(pl.col("value").max_by("observed_at"))
     )
 

@@ -12,7 +12,28 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from promoteros_pipelines.domain.analytics.schema import KEYS
+from promoteros_pipelines.domain.analytics.schema import PLATFORMS
+
+PLATFORM_CODES = pl.Enum(sorted(PLATFORMS))
+"""Platforms in name order: their physical codes sort like the names."""
+
+
+def series_key() -> pl.Expr:
+    """One Int64 per (artist_id, platform) that sorts like the pair: grouping and ranking by
+    one integer is several times faster than by an integer and a string on millions of rows.
+    A platform outside ``PLATFORMS`` fails the cast (the database refuses them too)."""
+    code = pl.col("platform").cast(PLATFORM_CODES).to_physical().cast(pl.Int64)
+    return (pl.col("artist_id") * len(PLATFORMS) + code).alias("series")
+
+
+def decode_series(series: pl.Series) -> pl.DataFrame:
+    """artist_id and platform (a string) back from ``series_key()`` values."""
+    return pl.DataFrame({"series": series}).select(
+        artist_id=pl.col("series") // len(PLATFORMS),
+        platform=(pl.col("series") % len(PLATFORMS)).replace_strict(
+            dict(enumerate(PLATFORM_CODES.categories)), return_dtype=pl.Utf8
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -32,35 +53,28 @@ class SeriesGrid:
     def from_values(
         cls, values: pl.DataFrame, kinds: tuple[str, ...], origin: date, last: date
     ) -> "SeriesGrid":
-        """Lay out a long frame (KEYS, day, ``kind`` = index into ``kinds``, ``value``; unique
-        per KEYS, day and kind) between ``origin`` and ``last``, one grid per kind."""
-        keys = (
-            values.select(KEYS)
-            .unique()
-            .with_columns(pl.col("platform").cast(pl.Utf8))
-            .sort(KEYS)
-            .with_row_index("_sid")
-        )
-        cells = values.join(
-            keys.with_columns(pl.col("platform").cast(values.schema["platform"])), on=KEYS
-        ).select(
-            "_sid",
-            _di=(pl.col("day") - pl.lit(origin)).dt.total_days(),
+        """Lay out a long frame (``series`` from ``series_key()``, day, ``kind`` = index into
+        ``kinds``, ``value``; unique per series, day and kind) between ``origin`` and ``last``,
+        one grid per kind."""
+        cells = values.select(
+            sid=pl.col("series").rank("dense").cast(pl.Int64) - 1,
+            di=(pl.col("day") - pl.lit(origin)).dt.total_days(),
             kind="kind",
             value=pl.col("value").cast(pl.Float64),
         )
+        keys = decode_series(values["series"].unique().sort())
         shape = (keys.height, (last - origin).days + 1)
-        sid, di, kind = (cells[c].to_numpy() for c in ("_sid", "_di", "kind"))
-        value = cells["value"].to_numpy()
+        position = cells["sid"].to_numpy() * shape[1] + cells["di"].to_numpy()
+        kind, value = cells["kind"].to_numpy(), cells["value"].to_numpy()
         present = np.zeros(shape, dtype=bool)
-        present[sid, di] = True
+        present.reshape(-1)[position] = True
         grids = {}
         for code, name in enumerate(kinds):
             grid = np.full(shape, np.nan)
             mine = kind == code
-            grid[sid[mine], di[mine]] = value[mine]
+            grid.reshape(-1)[position[mine]] = value[mine]
             grids[name] = grid
-        return cls(keys=keys.drop("_sid"), origin=origin, present=present, values=grids)
+        return cls(keys=keys, origin=origin, present=present, values=grids)
 
     def day_index(self, day: date) -> int:
         return (day - self.origin).days

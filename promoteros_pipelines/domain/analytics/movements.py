@@ -36,7 +36,7 @@ def _series(
 ) -> pl.LazyFrame:
     return (
         observations.filter(metric, pl.col("observed_at") > since, pl.col("observed_at") <= as_of)
-        .select([*KEYS, "observed_at", "value"])
+        .select("artist_id", pl.col("platform").cast(pl.Categorical), "observed_at", "value")
         .sort("observed_at")
         .cache()  # read twice (evaluations and their 24h-earlier comparisons)
     )
@@ -71,7 +71,7 @@ def _with_baseline(
     lf: pl.LazyFrame, baselines: pl.LazyFrame, thresholds: ViralThresholds
 ) -> pl.LazyFrame:
     rows = baselines.select(
-        [*KEYS, pl.col("day").alias("baseline_day")]
+        ["artist_id", pl.col("platform").cast(pl.Categorical), pl.col("day").alias("baseline_day")]
         + [pl.col(c).alias(f"baseline_{c}" if c == "followers" else c) for c in BASELINE_COLUMNS]
     ).sort("baseline_day")
     key = (pl.col("observed_at") - thresholds.comparison_window).dt.date() - pl.duration(days=1)

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from promoteros_pipelines.domain.analytics.baseline import windowed_median_mad
-from promoteros_pipelines.domain.analytics.grid import SeriesGrid, look_back
+from promoteros_pipelines.domain.analytics.grid import SeriesGrid, look_back, series_key
 
 NAN = np.nan
 
@@ -64,7 +64,7 @@ def test_grid_cells_come_out_in_key_and_day_order_with_nulls_for_nan():
             "kind": [0, 1, 0, 0],
             "value": [5.0, 7.0, 3.0, 1.0],
         }
-    ).with_columns(pl.col("platform").cast(pl.Categorical), pl.col("kind").cast(pl.UInt8))
+    ).select(series_key(), "day", pl.col("kind").cast(pl.UInt8), "value")
     grid = SeriesGrid.from_values(
         values, ("followers", "views"), date(2025, 1, 1), date(2025, 1, 3)
     )
@@ -76,3 +76,9 @@ def test_grid_cells_come_out_in_key_and_day_order_with_nulls_for_nan():
         (1, "youtube", date(2025, 1, 1), None),  # present (a views value), no followers
         (2, "spotify", date(2025, 1, 2), 5.0),
     ]
+
+
+def test_a_platform_outside_the_vocabulary_is_refused():
+    frame = pl.DataFrame({"artist_id": [1], "platform": ["myspace"]})
+    with pytest.raises(pl.exceptions.InvalidOperationError, match="myspace"):
+        frame.select(series_key())
