@@ -20,13 +20,11 @@ from dagster import (
     schedule,
 )
 
-from promoteros_pipelines.assets.analytics import analytics_daily
 from promoteros_pipelines.reference.loader import organisation_time_zones
 
 daily_analytics = define_asset_job(
     "daily_analytics",
     selection=AssetSelection.assets("daily_artist_metrics", "artist_momentum"),
-    partitions_def=analytics_daily,
     description="Daily metrics and momentum for one UTC day (backfill a range to rebuild).",
 )
 viral_detection = define_asset_job(
