@@ -80,10 +80,20 @@ def _children_peak_mb() -> float:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks report_render")
     parser.add_argument("--artists", type=int, default=2000)
+    parser.add_argument(
+        "--distinct-genres",
+        action="store_true",
+        help="give every venue its own genre set (no two venue charts alike: the worst case)",
+    )
     args = parser.parse_args(argv)
     with scratch_database() as url:
         seed_world(url, venues=VENUES)
         _bulk_history(url, args.artists)
+        if args.distinct_genres:
+            with psycopg.connect(url) as conn:
+                conn.execute(
+                    "UPDATE promoteros.venues SET genres = genres || ('g' || venue_id::text)"
+                )
         warehouse = PostgresWarehouse(database_url=url)
         org = kpis.organisation(warehouse, "northern-lights-live")
         week = parse_week(WEEK, org.time_zone)
@@ -119,6 +129,7 @@ def main(argv: list[str]) -> None:
         "targets": {"seconds": 15, "peak_rss_mb": 500},
         "artists": args.artists,
         "venues": VENUES,
+        "distinct_genre_sets": args.distinct_genres,
     }
     path = write_result("report_render", result)
     print(

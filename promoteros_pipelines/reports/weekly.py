@@ -225,7 +225,8 @@ def render_weekly_set(
         for role in (EXECUTIVE, OPS)
     ]
     venues = kpis.venues(warehouse, org.organisation_id).iter_rows(named=True)
-    jobs.extend(_venue_job(warehouse, org, week, v, catalogue, base) for v in venues)
+    rankings: dict[tuple[str, ...], pl.DataFrame] = {}  # venues sharing genres read one
+    jobs.extend(_venue_job(warehouse, org, week, v, catalogue, base, rankings) for v in venues)
     return render_jobs(jobs, workers)
 
 
@@ -236,6 +237,7 @@ def _venue_job(
     venue: dict[str, Any],
     catalogue: list[Kpi],
     base: dict[str, Any],
+    rankings: dict[tuple[str, ...], pl.DataFrame],
 ) -> ReportJob:
     venue_kpis = [
         *kpis.booking_kpis(warehouse, org, week, venue["venue_id"]),
@@ -243,7 +245,10 @@ def _venue_job(
         *catalogue[:2],
     ]
     genres = list(venue["genres"] or [])
-    momentum = kpis.top_momentum(warehouse, week, genres or None)
+    key = tuple(sorted(genres))
+    if key not in rankings:
+        rankings[key] = kpis.top_momentum(warehouse, week, genres or None)
+    momentum = rankings[key]
     note = f"Artists with the highest momentum whose genres overlap {venue['name']}'s " + (
         f"({', '.join(genres)})." if genres else "(no genres set for this venue: all artists)."
     )
@@ -262,5 +267,6 @@ def _venue_job(
         f"{org.slug}-{week.label}-venue-{venue['slug']}.pdf",
         context,
         venue_kpis,
-        _chart_args(momentum, f"Artists to watch for {venue['name']}"),
+        # titled by genres, not venue, so venues sharing genres share one drawn chart
+        _chart_args(momentum, f"Highest momentum in {', '.join(genres) or 'all genres'}"),
     )
