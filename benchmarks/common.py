@@ -19,19 +19,31 @@ RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _server_url() -> str:
+@contextmanager
+def _server_url() -> Iterator[str]:
+    """PROMOTEROS_TEST_DATABASE_URL, or the benchmarks' own embedded server, stopped again
+    afterwards unless it was already running."""
     configured = os.environ.get("PROMOTEROS_TEST_DATABASE_URL")
     if configured:
-        return configured
+        yield configured
+        return
     server = EmbeddedPostgres(ROOT / ".promoteros" / "bench")
+    was_running = server.is_running()
     server.start()
-    return server.url("postgres")
+    try:
+        yield server.url("postgres")
+    finally:
+        if not was_running:
+            server.stop()
 
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A freshly migrated database, dropped afterwards."""
-    with database.throwaway_database(_server_url(), "promoteros_bench") as url:
+    with (
+        _server_url() as server,
+        database.throwaway_database(server, "promoteros_bench") as url,
+    ):
         database.upgrade(url)
         yield url
 
