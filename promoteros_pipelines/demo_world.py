@@ -94,6 +94,7 @@ def seed_roster(warehouse: PostgresWarehouse, world: World) -> dict[str, int]:
         "home_city",
         pl.lit("simulator-seed").alias("source"),
         pl.lit("Existing roster in the demo world").alias("discovery_reason"),
+        _tracked_since(world.present, pl.col("artist_id")).alias("first_seen_at"),
     )
     _insert_with_ids(warehouse, artists)
     # artists discovered later get ids after the world's, never one of theirs
@@ -121,12 +122,21 @@ def seed_roster(warehouse: PostgresWarehouse, world: World) -> dict[str, int]:
     return {"artists": artists.height, "observations": written}
 
 
+def _tracked_since(present: dt.datetime, artist_id: pl.Expr) -> pl.Expr:
+    """When the roster artist started being tracked: a fixed scatter by id over the year before
+    the world's present (~30 a week), so the weekly report's "new artists" compares real weeks
+    in world time rather than counting everyone on today's date."""
+    midnight = present.replace(hour=0, minute=0, second=0, microsecond=0)
+    hours_back = (artist_id * 7919 % (365 * 24)).cast(pl.Int64)
+    return pl.lit(midnight) - pl.duration(hours=hours_back)
+
+
 def _insert_with_ids(warehouse: PostgresWarehouse, artists: pl.DataFrame) -> None:
     """Keep the world's artist ids, so the demo's numbers match the simulator's ground truth."""
     with warehouse.connect() as conn, conn.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO promoteros.artists (artist_id, name, normalized_name, genres, home_city,"
-            " source, discovery_reason) OVERRIDING SYSTEM VALUE"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            " source, discovery_reason, first_seen_at) OVERRIDING SYSTEM VALUE"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
             artists.rows(),
         )
