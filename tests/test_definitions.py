@@ -85,6 +85,7 @@ LOADED_ON_FIRST_USE = (
     "boto3",
     "influxdb_client",
     "matplotlib",
+    "openpyxl",
     "pyarrow",
     "skops",
     "sklearn",

@@ -13,9 +13,6 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 FORMULA_TRIGGERS = r"^[=+\-@\t\r]"
 
@@ -55,6 +52,11 @@ def to_csv(frame: pl.DataFrame) -> bytes:
 
 def to_xlsx(frame: pl.DataFrame, header: ReportHeader) -> bytes:
     """One sheet with the rows (typed cells) and one with the request's parameters."""
+    # imported here: every run worker loads this module, few runs write a spreadsheet
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Report")
     bold = Font(bold=True)
