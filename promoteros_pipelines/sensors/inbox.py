@@ -7,16 +7,23 @@ twice. Run keys derived from event ids are the second guard: Dagster skips a run
 already launched for the sensor.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+from dagster import RunRequest, SensorEvaluationContext, SensorResult, SkipReason
 from pydantic import ValidationError
 
 from promoteros_pipelines.events_store import (
     EVENT_IDS_TAG,
     EVENT_TYPE_TAG,
+    InboxBusy,
     InboxEvent,
     format_event_ids,
+    mark_dead,
+    mark_waiting,
+    read_inbox,
 )
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 # Dagster's sensor daemon passes over its sensors every 5 s (MIN_INTERVAL_LOOP_TIME in
 # dagster._daemon.sensor, not configurable) and skips a sensor whose last tick began less
@@ -69,3 +76,65 @@ def describe_invalid(error: ValidationError) -> str:
         where = ".".join(str(part) for part in problem["loc"]) or "payload"
         parts.append(f"{where}: {problem['msg']}")
     return "; ".join(parts)
+
+
+@dataclass
+class TickPlan:
+    """What a sensor decided for the events of one tick: the runs to request, and the events
+    refused (marked dead) or kept waiting, each with its reason."""
+
+    requests: list[RunRequest] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    waiting: dict[int, str] = field(default_factory=dict)
+
+
+def _by_reason(reasons: dict[int, str]) -> dict[str, list[int]]:
+    grouped: dict[str, list[int]] = {}
+    for event_id, reason in reasons.items():
+        grouped.setdefault(reason, []).append(event_id)
+    return grouped
+
+
+def evaluate_tick(
+    context: SensorEvaluationContext,
+    warehouse: PostgresWarehouse,
+    event_type: str,
+    plan: Callable[[Sequence[InboxEvent]], TickPlan],
+    *,
+    limit: int,
+    include_waiting: bool = True,
+    with_payload: bool = True,
+) -> SensorResult | SkipReason:
+    """One tick of a one-run-per-event sensor: read the new (and waiting) events after the
+    cursor, let ``plan`` decide, file the refused and waiting ones (one update per reason),
+    and return the run requests with the advanced cursor."""
+    after = read_cursor(context.cursor)
+    try:
+        upto, events = read_inbox(
+            warehouse,
+            [event_type],
+            after,
+            include_waiting=include_waiting,
+            with_payload=with_payload,
+            limit=limit,
+        )
+    except InboxBusy as busy:
+        return SkipReason(f"{busy}; trying again next tick")
+    cursor = str(advanced_cursor(after, upto, events, complete=len(events) < limit))
+    if not events:
+        skip = f"No {event_type} events pending after event {after} (inbox at {upto})."
+        return SensorResult(skip_reason=SkipReason(skip), cursor=cursor)
+    decided = plan(events)
+    for reason, ids in _by_reason(decided.refused).items():
+        mark_dead(warehouse, ids, reason)
+        context.log.warning("Events %s refused: %s", format_event_ids(ids), reason)
+    waiting = _by_reason(decided.waiting)
+    for reason, ids in waiting.items():
+        mark_waiting(warehouse, ids, reason)
+    if decided.requests:
+        return SensorResult(run_requests=decided.requests, cursor=cursor)
+    skip = (
+        f"{len(decided.refused)} {event_type} events refused (marked dead), "
+        f"{len(decided.waiting)} waiting" + "".join(f"; {reason}" for reason in waiting) + "."
+    )
+    return SensorResult(skip_reason=SkipReason(skip), cursor=cursor)

@@ -29,13 +29,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 from pydantic import ValidationError
 
-from promoteros_pipelines.events_store import (
-    InboxBusy,
-    InboxEvent,
-    mark_dead,
-    mark_waiting,
-    read_inbox,
-)
+from promoteros_pipelines.events_store import InboxEvent
 from promoteros_pipelines.ingress.events import (
     PipelineTrigger,
     allowed_pipeline_targets,
@@ -45,10 +39,10 @@ from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.sensors.inbox import (
     CADENCE,
     MINIMUM_INTERVAL_SECONDS,
-    advanced_cursor,
+    TickPlan,
     describe_invalid,
+    evaluate_tick,
     event_run_tags,
-    read_cursor,
     run_key,
 )
 
@@ -130,74 +124,33 @@ def _asset_keys(trigger: PipelineTrigger, repository: RepositoryDefinition) -> l
     return sorted(set(keys))
 
 
-def plan_trigger_runs(
-    events: Sequence[InboxEvent], repository: RepositoryDefinition
-) -> tuple[list[RunRequest], dict[int, str], dict[int, str]]:
+def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefinition) -> TickPlan:
     """Run requests, events refused (dead) and events waiting, with their reasons."""
-    requests: list[RunRequest] = []
-    refused: dict[int, str] = {}
-    waiting: dict[int, str] = {}
+    plan = TickPlan()
     for event in events:
         try:
             trigger = parse_event(EVENT_TYPE, event.payload)
             assert isinstance(trigger, PipelineTrigger)
             keys = _asset_keys(trigger, repository)
         except ValidationError as error:
-            refused[event.event_id] = f"pipeline.trigger refused: {describe_invalid(error)}"
+            plan.refused[event.event_id] = f"pipeline.trigger refused: {describe_invalid(error)}"
             continue
         except Refused as error:
-            refused[event.event_id] = f"pipeline.trigger refused: {error}"
+            plan.refused[event.event_id] = f"pipeline.trigger refused: {error}"
             continue
         except NotYetDefined as error:
-            waiting[event.event_id] = str(error)
+            plan.waiting[event.event_id] = str(error)
             continue
-        tags = {**trigger.tags, **event_run_tags(EVENT_TYPE, [event])}
-        requests.append(
+        plan.requests.append(
             RunRequest(
                 run_key=run_key(EVENT_TYPE, event.event_id, attempts=event.attempts),
                 job_name=job_for(keys, repository),
                 asset_selection=keys,
                 partition_key=trigger.partition_key,
-                tags=tags,
+                tags={**trigger.tags, **event_run_tags(EVENT_TYPE, [event])},
             )
         )
-    return requests, refused, waiting
-
-
-def _evaluate(
-    context: SensorEvaluationContext, warehouse: PostgresWarehouse
-) -> SensorResult | SkipReason:
-    after = read_cursor(context.cursor)
-    try:
-        upto, events = read_inbox(
-            warehouse,
-            [EVENT_TYPE],
-            after,
-            include_waiting=True,
-            with_payload=True,
-            limit=MAX_RUNS_PER_TICK,
-        )
-    except InboxBusy as busy:
-        return SkipReason(f"{busy}; trying again next tick")
-    cursor = advanced_cursor(after, upto, events, complete=len(events) < MAX_RUNS_PER_TICK)
-    if not events:
-        skip = f"No pipeline.trigger events pending after event {after} (inbox at {upto})."
-        return SensorResult(skip_reason=SkipReason(skip), cursor=str(cursor))
-    repository = context.repository_def
-    assert repository is not None, "pipeline_trigger_events needs its Definitions"
-    requests, refused, waiting = plan_trigger_runs(events, repository)
-    for event_id, reason in refused.items():
-        mark_dead(warehouse, [event_id], reason)
-        context.log.warning("Event %d refused: %s", event_id, reason)
-    for event_id, reason in waiting.items():
-        mark_waiting(warehouse, [event_id], reason)
-    if not requests:
-        skip = (
-            f"{len(refused)} pipeline.trigger events refused (dead), {len(waiting)} waiting "
-            "for targets this code location does not define yet."
-        )
-        return SensorResult(skip_reason=SkipReason(skip), cursor=str(cursor))
-    return SensorResult(run_requests=requests, cursor=str(cursor))
+    return plan
 
 
 def build_pipeline_trigger_sensor(assets: Sequence[AssetsDefinition]) -> SensorDefinition:
@@ -216,6 +169,14 @@ def build_pipeline_trigger_sensor(assets: Sequence[AssetsDefinition]) -> SensorD
     def pipeline_trigger_events(
         context: SensorEvaluationContext, warehouse: PostgresWarehouse
     ) -> SensorResult | SkipReason:
-        return _evaluate(context, warehouse)
+        repository = context.repository_def
+        assert repository is not None, "pipeline_trigger_events needs its Definitions"
+        return evaluate_tick(
+            context,
+            warehouse,
+            EVENT_TYPE,
+            lambda events: plan_trigger_runs(events, repository),
+            limit=MAX_RUNS_PER_TICK,
+        )
 
     return pipeline_trigger_events

@@ -19,22 +19,16 @@ from dagster import (
 )
 from pydantic import ValidationError
 
-from promoteros_pipelines.events_store import (
-    InboxBusy,
-    InboxEvent,
-    mark_dead,
-    mark_waiting,
-    read_inbox,
-)
+from promoteros_pipelines.events_store import InboxEvent
 from promoteros_pipelines.ingress.events import ArtistWatch, parse_event
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.sensors.inbox import (
     CADENCE,
     MINIMUM_INTERVAL_SECONDS,
-    advanced_cursor,
+    TickPlan,
     describe_invalid,
+    evaluate_tick,
     event_run_tags,
-    read_cursor,
     run_key,
 )
 
@@ -106,20 +100,19 @@ def waiting_reason(route: EventRoute) -> str:
     )
 
 
-def plan_single_runs(
-    route: EventRoute, events: Sequence[InboxEvent]
-) -> tuple[list[RunRequest], dict[int, str]]:
-    """One run request per event, and the events refused with the reason."""
-    assert route.run_config is not None
-    requests: list[RunRequest] = []
-    refused: dict[int, str] = {}
+def plan_single_runs(route: EventRoute, events: Sequence[InboxEvent]) -> TickPlan:
+    """One run request per event; an event its route cannot turn into run config is refused.
+    A route without a deployed job keeps every event waiting."""
+    if route.job_name is None or route.run_config is None:
+        return TickPlan(waiting={event.event_id: waiting_reason(route) for event in events})
+    plan = TickPlan()
     for event in events:
         try:
             config = route.run_config(event)
         except PayloadRefused as error:
-            refused[event.event_id] = str(error)
+            plan.refused[event.event_id] = str(error)
             continue
-        requests.append(
+        plan.requests.append(
             RunRequest(
                 run_key=run_key(route.event_type, event.event_id, attempts=event.attempts),
                 job_name=route.job_name,
@@ -127,7 +120,7 @@ def plan_single_runs(
                 tags=event_run_tags(route.event_type, [event]),
             )
         )
-    return requests, refused
+    return plan
 
 
 def build_single_event_sensor(route: EventRoute, job: Any | None):
@@ -149,34 +142,16 @@ def build_single_event_sensor(route: EventRoute, job: Any | None):
     def single_event_sensor(
         context: SensorEvaluationContext, warehouse: PostgresWarehouse
     ) -> SensorResult | SkipReason:
-        after = read_cursor(context.cursor)
-        try:
-            upto, events = read_inbox(
-                warehouse,
-                [route.event_type],
-                after,
-                include_waiting=runnable,
-                with_payload=runnable,
-                limit=MAX_RUNS_PER_TICK,
-            )
-        except InboxBusy as busy:
-            return SkipReason(f"{busy}; trying again next tick")
-        complete = len(events) < MAX_RUNS_PER_TICK
-        cursor = advanced_cursor(after, upto, events, complete)
-        if not events:
-            skip = f"No {route.event_type} events pending after event {after} (inbox at {upto})."
-            return SensorResult(skip_reason=SkipReason(skip), cursor=str(cursor))
-        if not runnable:
-            parked = mark_waiting(warehouse, [e.event_id for e in events], waiting_reason(route))
-            skip = f"{parked} {route.event_type} events waiting: {waiting_reason(route)}."
-            return SensorResult(skip_reason=SkipReason(skip), cursor=str(cursor))
-        requests, refused = plan_single_runs(route, events)
-        for event_id, reason in refused.items():
-            mark_dead(warehouse, [event_id], reason)
-            context.log.warning("Event %d refused: %s", event_id, reason)
-        if not requests:
-            skip = f"{len(refused)} {route.event_type} events refused (marked dead)."
-            return SensorResult(skip_reason=SkipReason(skip), cursor=str(cursor))
-        return SensorResult(run_requests=requests, cursor=str(cursor))
+        # parked routes read no payloads and leave already-waiting events alone
+        deployed = route if runnable else EventRoute(route.event_type)
+        return evaluate_tick(
+            context,
+            warehouse,
+            route.event_type,
+            lambda events: plan_single_runs(deployed, events),
+            limit=MAX_RUNS_PER_TICK,
+            include_waiting=runnable,
+            with_payload=runnable,
+        )
 
     return single_event_sensor
