@@ -258,8 +258,9 @@ async def _python_client(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _ingress_cpu_seconds(root: int) -> float:
-    """CPU of the ingress process and its worker processes (when --workers > 1)."""
+def _process_tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of process ``root`` and its direct children, from /proc (the
+    ingress and its workers; the postmaster and its backends)."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -276,17 +277,7 @@ def _postgres_cpu_seconds() -> float | None:
     pid_file = ROOT / ".promoteros" / "bench" / "pgdata" / "postmaster.pid"
     if os.environ.get("PROMOTEROS_TEST_DATABASE_URL") or not pid_file.exists():
         return None
-    postmaster = int(pid_file.read_text().split()[0])
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(stat.parent.name)
-        if pid == postmaster or int(fields[1]) == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return _process_tree_cpu_seconds(int(pid_file.read_text().split()[0]))
 
 
 def _machine_cpu() -> tuple[float, float]:
@@ -339,9 +330,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             requests = presign(args.max_requests, "bench_", bodies)
             load_before = os.getloadavg()[0]
             pg_before = _postgres_cpu_seconds()
-            cpu_before, machine_before = _ingress_cpu_seconds(server.pid), _machine_cpu()
+            cpu_before, machine_before = _process_tree_cpu_seconds(server.pid), _machine_cpu()
             result = generate(port, requests, bodies, seconds, args.connections)
-            cpu_used = _ingress_cpu_seconds(server.pid) - cpu_before
+            cpu_used = _process_tree_cpu_seconds(server.pid) - cpu_before
             pg_after = _postgres_cpu_seconds()
             busy, total = (a - b for a, b in zip(_machine_cpu(), machine_before, strict=True))
         finally:

@@ -7,12 +7,13 @@ import uuid
 
 import pytest
 from custom_report_support import PUBLIC_URL, SECRET, report_rows, request
-from dagster import build_sensor_context, instance_for_test
+from dagster import instance_for_test
 
 from promoteros_pipelines.assets.custom_reports import custom_report, expire_custom_reports
 from promoteros_pipelines.custom_reports.resource import CustomReportsResource
 from promoteros_pipelines.custom_reports.s3_store import S3ReportStore
 from promoteros_pipelines.definitions import defs
+from tests.support.sensor_ticks import tick
 
 
 def add_event(warehouse, payload: dict) -> int:
@@ -38,14 +39,7 @@ def resources(warehouse, store, mailer, secret: str | None = SECRET) -> dict:
 def test_the_sensor_starts_one_custom_report_run_per_event(world, warehouse):
     event = add_event(warehouse, request())
     with instance_for_test() as instance:
-        context = build_sensor_context(
-            instance=instance,
-            resources={"warehouse": warehouse},
-            definitions=defs,
-            sensor_name="report_request_events",
-        )
-        sensor = defs.get_repository_def().get_sensor_def("report_request_events")
-        data = sensor.evaluate_tick(context)
+        data = tick("report_request_events", instance, warehouse)
     [run] = data.run_requests
     assert run.job_name == "custom_report"
     assert run.run_key == f"report.request:{event}"
@@ -56,14 +50,7 @@ def test_the_sensor_starts_one_custom_report_run_per_event(world, warehouse):
 def test_an_unparseable_request_is_dead_with_its_reason(world, warehouse):
     event = add_event(warehouse, {"organisation": "acme", "format": "docx"})
     with instance_for_test() as instance:
-        context = build_sensor_context(
-            instance=instance,
-            resources={"warehouse": warehouse},
-            definitions=defs,
-            sensor_name="report_request_events",
-        )
-        sensor = defs.get_repository_def().get_sensor_def("report_request_events")
-        data = sensor.evaluate_tick(context)
+        data = tick("report_request_events", instance, warehouse)
     assert not data.run_requests
     status, error = warehouse.read_frame(
         "SELECT status, error FROM promoteros.webhook_events WHERE event_id = $1", [event]

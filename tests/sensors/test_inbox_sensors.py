@@ -3,7 +3,7 @@
 import threading
 
 import psycopg
-from inbox_support import observation, tick
+from inbox_support import observation
 
 from promoteros_pipelines.events_store import (
     InboxEvent,
@@ -13,6 +13,7 @@ from promoteros_pipelines.events_store import (
     replay_event,
 )
 from promoteros_pipelines.sensors.scraper_metrics import plan_batches
+from tests.support.sensor_ticks import tick
 
 WATCH = {"artist_name": "Nova Lights", "platform_ids": {"spotify": "sp-nova"}}
 

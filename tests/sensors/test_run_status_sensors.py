@@ -14,10 +14,10 @@ from dagster import (
     build_run_status_sensor_context,
 )
 from dagster._core.test_utils import create_run_for_test
-from inbox_support import tick
 
 from promoteros_pipelines.events_store import format_event_ids
 from promoteros_pipelines.sensors.run_status import dagster_will_retry, event_runs_queued
+from tests.support.sensor_ticks import tick
 
 SENSORS = ("event_runs_queued", "event_runs_succeeded", "event_runs_failed", "event_runs_canceled")
 WATCH = {"artist_name": "Nova Lights", "platform_ids": {"spotify": "sp-nova"}}
