@@ -1,0 +1,69 @@
+"""Booking and ticketing KPIs read tables other issues add: counted when the tables exist,
+"not connected yet" with the reason when they are missing or shaped differently."""
+
+import pytest
+
+from promoteros_pipelines.reports import kpis
+from promoteros_pipelines.reports.periods import parse_week
+from tests.reports.world import WEEK, at, seed_world
+
+
+@pytest.fixture
+def org_week(warehouse):
+    seed_world(warehouse.database_url)
+    org = kpis.organisation(warehouse, "northern-lights-live")
+    return org, parse_week(WEEK, org.time_zone)
+
+
+def by_key(tiles) -> dict:
+    return {tile.key: tile for tile in tiles}
+
+
+def test_missing_tables_give_not_connected_tiles_with_the_reason(warehouse, org_week):
+    org, week = org_week
+    tiles = by_key(kpis.booking_kpis(warehouse, org, week) + kpis.ticket_kpis(warehouse, org, week))
+    assert set(tiles) == {"bookings_made", "bookings_accepted", "tickets_sold", "sell_through"}
+    assert not any(tile.connected for tile in tiles.values())
+    assert "booking_opportunities is not built yet" in tiles["bookings_made"].note
+    assert "ticket_sales is not built yet" in tiles["sell_through"].note
+
+
+def test_existing_tables_are_counted_per_week_and_venue(warehouse, org_week):
+    org, week = org_week
+    venue = warehouse.read_frame(
+        "SELECT venue_id FROM promoteros.venues ORDER BY venue_id LIMIT 1"
+    )["venue_id"][0]
+    warehouse.execute(
+        "CREATE TABLE promoteros.booking_opportunities (organisation_id bigint, venue_id bigint,"
+        " created_at timestamptz, status text)"
+    )
+    warehouse.execute(
+        "CREATE TABLE promoteros.ticket_sales (venue_id bigint, sold_at timestamptz,"
+        " quantity int, capacity_offered int)"
+    )
+    for when, status in ((at(1), "accepted"), (at(2), "open"), (at(-3), "accepted")):
+        warehouse.execute(
+            "INSERT INTO promoteros.booking_opportunities VALUES (%s, %s, %s, %s)",
+            (org.organisation_id, venue, when, status),
+        )
+    for when, sold, offered in ((at(1), 150, 200), (at(-2), 40, 100)):
+        warehouse.execute(
+            "INSERT INTO promoteros.ticket_sales VALUES (%s, %s, %s, %s)",
+            (venue, when, sold, offered),
+        )
+    tiles = by_key(kpis.booking_kpis(warehouse, org, week) + kpis.ticket_kpis(warehouse, org, week))
+    assert (tiles["bookings_made"].value, tiles["bookings_made"].previous) == (2, 1)
+    assert (tiles["bookings_accepted"].value, tiles["bookings_accepted"].previous) == (1, 1)
+    assert (tiles["tickets_sold"].value, tiles["tickets_sold"].previous) == (150, 40)
+    assert tiles["sell_through"].value == pytest.approx(0.75)
+    assert tiles["sell_through"].previous == pytest.approx(0.40)
+    other_venue = by_key(kpis.ticket_kpis(warehouse, org, week, venue + 1000))
+    assert other_venue["tickets_sold"].value == 0
+
+
+def test_a_table_of_another_shape_is_not_connected_with_the_database_error(warehouse, org_week):
+    org, week = org_week
+    warehouse.execute("CREATE TABLE promoteros.ticket_sales (id bigint)")
+    tiles = by_key(kpis.ticket_kpis(warehouse, org, week))
+    assert not tiles["tickets_sold"].connected
+    assert "ticket_sales has an unexpected shape" in tiles["tickets_sold"].note
