@@ -136,31 +136,44 @@ WHERE v.organisation_id = $1 AND ($5::bigint IS NULL OR s.venue_id = $5)
 """
 
 
+def _optional_source(
+    warehouse: PostgresWarehouse,
+    table: str,
+    sql: str,
+    params: list,
+    tiles: tuple[tuple[str, str], tuple[str, str]],
+) -> dict | list[Kpi]:
+    """The one row ``sql`` reads from another issue's ``table``; or, when that table is not
+    built yet or has an unexpected shape, honest "not connected yet" ``tiles`` (key, label)."""
+    why = f"{table} is not built yet"
+    if _table_exists(warehouse, table):
+        try:
+            return warehouse.read_frame(sql, params).row(0, named=True)
+        except adbc_driver_manager.Error as error:
+            why = f"{table} has an unexpected shape: {str(error).splitlines()[0]}"
+    return [not_connected(key, label, why) for key, label in tiles]
+
+
 def booking_kpis(
     warehouse: PostgresWarehouse, org: Organisation, week: Week, venue_id: int | None = None
 ) -> list[Kpi]:
     """Recommendations made and accepted, or honest "not connected yet" tiles."""
-    labels = ("Booking recommendations made", "Booking recommendations accepted")
-    if not _table_exists(warehouse, "booking_opportunities"):
-        why = "booking_opportunities is not built yet"
-        return [
-            not_connected("bookings_made", labels[0], why),
-            not_connected("bookings_accepted", labels[1], why),
-        ]
-    try:
-        row = warehouse.read_frame(
-            BOOKING_SQL.format(table=warehouse.qualified("booking_opportunities")),
-            [org.organisation_id, week.start, week.end, week.previous().start, venue_id],
-        ).row(0, named=True)
-    except adbc_driver_manager.Error as error:
-        why = f"booking_opportunities has an unexpected shape: {str(error).splitlines()[0]}"
-        return [
-            not_connected("bookings_made", labels[0], why),
-            not_connected("bookings_accepted", labels[1], why),
-        ]
+    made, accepted = (
+        ("bookings_made", "Booking recommendations made"),
+        ("bookings_accepted", "Booking recommendations accepted"),
+    )
+    row = _optional_source(
+        warehouse,
+        "booking_opportunities",
+        BOOKING_SQL.format(table=warehouse.qualified("booking_opportunities")),
+        [org.organisation_id, week.start, week.end, week.previous().start, venue_id],
+        (made, accepted),
+    )
+    if isinstance(row, list):
+        return row
     return [
-        Kpi("bookings_made", labels[0], row["made"], row["made_before"]),
-        Kpi("bookings_accepted", labels[1], row["accepted"], row["accepted_before"]),
+        Kpi(*made, row["made"], row["made_before"]),
+        Kpi(*accepted, row["accepted"], row["accepted_before"]),
     ]
 
 
@@ -168,31 +181,22 @@ def ticket_kpis(
     warehouse: PostgresWarehouse, org: Organisation, week: Week, venue_id: int | None = None
 ) -> list[Kpi]:
     """Tickets sold and sell-through, or honest "not connected yet" tiles."""
-    labels = ("Tickets sold", "Sell-through")
-    if not _table_exists(warehouse, "ticket_sales"):
-        why = "ticket_sales is not built yet"
-        return [
-            not_connected("tickets_sold", labels[0], why),
-            not_connected("sell_through", labels[1], why),
-        ]
-    try:
-        row = warehouse.read_frame(
-            TICKETS_SQL.format(
-                table=warehouse.qualified("ticket_sales"), venues=warehouse.qualified("venues")
-            ),
-            [org.organisation_id, week.start, week.end, week.previous().start, venue_id],
-        ).row(0, named=True)
-    except adbc_driver_manager.Error as error:
-        why = f"ticket_sales has an unexpected shape: {str(error).splitlines()[0]}"
-        return [
-            not_connected("tickets_sold", labels[0], why),
-            not_connected("sell_through", labels[1], why),
-        ]
+    sold, sell_through = (("tickets_sold", "Tickets sold"), ("sell_through", "Sell-through"))
+    row = _optional_source(
+        warehouse,
+        "ticket_sales",
+        TICKETS_SQL.format(
+            table=warehouse.qualified("ticket_sales"), venues=warehouse.qualified("venues")
+        ),
+        [org.organisation_id, week.start, week.end, week.previous().start, venue_id],
+        (sold, sell_through),
+    )
+    if isinstance(row, list):
+        return row
     return [
-        Kpi("tickets_sold", labels[0], row["sold"], row["sold_before"]),
+        Kpi(*sold, row["sold"], row["sold_before"]),
         Kpi(
-            "sell_through",
-            labels[1],
+            *sell_through,
             share(row["sold"], row["offered"]),
             share(row["sold_before"], row["offered_before"]),
             unit="percent",
