@@ -25,9 +25,13 @@ def windowed_median_mad(
     start = np.maximum(di - window, 0)
     days = observed[sid, di] - observed[sid, start]
     median, mad = np.full(len(sid), np.nan), np.full(len(sid), np.nan)
-    enough = days >= max(min_days, 1)
-    for day in np.unique(di[enough]):
-        rows = np.flatnonzero(enough & (di == day))
+    targets = np.flatnonzero(days >= max(min_days, 1))
+    if targets.size == 0:
+        return median, mad, days
+    targets = targets[np.argsort(di[targets], kind="stable")]  # grouped by day, in order
+    day_of = di[targets]
+    starts = np.flatnonzero(np.r_[True, day_of[1:] != day_of[:-1]])
+    for rows, day in zip(np.split(targets, starts[1:]), day_of[starts], strict=True):
         block = grid[sid[rows], max(day - window, 0) : day]  # a copy: (targets, <= window)
         count = days[rows]
         median[rows] = _nan_median_rows(block, count)
