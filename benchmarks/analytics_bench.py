@@ -31,11 +31,10 @@ import numpy as np
 import polars as pl
 
 from benchmarks.common import write_result
+from promoteros_pipelines.assets.analytics import FEATURE_BACKFILL_DAYS as CHUNK_DAYS
 
 PLATFORMS = ["spotify", "youtube", "tiktok", "instagram"]
 START = dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)
-CHUNK_DAYS = 14
-"""Days per run: the daily_artist_metrics backfill policy (max_partitions_per_run=14)."""
 SIGNAL_WINDOW_DAYS = 7
 """Days per detector pass: a week keeps one pass's working set small."""
 OVERLAP = dt.timedelta(hours=48)
