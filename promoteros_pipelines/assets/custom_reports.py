@@ -22,7 +22,7 @@ from pydantic import Field
 from promoteros_pipelines.custom_reports.request import ReportRefused
 from promoteros_pipelines.custom_reports.resource import CustomReportsResource
 from promoteros_pipelines.custom_reports.service import expire_reports, produce_report
-from promoteros_pipelines.custom_reports.store import ReportStoreError
+from promoteros_pipelines.report_store.store import ReportStoreError
 from promoteros_pipelines.resources.mailer import Mailer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import ConfigurationError

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from promoteros_pipelines.cli.common import console, friendly_errors, prepare_environment
-from promoteros_pipelines.custom_reports.links import LINK_SECRET_ENV, PUBLIC_URL_ENV
+from promoteros_pipelines.report_store.links import LINK_SECRET_ENV, PUBLIC_URL_ENV
 from promoteros_pipelines.runtime.net import port_is_free
 from promoteros_pipelines.settings import ConfigurationError, promoteros_home
 

@@ -14,7 +14,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from promoteros_pipelines.domain.discovery import normalized_name
-from promoteros_pipelines.ingress.events import MetricName, ReportRequest
+from promoteros_pipelines.events import MetricName, ReportRequest
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 CANONICAL_METRICS: tuple[str, ...] = get_args(MetricName)

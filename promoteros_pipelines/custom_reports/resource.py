@@ -5,14 +5,14 @@ import os
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
-from promoteros_pipelines.custom_reports.links import (
+from promoteros_pipelines.report_store.links import (
     DEFAULT_PUBLIC_URL,
     LINK_SECRET_ENV,
     PUBLIC_URL_ENV,
     LinkSigner,
 )
-from promoteros_pipelines.custom_reports.store import ReportStore
-from promoteros_pipelines.custom_reports.store_config import StoreSettings, open_store
+from promoteros_pipelines.report_store.store import ReportStore
+from promoteros_pipelines.report_store.store_config import StoreSettings, open_store
 
 
 class CustomReportsResource(ConfigurableResource):

@@ -18,7 +18,6 @@ import polars as pl
 
 from promoteros_pipelines.custom_reports import records
 from promoteros_pipelines.custom_reports.formats import ReportHeader, to_csv, to_json, to_xlsx
-from promoteros_pipelines.custom_reports.links import LINK_LIFETIME, LinkSigner, download_url
 from promoteros_pipelines.custom_reports.query import report_rows
 from promoteros_pipelines.custom_reports.request import (
     ReportRefused,
@@ -26,7 +25,8 @@ from promoteros_pipelines.custom_reports.request import (
     parse_request,
     resolve,
 )
-from promoteros_pipelines.custom_reports.store import ReportStore
+from promoteros_pipelines.report_store.links import LINK_LIFETIME, LinkSigner, download_url
+from promoteros_pipelines.report_store.store import ReportStore
 from promoteros_pipelines.resources.mailer import Mailer, compose
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 

@@ -23,8 +23,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from promoteros_pipelines.events import EVENT_TYPES
 from promoteros_pipelines.ingress.config import IngressSettings
-from promoteros_pipelines.ingress.events import EVENT_TYPES
 from promoteros_pipelines.ingress.inbox import Inbox, InboxRejected, InboxUnavailable, StoredEvent
 from promoteros_pipelines.ingress.metrics import IngressMetrics
 from promoteros_pipelines.ingress.openapi import openapi_document

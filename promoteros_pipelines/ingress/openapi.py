@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from promoteros_pipelines.events import EVENT_TYPES
 from promoteros_pipelines.ingress.config import KNOWN_SOURCES
-from promoteros_pipelines.ingress.events import EVENT_TYPES
 
 SIGNATURE_HEADERS = (
     ("webhook-id", "Unique message id; a redelivery with the same id is answered 200."),

@@ -19,14 +19,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from promoteros_pipelines.custom_reports.links import (
+from promoteros_pipelines.report_store.links import (
     LINK_SECRET_ENV,
     LinkRefused,
     LinkSigner,
     SignedObject,
     token_fingerprint,
 )
-from promoteros_pipelines.custom_reports.store import (
+from promoteros_pipelines.report_store.store import (
     InvalidKey,
     LocalReportStore,
     PresigningStore,
@@ -36,7 +36,7 @@ from promoteros_pipelines.custom_reports.store import (
     file_name,
     media_type_for,
 )
-from promoteros_pipelines.custom_reports.store_config import report_store_from_env
+from promoteros_pipelines.report_store.store_config import report_store_from_env
 from promoteros_pipelines.settings import ConfigurationError
 
 log = logging.getLogger("promoteros_pipelines.ingress.reports")

@@ -29,12 +29,12 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 from pydantic import ValidationError
 
-from promoteros_pipelines.events_store import InboxEvent
-from promoteros_pipelines.ingress.events import (
+from promoteros_pipelines.events import (
     PipelineTrigger,
     allowed_pipeline_targets,
     parse_event,
 )
+from promoteros_pipelines.events_store import InboxEvent
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.sensors.inbox import (
     CADENCE,

@@ -19,8 +19,8 @@ from dagster import (
 )
 from pydantic import ValidationError
 
+from promoteros_pipelines.events import ArtistWatch, parse_event
 from promoteros_pipelines.events_store import InboxEvent
-from promoteros_pipelines.ingress.events import ArtistWatch, parse_event
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.sensors.inbox import (
     CADENCE,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from custom_report_support import SECRET, Downloader, seed_world
 
-from promoteros_pipelines.custom_reports.links import LinkSigner
-from promoteros_pipelines.custom_reports.s3_store import S3ReportStore
-from promoteros_pipelines.custom_reports.store import LocalReportStore, ReportStore
+from promoteros_pipelines.report_store.links import LinkSigner
+from promoteros_pipelines.report_store.s3_store import S3ReportStore
+from promoteros_pipelines.report_store.store import LocalReportStore, ReportStore
 from promoteros_pipelines.resources.mailer import Mailer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from tests.support.s3 import S3Server, use_test_credentials

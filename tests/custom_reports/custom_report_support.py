@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 
-from promoteros_pipelines.custom_reports.links import LinkSigner
-from promoteros_pipelines.custom_reports.store import ReportStore
 from promoteros_pipelines.domain.discovery import normalize_name
 from promoteros_pipelines.ingress.app import create_app
 from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.report_downloads import ReportDownloads
+from promoteros_pipelines.report_store.links import LinkSigner
+from promoteros_pipelines.report_store.store import ReportStore
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 SECRET = "test-link-secret-0123456789-abcdefghijklmnop"

@@ -13,13 +13,13 @@ import openpyxl
 import pytest
 from custom_report_support import PUBLIC_URL, SPIKY_NAME, report_rows, request
 
-from promoteros_pipelines.custom_reports.links import LinkSigner
 from promoteros_pipelines.custom_reports.request import ReportRefused, parse_request, resolve
 from promoteros_pipelines.custom_reports.service import (
     expire_reports,
     produce_report,
     recipients_for,
 )
+from promoteros_pipelines.report_store.links import LinkSigner
 
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/reports/[A-Za-z0-9_.\-]+")
 

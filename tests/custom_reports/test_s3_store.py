@@ -19,15 +19,15 @@ import pytest
 from custom_report_support import Downloader
 
 from promoteros_pipelines.custom_reports.resource import CustomReportsResource
-from promoteros_pipelines.custom_reports.s3_store import S3ReportStore
-from promoteros_pipelines.custom_reports.store import (
+from promoteros_pipelines.ingress.report_downloads import ReportDownloads
+from promoteros_pipelines.report_store.s3_store import S3ReportStore
+from promoteros_pipelines.report_store.store import (
     InvalidKey,
     LocalReportStore,
     ReportStoreError,
     ReportStoreUnavailable,
 )
-from promoteros_pipelines.custom_reports.store_config import StoreSettings, open_store
-from promoteros_pipelines.ingress.report_downloads import ReportDownloads
+from promoteros_pipelines.report_store.store_config import StoreSettings, open_store
 from promoteros_pipelines.runtime.net import free_loopback_port
 from tests.support.s3 import SECRET_KEY
 

@@ -20,7 +20,7 @@ from ingress_helpers import (
 )
 from svix.webhooks import Webhook as SvixWebhook
 
-from promoteros_pipelines.ingress.events import ScraperMetrics, parse_event
+from promoteros_pipelines.events import ScraperMetrics, parse_event
 from tests.support.webhooks import hand_signature, signed_headers
 
 METRICS = "/webhooks/n8n/scraper.metrics"

@@ -28,7 +28,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from promoteros_pipelines.custom_reports.store import (
+from promoteros_pipelines.report_store.store import (
     ReportStoreError,
     ReportStoreUnavailable,
     StoredObject,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from promoteros_pipelines.custom_reports.store import (
+from promoteros_pipelines.report_store.store import (
     STORE_DIR_ENV,
     InvalidKey,
     LocalReportStore,
@@ -113,7 +113,7 @@ def open_store(settings: StoreSettings) -> ReportStore:
         )
     bucket, prefix = parse_s3_url(settings.url)
     endpoint_url = _endpoint(settings.endpoint_url)
-    from promoteros_pipelines.custom_reports.s3_store import S3ReportStore
+    from promoteros_pipelines.report_store.s3_store import S3ReportStore
 
     return S3ReportStore(bucket, prefix, endpoint_url=endpoint_url, region=settings.region)
 
