@@ -24,16 +24,24 @@ from promoteros_pipelines.domain.analytics import (
     detect_viral_signals,
     group_into_episodes,
 )
+from promoteros_pipelines.domain.analytics.model.features import (
+    HISTORY,
+    SIGNAL_KEY_COLUMNS,
+    signal_features,
+)
+from promoteros_pipelines.domain.analytics.model.labels import HORIZON_DAYS, sustained_growth_labels
+from promoteros_pipelines.domain.analytics.model.train import (
+    NotEnoughHistory,
+    predict_probability,
+    train_viral_model,
+)
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES
-from promoteros_pipelines.ml.features import HISTORY, SIGNAL_KEY_COLUMNS, signal_features
-from promoteros_pipelines.ml.labels import HORIZON_DAYS, sustained_growth_labels
 from promoteros_pipelines.ml.store import (
     UntrustedModelError,
     default_model_dir,
     load_latest,
     save_model,
 )
-from promoteros_pipelines.ml.train import NotEnoughHistory, predict_probability, train_viral_model
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 GROUP = "analytics"

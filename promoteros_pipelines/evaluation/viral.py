@@ -22,6 +22,13 @@ from promoteros_pipelines.domain.analytics import (
     detect_viral_signals,
     observation_window,
 )
+from promoteros_pipelines.domain.analytics.model.features import SIGNAL_KEY_COLUMNS, signal_features
+from promoteros_pipelines.domain.analytics.model.labels import HORIZON_DAYS, sustained_growth_labels
+from promoteros_pipelines.domain.analytics.model.train import (
+    NotEnoughHistory,
+    predict_probability,
+    train_viral_model,
+)
 from promoteros_pipelines.domain.analytics.thresholds import (
     DEFAULT_EPISODE_RULES,
     DEFAULT_VIRAL_THRESHOLDS,
@@ -29,13 +36,6 @@ from promoteros_pipelines.domain.analytics.thresholds import (
 from promoteros_pipelines.evaluation.observations import sample_times, world_observations
 from promoteros_pipelines.evaluation.replay import replay_events
 from promoteros_pipelines.evaluation.scoring import METRIC_KEYS, newsworthy_episodes, score
-from promoteros_pipelines.ml.features import SIGNAL_KEY_COLUMNS, signal_features
-from promoteros_pipelines.ml.labels import HORIZON_DAYS, sustained_growth_labels
-from promoteros_pipelines.ml.train import (
-    NotEnoughHistory,
-    predict_probability,
-    train_viral_model,
-)
 from promoteros_pipelines.simulator.world import generate_world
 
 Progress = Callable[[str], None]

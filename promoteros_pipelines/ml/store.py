@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promoteros_pipelines.ml.features import FEATURES
-from promoteros_pipelines.ml.train import TrainedModel
+from promoteros_pipelines.domain.analytics.model.features import FEATURES
+from promoteros_pipelines.domain.analytics.model.train import TrainedModel
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import promoteros_home
 

@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
+from promoteros_pipelines.domain.analytics.model.features import FEATURES
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES, EpisodeRules
-from promoteros_pipelines.ml.features import FEATURES
 
 if TYPE_CHECKING:  # scikit-learn loads in ~2 s: only where a model is built or used
     from sklearn.calibration import CalibratedClassifierCV
