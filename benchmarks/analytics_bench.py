@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from benchmarks.common import write_result
-from promoteros_pipelines.assets.analytics import FEATURE_BACKFILL_DAYS as CHUNK_DAYS
+from promoteros_pipelines.defs.analytics.assets import FEATURE_BACKFILL_DAYS as CHUNK_DAYS
 
 PLATFORMS = ["spotify", "youtube", "tiktok", "instagram"]
 START = dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC)

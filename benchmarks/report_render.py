@@ -16,11 +16,11 @@ import psycopg
 from pypdf import PdfReader
 
 from benchmarks.common import scratch_database, write_result
-from promoteros_pipelines.reports import kpis
-from promoteros_pipelines.reports.periods import parse_week
-from promoteros_pipelines.reports.weekly import RunStats, render_weekly_set
+from promoteros_pipelines.defs.reports import kpis
+from promoteros_pipelines.defs.reports.periods import parse_week
+from promoteros_pipelines.defs.reports.weekly import RunStats, render_weekly_set
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
-from tests.reports.world import MONDAY, WEEK, seed_world
+from tests.defs.reports.world import MONDAY, WEEK, seed_world
 
 VENUES = 20
 POOL_WORKERS = 2  # the comparison: a process pool on the 2-core target

@@ -4,24 +4,26 @@ import os
 
 from dagster import Definitions, EnvVar, load_assets_from_modules
 
-from promoteros_pipelines.assets import (
-    alerts,
-    analytics,
-    digest,
-    discovery,
-    metrics,
-    reference,
-    scraper_metrics,
-    viral,
-    weekly_report,
-)
-from promoteros_pipelines.assets.custom_reports import (
+from promoteros_pipelines.defs.alerts import assets as alerts
+from promoteros_pipelines.defs.alerts import digest
+from promoteros_pipelines.defs.alerts.sensors import RUN_FAILURE_SENSORS
+from promoteros_pipelines.defs.analytics import assets as analytics
+from promoteros_pipelines.defs.analytics import viral
+from promoteros_pipelines.defs.analytics.schedules import ANALYTICS_JOBS, ANALYTICS_SCHEDULES
+from promoteros_pipelines.defs.custom_reports.jobs import (
     custom_report,
     expire_custom_reports,
     expire_custom_reports_hourly,
 )
-from promoteros_pipelines.custom_reports.resource import CustomReportsResource
-from promoteros_pipelines.jobs import discover_and_pull, track_watched_artists
+from promoteros_pipelines.defs.custom_reports.resource import CustomReportsResource
+from promoteros_pipelines.defs.discovery import assets as discovery
+from promoteros_pipelines.defs.discovery.jobs import discover_and_pull, track_watched_artists
+from promoteros_pipelines.defs.discovery.schedules import discover_and_pull_every_6_hours
+from promoteros_pipelines.defs.inbox.sensors import event_sensors
+from promoteros_pipelines.defs.metrics import assets as metrics
+from promoteros_pipelines.defs.metrics import scraper as scraper_metrics
+from promoteros_pipelines.defs.reference import assets as reference
+from promoteros_pipelines.defs.reports import assets as weekly_report
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.mailer import DEFAULT_FROM, MAIL_FROM_ENV, SMTP_URL_ENV, Mailer
 from promoteros_pipelines.resources.notifier import SECRET_ENV, TARGETS_ENV, Notifier
@@ -34,10 +36,6 @@ from promoteros_pipelines.resources.platforms.resources import (
 )
 from promoteros_pipelines.resources.sms import SmsGateway
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
-from promoteros_pipelines.schedules import discover_and_pull_every_6_hours
-from promoteros_pipelines.schedules_analytics import ANALYTICS_JOBS, ANALYTICS_SCHEDULES
-from promoteros_pipelines.sensors import event_sensors
-from promoteros_pipelines.sensors.run_failures import RUN_FAILURE_SENSORS
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
 ASSET_MODULES = [

@@ -3,8 +3,8 @@
 import click
 from rich.table import Table
 
-from promoteros_pipelines.assets.alert_delivery import list_notifications, replay_dead
 from promoteros_pipelines.cli.common import console, friendly_errors
+from promoteros_pipelines.defs.alerts.delivery import list_notifications, replay_dead
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime.database import ensure_ready
 

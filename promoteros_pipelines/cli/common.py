@@ -7,7 +7,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from promoteros_pipelines.reference.loader import ReferenceDataError
+from promoteros_pipelines.defs.reference.loader import ReferenceDataError
 from promoteros_pipelines.runtime.dagster_home import ensure_dagster_home
 from promoteros_pipelines.runtime.database import DatabaseTarget, ensure_ready
 from promoteros_pipelines.settings import ConfigurationError, redact

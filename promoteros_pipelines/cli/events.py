@@ -4,7 +4,7 @@ import click
 from rich.table import Table
 
 from promoteros_pipelines.cli.common import console, friendly_errors
-from promoteros_pipelines.events_store import (
+from promoteros_pipelines.defs.inbox.store import (
     STATUSES,
     ReplayRefused,
     get_event,

@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from promoteros_pipelines.cli.common import console, friendly_errors
-from promoteros_pipelines.reference.loader import read_reference
-from promoteros_pipelines.reference.store import store_reference
+from promoteros_pipelines.defs.reference.loader import read_reference
+from promoteros_pipelines.defs.reference.store import store_reference
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime.database import ensure_ready
 

@@ -26,8 +26,8 @@ def command() -> None:
 @friendly_errors
 def weekly(slug: str, week: str, out: Path | None, send: bool, resend: bool) -> None:
     """Render the executive, ops and per-venue PDFs of one organisation for one week."""
-    from promoteros_pipelines.reports import kpis
-    from promoteros_pipelines.reports.periods import BadPeriod, parse_week
+    from promoteros_pipelines.defs.reports import kpis
+    from promoteros_pipelines.defs.reports.periods import BadPeriod, parse_week
 
     try:
         period = parse_week(week)

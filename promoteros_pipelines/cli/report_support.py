@@ -3,10 +3,14 @@
 import os
 from pathlib import Path
 
-from promoteros_pipelines.reports import kpis
-from promoteros_pipelines.reports.archive import DeliverySummary, archive_reports, deliver_reports
-from promoteros_pipelines.reports.periods import Week
-from promoteros_pipelines.reports.weekly import RunStats, render_weekly_set
+from promoteros_pipelines.defs.reports import kpis
+from promoteros_pipelines.defs.reports.archive import (
+    DeliverySummary,
+    archive_reports,
+    deliver_reports,
+)
+from promoteros_pipelines.defs.reports.periods import Week
+from promoteros_pipelines.defs.reports.weekly import RunStats, render_weekly_set
 from promoteros_pipelines.resources.mailer import DEFAULT_FROM, MAIL_FROM_ENV, SMTP_URL_ENV, Mailer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime.database import ensure_ready
@@ -17,7 +21,7 @@ def _run_stats(week: Week) -> RunStats:
     try:
         from dagster import DagsterInstance
 
-        from promoteros_pipelines.assets.weekly_report import dagster_run_stats
+        from promoteros_pipelines.defs.reports.assets import dagster_run_stats
         from promoteros_pipelines.runtime.dagster_home import ensure_dagster_home
 
         ensure_dagster_home()

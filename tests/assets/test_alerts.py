@@ -3,11 +3,11 @@
 import pytest
 from alerts_support import Stack, alert, alert_stack, log, organisation, quiet_now, recipient
 
-from promoteros_pipelines.assets.alert_delivery import replay_dead
-from promoteros_pipelines.assets.alerts import NO_DEAD_NOTIFICATIONS, alert_notifications
-from promoteros_pipelines.reference.loader import read_reference
-from promoteros_pipelines.reference.preferences import read_preferences, store_preferences
-from promoteros_pipelines.reference.store import store_reference
+from promoteros_pipelines.defs.alerts.delivery import replay_dead
+from promoteros_pipelines.defs.alerts.assets import NO_DEAD_NOTIFICATIONS, alert_notifications
+from promoteros_pipelines.defs.reference.loader import read_reference
+from promoteros_pipelines.defs.reference.preferences import read_preferences, store_preferences
+from promoteros_pipelines.defs.reference.store import store_reference
 from promoteros_pipelines.resources.sms import SmsGateway
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 

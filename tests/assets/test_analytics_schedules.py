@@ -7,7 +7,7 @@ import pytest
 from dagster import build_schedule_context
 from dagster._utils.schedules import cron_string_iterator
 
-from promoteros_pipelines.schedules_analytics import (
+from promoteros_pipelines.defs.analytics.schedules import (
     ANALYTICS_SCHEDULES,
     daily_analytics_schedule,
     day_to_compute,

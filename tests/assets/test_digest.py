@@ -6,8 +6,8 @@ import pytest
 from alerts_support import Stack, alert, alert_stack, organisation, recipient
 from dagster import materialize
 
-from promoteros_pipelines.assets.alerts import alert_notifications
-from promoteros_pipelines.assets.digest import daily_digest
+from promoteros_pipelines.defs.alerts.assets import alert_notifications
+from promoteros_pipelines.defs.alerts.digest import daily_digest
 
 DAY = dt.date(2026, 6, 10)
 HOSTILE = ["<script>alert(1)</script>", "{{7*7}}", "Evil\r\nBcc: attacker@evil.example"]

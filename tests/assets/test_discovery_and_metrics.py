@@ -7,8 +7,9 @@ import polars as pl
 import pytest
 from dagster import materialize
 
-from promoteros_pipelines.assets import discovery, metrics
-from promoteros_pipelines.assets.partitions import six_hourly
+from promoteros_pipelines.defs.discovery import assets as discovery
+from promoteros_pipelines.defs.metrics import assets as metrics
+from promoteros_pipelines.defs.metrics.partitions import six_hourly
 from promoteros_pipelines.simulator import metrics_at, trending_at
 
 ASSETS = [

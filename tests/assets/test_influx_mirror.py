@@ -9,7 +9,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from promoteros_pipelines.assets.influx_mirror import mirror_observations, pending_rows
+from promoteros_pipelines.defs.metrics.influx_store import mirror_observations, pending_rows
 from promoteros_pipelines.resources.influx import InfluxMirror, InfluxWriteError
 from promoteros_pipelines.simulator.server import SimulatorServer
 from tests.support.influx_standin import InfluxStandIn

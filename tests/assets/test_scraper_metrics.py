@@ -6,8 +6,8 @@ import uuid
 import polars as pl
 from dagster import AssetKey, materialize
 
-from promoteros_pipelines.assets.artist_store import ArtistToTrack, track_artists
-from promoteros_pipelines.assets.scraper_metrics import latest_per_key, scraper_metrics
+from promoteros_pipelines.defs.discovery.store import ArtistToTrack, track_artists
+from promoteros_pipelines.defs.metrics.scraper import latest_per_key, scraper_metrics
 from promoteros_pipelines.definitions import defs
 
 

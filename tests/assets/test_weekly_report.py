@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from dagster import DagsterInstance, build_schedule_context, instance_for_test, materialize
 
-from promoteros_pipelines.assets.weekly_report import (
+from promoteros_pipelines.defs.reports.assets import (
     previous_week_key,
     weekly_executive_report,
     weekly_report_schedules,

@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 from custom_report_support import PUBLIC_URL, SPIKY_NAME, report_rows, request
 
-from promoteros_pipelines.custom_reports.request import ReportRefused, parse_request, resolve
-from promoteros_pipelines.custom_reports.service import (
+from promoteros_pipelines.defs.custom_reports.request import ReportRefused, parse_request, resolve
+from promoteros_pipelines.defs.custom_reports.service import (
     expire_reports,
     produce_report,
     recipients_for,

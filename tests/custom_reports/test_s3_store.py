@@ -18,7 +18,7 @@ import httpx
 import pytest
 from custom_report_support import Downloader
 
-from promoteros_pipelines.custom_reports.resource import CustomReportsResource
+from promoteros_pipelines.defs.custom_reports.resource import CustomReportsResource
 from promoteros_pipelines.ingress.report_downloads import ReportDownloads
 from promoteros_pipelines.report_store.s3_store import S3ReportStore
 from promoteros_pipelines.report_store.store import (

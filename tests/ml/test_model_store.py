@@ -13,7 +13,7 @@ from promoteros_pipelines.domain.analytics.model.train import (
     predict_probability,
     train_viral_model,
 )
-from promoteros_pipelines.ml.store import UntrustedModelError, load_latest, load_model, save_model
+from promoteros_pipelines.defs.analytics.model_store import UntrustedModelError, load_latest, load_model, save_model
 
 START = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 

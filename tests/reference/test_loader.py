@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from promoteros_pipelines.reference.loader import (
+from promoteros_pipelines.defs.reference.loader import (
     ReferenceDataError,
     default_reference_dir,
     read_reference,
 )
-from promoteros_pipelines.reference.store import store_reference
+from promoteros_pipelines.defs.reference.store import store_reference
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 
 import pytest
 
-from promoteros_pipelines.reports import kpis
-from promoteros_pipelines.reports.periods import parse_week
+from promoteros_pipelines.defs.reports import kpis
+from promoteros_pipelines.defs.reports.periods import parse_week
 from tests.reports.world import WEEK, at, seed_world
 
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from promoteros_pipelines.reports import kpis
-from promoteros_pipelines.reports.kpi_math import NOT_CONNECTED
-from promoteros_pipelines.reports.periods import BadPeriod, parse_week
-from promoteros_pipelines.reports.render import PackageOnlyFetcher, html_to_pdf, render_html
-from promoteros_pipelines.reports.weekly import RunStats, render_weekly_set
+from promoteros_pipelines.defs.reports import kpis
+from promoteros_pipelines.defs.reports.kpi_math import NOT_CONNECTED
+from promoteros_pipelines.defs.reports.periods import BadPeriod, parse_week
+from promoteros_pipelines.defs.reports.render import PackageOnlyFetcher, html_to_pdf, render_html
+from promoteros_pipelines.defs.reports.weekly import RunStats, render_weekly_set
 from tests.reports.pdf_text import pages, tile_value
 from tests.reports.world import HOSTILE_NAMES, WEEK, seed_world
 

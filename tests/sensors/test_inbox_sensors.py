@@ -5,14 +5,14 @@ import threading
 import psycopg
 from inbox_support import observation
 
-from promoteros_pipelines.events_store import (
+from promoteros_pipelines.defs.inbox.store import (
     InboxEvent,
     format_event_ids,
     inbox_watermark,
     parse_event_ids,
     replay_event,
 )
-from promoteros_pipelines.sensors.scraper_metrics import plan_batches
+from promoteros_pipelines.defs.metrics.sensors import plan_batches
 from tests.support.sensor_ticks import tick
 
 WATCH = {"artist_name": "Nova Lights", "platform_ids": {"spotify": "sp-nova"}}

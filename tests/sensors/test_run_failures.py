@@ -25,7 +25,7 @@ from dagster._core.scheduler.instigation import (
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster_shared.error import SerializableErrorInfo
 
-from promoteros_pipelines.sensors.run_failures import (
+from promoteros_pipelines.defs.alerts.sensors import (
     run_failures_to_alerts,
     sensor_errors_to_alerts,
 )

@@ -1,0 +1,236 @@
+"""Daily analytics: each artist's numbers per platform and day, and the momentum score.
+
+Days are UTC days, one partition each, so every organisation reads the same table; each
+organisation's 02:00 schedule (``schedules_analytics``) computes the UTC day that just closed.
+"""
+
+import datetime as dt
+
+import polars as pl
+from dagster import (
+    AssetDep,
+    AssetExecutionContext,
+    AutomationCondition,
+    BackfillPolicy,
+    Backoff,
+    DailyPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    TimeWindowPartitionMapping,
+    asset,
+)
+
+from promoteros_pipelines.defs import checks
+from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.domain.analytics import (
+    DAILY_FEATURES_SCHEMA,
+    daily_features,
+    observation_window,
+    platform_momentum,
+)
+from promoteros_pipelines.domain.analytics import (
+    artist_momentum as score_artists,
+)
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+GROUP = "analytics"
+KINDS = {"polars", "postgres"}
+OWNERS = ["team:analytics"]
+DAILY_KEY = ["artist_id", "platform", "day"]
+MOMENTUM_KEY = ["artist_id", "day"]
+FEATURE_METRICS = ("followers", "views", "likes", "popularity")
+RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL)
+
+analytics_daily = DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")
+
+OBSERVATIONS_SQL = """
+SELECT artist_id, platform, metric, observed_at, value
+FROM promoteros.metric_observations
+WHERE observed_at >= $1 AND observed_at < $2 AND metric = ANY($3)
+"""
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
+def read_observations(
+    warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetime
+) -> pl.DataFrame:
+    """Raw observations of the metrics the analytics read, observed in [since, until)."""
+    return warehouse.read_frame(OBSERVATIONS_SQL, [since, until, list(FEATURE_METRICS)])
+
+
+FEATURE_BACKFILL_DAYS = 14
+"""Days per daily_artist_metrics backfill run: each run re-reads ~32 days of history, so
+longer runs read less twice; 14 keeps a run of 100k artist-platforms under 1.5 GB."""
+
+
+def _days(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    """First and last day of the partitions this run covers (a backfill may cover many)."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - dt.timedelta(days=1)).date()
+
+
+def _previous_counts(
+    warehouse: PostgresWarehouse, table: str, first: dt.date, days: int = 7
+) -> list[int]:
+    counts = warehouse.read_frame(
+        f"SELECT day, count(*) AS n FROM {warehouse.qualified(table)}"
+        " WHERE day >= $1 AND day < $2 GROUP BY day",
+        [first - dt.timedelta(days=days), first],
+    )
+    return [int(n) for n in counts["n"]] if counts.height else []
+
+
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    partitions_def=analytics_daily,
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=FEATURE_BACKFILL_DAYS),
+    retry_policy=RETRY,
+    deps=[
+        AssetDep(
+            "platform_metrics",
+            partition_mapping=TimeWindowPartitionMapping(
+                allow_nonexistent_upstream_partitions=True
+            ),
+        )
+    ],
+    check_specs=checks.quality_specs("daily_artist_metrics", row_count=True),
+)
+def daily_artist_metrics(
+    context: AssetExecutionContext, warehouse: PostgresWarehouse
+) -> MaterializeResult:
+    """Each artist's numbers per platform and UTC day: followers at day end, daily change,
+    growth over 1, 7 and 28 days, engagements and engagement rate (YouTube views, TikTok and
+    Instagram likes, per follower), and the artist's own 28-day baseline (median and MAD) with
+    a robust z-score saying how unusual today's growth is for this artist.
+
+    One row per (artist_id, platform, day); re-running a day replaces that day atomically.
+    """
+    first, last = _days(context)
+    observations = read_observations(
+        warehouse, _midnight(observation_window(first)), _midnight(last + dt.timedelta(days=1))
+    )
+    frame = (
+        daily_features(observations.lazy(), start=first, end=last).collect()
+        if observations.height
+        else pl.DataFrame(schema=DAILY_FEATURES_SCHEMA)
+    )
+    previous = _previous_counts(warehouse, "daily_artist_metrics", first)
+    written = warehouse.replace_partition(
+        "daily_artist_metrics", frame, "day", first, last + dt.timedelta(days=1)
+    )
+    days = (last - first).days + 1
+    ranges = {
+        "followers_not_negative": pl.col("followers") >= 0,
+        "growth_1d_finite": checks.finite("growth_1d"),
+        "growth_7d_finite": checks.finite("growth_7d"),
+        "growth_z_finite": checks.finite("growth_z"),
+        "engagement_rate_not_negative": pl.col("engagement_rate") >= 0,
+    }
+    return MaterializeResult(
+        metadata={
+            "days": MetadataValue.text(f"{first} to {last}"),
+            "rows": MetadataValue.int(written),
+            "artists": MetadataValue.int(frame["artist_id"].n_unique()),
+            "observations_read": MetadataValue.int(observations.height),
+            "fastest_growing": markdown_table(
+                frame.drop_nulls("growth_1d")
+                .sort("growth_1d", descending=True)
+                .select("artist_id", "platform", "day", "followers", "growth_1d", "growth_z")
+            ),
+        },
+        check_results=[
+            checks.keys_not_null(frame, DAILY_KEY),
+            checks.keys_unique(frame, DAILY_KEY),
+            checks.values_in_range(frame, ranges),
+            checks.partition_row_count(written // days, previous),
+        ],
+    )
+
+
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    partitions_def=analytics_daily,
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=31),
+    retry_policy=RETRY,
+    deps=[daily_artist_metrics],
+    automation_condition=AutomationCondition.eager(),
+    check_specs=checks.quality_specs("artist_momentum", row_count=True),
+)
+def artist_momentum(
+    context: AssetExecutionContext, warehouse: PostgresWarehouse
+) -> MaterializeResult:
+    """Momentum score 0-100 per artist and day: how strongly an artist is moving, judged
+    against peers of the same size tier on the same platform (emerging, developing,
+    mid-level, mainstream). It blends audience size (log scale), 7-day growth versus peers and
+    engagement, keeps each component, the lead platform and a plain-English "why" beside it,
+    and is versioned (`momentum_version`) so a formula change never silently rewrites history.
+
+    One row per (artist_id, day); re-running a day replaces it atomically.
+    """
+    first, last = _days(context)
+    features = warehouse.read_frame(
+        f"SELECT * FROM {warehouse.qualified('daily_artist_metrics')}"
+        " WHERE day >= $1 AND day <= $2",
+        [first, last],
+    )
+    frame = (
+        score_artists(platform_momentum(features.lazy())).collect()
+        if features.height
+        else pl.DataFrame(schema={"artist_id": pl.Int64, "day": pl.Date})
+    )
+    if features.height:
+        frame = frame.select(
+            "artist_id",
+            "day",
+            "lead_platform",
+            "followers",
+            "growth_7d",
+            "engagement_rate",
+            "peer_tier",
+            "peer_growth_median",
+            "peer_engagement_median",
+            "peer_count",
+            "audience_component",
+            "growth_component",
+            "engagement_component",
+            "momentum_score",
+            "why",
+            "momentum_version",
+            "platforms_scored",
+        )
+    previous = _previous_counts(warehouse, "artist_momentum", first)
+    written = warehouse.replace_partition(
+        "artist_momentum", frame, "day", first, last + dt.timedelta(days=1)
+    )
+    days = (last - first).days + 1
+    ranges = (
+        {"score_0_to_100": pl.col("momentum_score").is_between(0, 100)} if frame.width > 2 else {}
+    )
+    top = (
+        frame.drop_nulls("momentum_score")
+        .sort("momentum_score", descending=True)
+        .select("artist_id", "day", "momentum_score", "peer_tier", "lead_platform", "why")
+        if frame.width > 2
+        else frame
+    )
+    return MaterializeResult(
+        metadata={
+            "days": MetadataValue.text(f"{first} to {last}"),
+            "rows": MetadataValue.int(written),
+            "top_momentum": markdown_table(top),
+        },
+        check_results=[
+            checks.keys_not_null(frame, MOMENTUM_KEY),
+            checks.keys_unique(frame, MOMENTUM_KEY),
+            checks.values_in_range(frame, ranges),
+            checks.partition_row_count(written // days, previous),
+        ],
+    )

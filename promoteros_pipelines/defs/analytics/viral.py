@@ -1,0 +1,396 @@
+"""Viral detection: signals every 30 minutes, a weekly model, and one event per episode."""
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+from dagster import (
+    AssetExecutionContext,
+    Backoff,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    asset,
+)
+from psycopg.types.json import Jsonb
+
+from promoteros_pipelines.defs import checks
+from promoteros_pipelines.defs.analytics.assets import daily_artist_metrics, read_observations
+from promoteros_pipelines.defs.analytics.model_store import (
+    UntrustedModelError,
+    default_model_dir,
+    load_latest,
+    save_model,
+)
+from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.domain.analytics import (
+    EVENT_SCHEMA,
+    SIGNAL_SCHEMA,
+    detect_viral_signals,
+    group_into_episodes,
+)
+from promoteros_pipelines.domain.analytics.model.features import (
+    HISTORY,
+    SIGNAL_KEY_COLUMNS,
+    signal_features,
+)
+from promoteros_pipelines.domain.analytics.model.labels import HORIZON_DAYS, sustained_growth_labels
+from promoteros_pipelines.domain.analytics.model.train import (
+    NotEnoughHistory,
+    predict_probability,
+    train_viral_model,
+)
+from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+GROUP = "analytics"
+KINDS = {"polars", "postgres"}
+OWNERS = ["team:analytics"]
+LOOKBACK = dt.timedelta(hours=48)
+# the detector compares with ~24h earlier (+12h tolerance), so it reads 36h more than it scores
+READ_BACK = LOOKBACK + dt.timedelta(hours=36)
+BASELINE_DAYS = 6
+RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
+EVENT_KEY = ["artist_id", "window_start"]
+
+
+class DetectionConfig(Config):
+    """``as_of`` (ISO timestamp) replays a past run; empty means now."""
+
+    as_of: str = ""
+    model_dir: str = ""
+
+
+def _as_of(config: DetectionConfig) -> dt.datetime:
+    if not config.as_of:
+        return dt.datetime.now(dt.UTC)
+    parsed = dt.datetime.fromisoformat(config.as_of)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _model_dir(config: DetectionConfig) -> Path:
+    return Path(config.model_dir) if config.model_dir else default_model_dir()
+
+
+def _daily(warehouse: PostgresWarehouse, first: dt.date, last: dt.date) -> pl.DataFrame:
+    return warehouse.read_frame(
+        f"SELECT * FROM {warehouse.qualified('daily_artist_metrics')}"
+        " WHERE day >= $1 AND day <= $2",
+        [first, last],
+    )
+
+
+def _signals(warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetime) -> pl.DataFrame:
+    frame = warehouse.read_frame(
+        f"SELECT {', '.join(SIGNAL_SCHEMA.names())} FROM {warehouse.qualified('viral_signals')}"
+        " WHERE detected_at > $1 AND detected_at <= $2",
+        [since, until],
+    )
+    return frame.cast(dict(SIGNAL_SCHEMA)) if frame.height else pl.DataFrame(schema=SIGNAL_SCHEMA)
+
+
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=[daily_artist_metrics],
+    retry_policy=RETRY,
+    check_specs=checks.quality_specs("viral_signals"),
+)
+def viral_signals(
+    context: AssetExecutionContext, config: DetectionConfig, warehouse: PostgresWarehouse
+) -> MaterializeResult:
+    """Artists moving abnormally in the last 48 hours, one row per piece of evidence:
+    follower spikes (more than 50% in 24h above a 1,000-follower floor), engagement surges
+    (over 200% of the 28-day baseline), cross-platform momentum (unusual growth on two or more
+    platforms within 48h) and growth far above same-tier peers. Each row says why in a
+    sentence and how far over its threshold it is (`strength`, 1.0 = at the threshold).
+
+    Keyed by (artist_id, platform, signal_type, detected_at); the 30-minute runs overlap, so a
+    re-detected signal updates its row instead of adding one.
+    """
+    as_of = _as_of(config)
+    observations = read_observations(warehouse, as_of - READ_BACK, as_of + dt.timedelta(seconds=1))
+    baselines = _daily(
+        warehouse, (as_of - READ_BACK).date() - dt.timedelta(days=BASELINE_DAYS), as_of.date()
+    )
+    frame = detect_viral_signals(
+        observations.lazy(), baselines.lazy(), as_of=as_of, lookback=LOOKBACK
+    ).collect()
+    changed = warehouse.upsert("viral_signals", frame, SIGNAL_KEY_COLUMNS)
+    ranges = {
+        "strength_positive_finite": checks.finite("strength") & (pl.col("strength") > 0),
+        "growth_finite": checks.finite("growth"),
+    }
+    return MaterializeResult(
+        metadata={
+            "as_of": MetadataValue.text(as_of.isoformat()),
+            "signals_in_window": MetadataValue.int(frame.height),
+            "rows_inserted_or_changed": MetadataValue.int(changed),
+            "artists": MetadataValue.int(frame["artist_id"].n_unique()),
+            "by_type": MetadataValue.json(
+                dict(frame.group_by("signal_type").len().iter_rows()) if frame.height else {}
+            ),
+            "strongest": markdown_table(
+                frame.sort("strength", descending=True).select(
+                    "artist_id", "platform", "signal_type", "detected_at", "strength", "explanation"
+                )
+            ),
+        },
+        check_results=[
+            checks.keys_not_null(frame, SIGNAL_KEY_COLUMNS),
+            checks.keys_unique(frame, SIGNAL_KEY_COLUMNS),
+            checks.values_in_range(frame, ranges),
+        ],
+    )
+
+
+def training_rows(
+    warehouse: PostgresWarehouse, as_of: dt.datetime, days: int = 365
+) -> pl.DataFrame:
+    """Model features and sustained-growth labels for the signals of the last ``days``."""
+    signals = _signals(warehouse, as_of - dt.timedelta(days=days), as_of)
+    if signals.is_empty():
+        return pl.DataFrame()
+    first = signals["window_start"].min().date() - dt.timedelta(days=HORIZON_DAYS + 3)  # type: ignore[union-attr]
+    daily = _daily(warehouse, first, as_of.date())
+    labels = sustained_growth_labels(signals, daily, as_of=as_of)
+    return signal_features(signals, daily).join(labels, on=SIGNAL_KEY_COLUMNS)
+
+
+@asset(group_name=GROUP, kinds={"scikit-learn", "postgres"}, owners=OWNERS, deps=[viral_signals])
+def viral_model(
+    context: AssetExecutionContext, config: DetectionConfig, warehouse: PostgresWarehouse
+) -> MaterializeResult:
+    """The viral model, retrained weekly: for each signal, the probability that the artist is
+    really breaking out, learned from what happened next (followers 14 days later growing well
+    beyond the artist's own trend, or engagement staying far above baseline). Trained on older
+    signals and tested on the most recent quarter it has not seen, beside the rules alone, so
+    the metadata tells whether it earns its place. Saved to the model store with its sha256;
+    `viral_events` loads only files recorded here.
+    """
+    as_of = _as_of(config)
+    rows = training_rows(warehouse, as_of)
+    labelled = rows.filter(pl.col("label").is_not_null()) if rows.height else rows
+    if labelled.height == 0:
+        context.log.warning("No labelled signals yet: viral_events keeps using the rules alone.")
+        return MaterializeResult(metadata={"trained": False, "reason": "no labelled signals"})
+    split_at = labelled["detected_at"].quantile(0.75)  # type: ignore[arg-type]
+    split = labelled.filter(pl.col("detected_at") >= split_at)["detected_at"].min()
+    try:
+        model = train_viral_model(rows, split_at=split)  # type: ignore[arg-type]
+    except NotEnoughHistory as error:
+        context.log.warning(f"viral_model not trained: {error}")
+        return MaterializeResult(metadata={"trained": False, "reason": str(error)})
+    version, path, digest = save_model(warehouse, model, _model_dir(config), now=as_of)
+    metrics = model.metrics
+    importances = pl.DataFrame(
+        list(metrics["feature_importances"].items()), schema=["feature", "importance"], orient="row"
+    )
+    return MaterializeResult(
+        metadata={
+            "trained": True,
+            "version": MetadataValue.text(version),
+            "path": MetadataValue.path(str(path)),
+            "sha256": MetadataValue.text(digest),
+            "roc_auc": MetadataValue.float(metrics["roc_auc"]),
+            "threshold": MetadataValue.float(metrics["threshold"]),
+            "precision_at_threshold": MetadataValue.float(metrics["model_precision"]),
+            "recall_at_threshold": MetadataValue.float(metrics["model_recall"]),
+            "rules_precision": MetadataValue.float(metrics["rules_precision"]),
+            "rules_recall": MetadataValue.float(metrics["rules_recall"]),
+            "precision_at_20": MetadataValue.float(metrics["precision_at_20"]),
+            "training_rows": MetadataValue.int(metrics["training_rows"]),
+            "test_rows": MetadataValue.int(metrics["test_rows"]),
+            "feature_importances": markdown_table(importances, limit=25),
+        }
+    )
+
+
+def _scored_signals(
+    context: AssetExecutionContext,
+    warehouse: PostgresWarehouse,
+    signals: pl.DataFrame,
+    as_of: dt.datetime,
+    model_dir: Path,
+) -> tuple[pl.DataFrame, str | None]:
+    """Signals with the latest model's ``probability``; unchanged when no model is usable."""
+    try:
+        model = load_latest(warehouse, model_dir)
+    except (UntrustedModelError, FileNotFoundError) as error:
+        context.log.error(f"Model refused, confirming by rules alone until retrained: {error}")
+        return signals, None
+    if model is None or signals.is_empty():
+        return signals, None
+    history = _signals(warehouse, as_of - HISTORY - LOOKBACK * 2, as_of)
+    daily = _daily(warehouse, (as_of - HISTORY).date() - dt.timedelta(days=7), as_of.date())
+    features = signal_features(pl.concat([history, signals]).unique(SIGNAL_KEY_COLUMNS), daily)
+    scored = features.select(SIGNAL_KEY_COLUMNS).with_columns(
+        predict_probability(model.estimator, features)
+    )
+    return signals.join(scored, on=SIGNAL_KEY_COLUMNS, how="left"), model.version
+
+
+UPSERT_EVENT = """
+INSERT INTO promoteros.viral_events (
+    artist_id, window_start, detected_at, last_signal_at, status, confirmed_at, confirmed_by,
+    model_version, signal_count, signal_types, platforms, evidence_keys, peak_strength,
+    max_probability, explanation, evidence
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (artist_id, window_start) DO UPDATE SET
+    last_signal_at = EXCLUDED.last_signal_at,
+    status = EXCLUDED.status,
+    confirmed_at = COALESCE(viral_events.confirmed_at, EXCLUDED.confirmed_at),
+    confirmed_by = COALESCE(viral_events.confirmed_by, EXCLUDED.confirmed_by),
+    model_version = COALESCE(EXCLUDED.model_version, viral_events.model_version),
+    signal_count = EXCLUDED.signal_count,
+    signal_types = EXCLUDED.signal_types,
+    platforms = EXCLUDED.platforms,
+    evidence_keys = EXCLUDED.evidence_keys,
+    peak_strength = EXCLUDED.peak_strength,
+    max_probability = EXCLUDED.max_probability,
+    explanation = EXCLUDED.explanation,
+    evidence = EXCLUDED.evidence,
+    updated_at = now()
+"""
+INSERT_ALERT = """
+INSERT INTO promoteros.alerts (alert_type, severity, organisation_id, subject, evidence, dedupe_key)
+VALUES ('viral', %s, NULL, %s, %s, %s)
+ON CONFLICT (dedupe_key) DO NOTHING
+"""
+
+
+def open_events(warehouse: PostgresWarehouse, as_of: dt.datetime) -> pl.DataFrame:
+    """Events a new signal may extend, plus unconfirmed ones that may now be dismissed."""
+    frame = warehouse.read_frame(
+        f"SELECT {', '.join(EVENT_SCHEMA.names())} FROM {warehouse.qualified('viral_events')}"
+        " WHERE status = 'new' OR last_signal_at >= $1",
+        [as_of - DEFAULT_EPISODE_RULES.gap],
+    )
+    return frame.cast(dict(EVENT_SCHEMA)) if frame.height else pl.DataFrame(schema=EVENT_SCHEMA)
+
+
+def _evidence(row: dict, signals: pl.DataFrame) -> dict:
+    mine = signals.filter(
+        pl.col("artist_id") == row["artist_id"], pl.col("detected_at") >= row["window_start"]
+    ).sort("strength", descending=True)
+    return {
+        "explanation": row["explanation"],
+        "signal_types": row["signal_types"],
+        "platforms": row["platforms"],
+        "evidence_keys": row["evidence_keys"],
+        "peak_strength": row["peak_strength"],
+        "max_probability": row["max_probability"],
+        "signals": mine.head(10)["explanation"].to_list(),
+    }
+
+
+def write_events(
+    warehouse: PostgresWarehouse,
+    changed: pl.DataFrame,
+    signals: pl.DataFrame,
+    as_of: dt.datetime,
+    model_version: str | None,
+) -> int:
+    """Upsert changed events and file one alert per new event; return alerts inserted."""
+    names = warehouse.read_frame(
+        f"SELECT artist_id, name FROM {warehouse.qualified('artists')} WHERE artist_id = ANY($1)",
+        [changed["artist_id"].unique().to_list()],
+    )
+    name_of = dict(names.iter_rows()) if names.height else {}
+    alerts = 0
+    with warehouse.connect() as conn:
+        for row in changed.iter_rows(named=True):
+            newly = row["status"] == "confirmed" and row["previous_status"] != "confirmed"
+            by = ("model" if row["max_probability"] is not None else "rules") if newly else None
+            evidence = _evidence(row, signals)
+            conn.execute(
+                UPSERT_EVENT,
+                (
+                    row["artist_id"],
+                    row["window_start"],
+                    row["detected_at"],
+                    row["last_signal_at"],
+                    row["status"],
+                    as_of if newly else None,
+                    by,
+                    model_version if row["max_probability"] is not None else None,
+                    row["signal_count"],
+                    row["signal_types"],
+                    row["platforms"],
+                    row["evidence_keys"],
+                    row["peak_strength"],
+                    row["max_probability"],
+                    row["explanation"],
+                    Jsonb(evidence),
+                ),
+            )
+            if row["change"] != "new":
+                continue
+            who = name_of.get(row["artist_id"]) or f"Artist {row['artist_id']}"
+            severity = "critical" if row["status"] == "confirmed" else "warning"
+            key = f"viral:{row['artist_id']}:{row['window_start'].isoformat()}"
+            alerts += conn.execute(
+                INSERT_ALERT,
+                (severity, f"{who}: {row['explanation']}", Jsonb(evidence), key),
+            ).rowcount
+    return alerts
+
+
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=[viral_signals, viral_model],
+    retry_policy=RETRY,
+    check_specs=checks.quality_specs("viral_events"),
+)
+def viral_events(
+    context: AssetExecutionContext, config: DetectionConfig, warehouse: PostgresWarehouse
+) -> MaterializeResult:
+    """Artists going viral: one row per artist episode (a run of signals with no silence
+    longer than 72 hours), with the window start, when it was first detected, the evidence
+    and a status: `new` (being watched), `confirmed` (by the model's probability, or by the
+    rules alone until a model is trained: two pieces of evidence or one signal twice its
+    threshold) or `dismissed` (went quiet unconfirmed). A continuing spike updates its event;
+    each new event files one alert for delivery.
+
+    Keyed by (artist_id, window_start).
+    """
+    as_of = _as_of(config)
+    recent = _signals(warehouse, as_of - LOOKBACK, as_of)
+    signals, version = _scored_signals(context, warehouse, recent, as_of, _model_dir(config))
+    changed = group_into_episodes(signals, open_events(warehouse, as_of), as_of=as_of).collect()
+    alerts = write_events(warehouse, changed, signals, as_of, version) if changed.height else 0
+    ranges = {
+        "probability_0_to_1": pl.col("max_probability").is_between(0, 1),
+        "status_known": pl.col("status").is_in(["new", "confirmed", "dismissed"]),
+        "strength_finite": checks.finite("peak_strength"),
+    }
+    counts = dict(changed.group_by("change").len().iter_rows()) if changed.height else {}
+    return MaterializeResult(
+        metadata={
+            "as_of": MetadataValue.text(as_of.isoformat()),
+            "confirmed_by": MetadataValue.text(f"model {version}" if version else "rules alone"),
+            "new_events": MetadataValue.int(counts.get("new", 0)),
+            "updated_events": MetadataValue.int(counts.get("updated", 0)),
+            "alerts_filed": MetadataValue.int(alerts),
+            "events": markdown_table(
+                changed.select(
+                    "artist_id",
+                    "window_start",
+                    "status",
+                    "change",
+                    "peak_strength",
+                    "max_probability",
+                    "explanation",
+                )
+            ),
+        },
+        check_results=[
+            checks.keys_not_null(changed, EVENT_KEY),
+            checks.keys_unique(changed, EVENT_KEY),
+            checks.values_in_range(changed, ranges),
+        ],
+    )

@@ -1,0 +1,82 @@
+"""The report's rows: one per artist, platform, metric and day, built with bound parameters.
+
+Each day holds the last value observed that day in the organisation's time zone, plus the
+change from the previous reported day. A venue in the request brings in the tracked artists
+whose genres overlap the venue's (the acts that would fit its room), named in ``fits_venues``.
+Only values travel as parameters; the SQL text is fixed, so nothing in a request can change it.
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from promoteros_pipelines.defs.custom_reports.request import ReportRefused, ReportScope
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+MAX_ROWS = 1_000_000  # an xlsx sheet holds 1,048,576 rows
+COLUMNS = ("day", "artist", "platform", "metric", "value", "change", "fits_venues")
+
+VENUE_ARTISTS_SQL = """
+SELECT a.artist_id, string_agg(v.name, ', ' ORDER BY v.name) AS fits_venues
+FROM promoteros.venues v
+JOIN promoteros.artists a ON a.genres && v.genres
+WHERE v.organisation_id = $1 AND v.venue_id = ANY($2)
+GROUP BY a.artist_id
+"""
+
+DAILY_VALUES_SQL = """
+SELECT DISTINCT ON (o.artist_id, o.platform, o.metric, (o.observed_at AT TIME ZONE $5)::date)
+    o.artist_id, a.name AS artist, o.platform, o.metric,
+    (o.observed_at AT TIME ZONE $5)::date AS day, o.value
+FROM promoteros.metric_observations o
+JOIN promoteros.artists a ON a.artist_id = o.artist_id
+WHERE o.artist_id = ANY($1) AND o.metric = ANY($2) AND o.observed_at >= $3 AND o.observed_at < $4
+ORDER BY o.artist_id, o.platform, o.metric, (o.observed_at AT TIME ZONE $5)::date,
+    o.observed_at DESC
+"""
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), zone)
+
+
+def organisation_zone(warehouse: PostgresWarehouse, organisation_id: int) -> str:
+    zone = warehouse.read_frame(
+        "SELECT time_zone FROM promoteros.organisations WHERE organisation_id = $1",
+        [organisation_id],
+    )
+    return str(zone["time_zone"][0])
+
+
+def report_rows(warehouse: PostgresWarehouse, scope: ReportScope) -> pl.DataFrame:
+    """The report's table, ordered by artist, platform, metric and day."""
+    zone_name = organisation_zone(warehouse, scope.organisation_id)
+    zone = ZoneInfo(zone_name)
+    venue_artists = pl.DataFrame(
+        schema={"artist_id": pl.Int64, "fits_venues": pl.String},
+    )
+    if scope.venue_ids:
+        venue_artists = warehouse.read_frame(
+            VENUE_ARTISTS_SQL, [scope.organisation_id, list(scope.venue_ids)]
+        ).with_columns(pl.col("artist_id").cast(pl.Int64))
+    artist_ids = sorted(set(scope.artist_ids) | set(venue_artists["artist_id"].to_list()))
+    start = _local_midnight(scope.date_from, zone)
+    end = _local_midnight(scope.date_to + timedelta(days=1), zone)
+    daily = warehouse.read_frame(
+        DAILY_VALUES_SQL, [artist_ids, list(scope.metrics), start, end, zone_name]
+    )
+    if daily.height > MAX_ROWS:
+        raise ReportRefused(
+            f"the report would have {daily.height:,} rows, more than {MAX_ROWS:,}; "
+            "ask for fewer artists, metrics or days"
+        )
+    series = ["artist_id", "platform", "metric"]
+    return (
+        daily.with_columns(pl.col("artist_id").cast(pl.Int64), pl.col("value").cast(pl.Float64))
+        .sort([*series, "day"])
+        .with_columns(change=pl.col("value") - pl.col("value").shift(1).over(series))
+        .join(venue_artists, on="artist_id", how="left")
+        .sort(["artist", "artist_id", "platform", "metric", "day"])
+        .select(COLUMNS)
+    )

@@ -1,0 +1,182 @@
+"""``pipeline.trigger`` webhooks: materialise allow-listed assets (or an asset job's assets).
+
+The ingress already refuses names outside the allow-list; the sensor checks again, because
+the allow-list of the code location is the one that counts and a replay may be older than
+a change to it. A named asset that this code location does not define yet keeps its event
+``waiting``; the sensor re-reads waiting events each tick and starts them once it exists.
+"""
+
+import re
+from collections.abc import Sequence
+
+from dagster import (
+    AssetKey,
+    AssetsDefinition,
+    AssetSelection,
+    DefaultSensorStatus,
+    PartitionsDefinition,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    define_asset_job,
+    sensor,
+)
+from dagster._core.definitions.repository_definition import RepositoryDefinition
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
+from pydantic import ValidationError
+
+from promoteros_pipelines.defs.inbox.store import InboxEvent
+from promoteros_pipelines.defs.inbox.ticks import (
+    CADENCE,
+    MINIMUM_INTERVAL_SECONDS,
+    TickPlan,
+    describe_invalid,
+    evaluate_tick,
+    event_run_tags,
+    run_key,
+)
+from promoteros_pipelines.events import (
+    PipelineTrigger,
+    allowed_pipeline_targets,
+    parse_event,
+)
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+EVENT_TYPE = "pipeline.trigger"
+MAX_RUNS_PER_TICK = 50
+JOB_PREFIX = "pipeline_trigger__"
+
+
+def _partitioning_label(partitions_def: PartitionsDefinition | None) -> str:
+    """A job-name-safe label for one partitioning ("unpartitioned", "daily_starting_...")."""
+    if partitions_def is None:
+        return "unpartitioned"
+    return re.sub(r"[^A-Za-z0-9]+", "_", str(partitions_def)).strip("_").lower()[:80]
+
+
+def trigger_jobs(assets: Sequence[AssetsDefinition]) -> list[UnresolvedAssetJobDefinition]:
+    """One asset job per partitioning: a Dagster job cannot mix partitions definitions, and a
+    trigger may name any allow-listed asset, so each request goes to the job holding its
+    assets (see ``job_for``)."""
+    groups: dict[str, list[AssetKey]] = {}
+    for assets_def in assets:
+        if not assets_def.is_executable:
+            continue
+        label = _partitioning_label(assets_def.partitions_def)
+        groups.setdefault(label, []).extend(assets_def.keys)
+    return [
+        define_asset_job(
+            f"{JOB_PREFIX}{label}",
+            selection=AssetSelection.assets(*keys),
+            description=f"Assets a pipeline.trigger webhook may start ({label.replace('_', ' ')}).",
+        )
+        for label, keys in sorted(groups.items())
+    ]
+
+
+def job_for(keys: Sequence[AssetKey], repository: RepositoryDefinition) -> str:
+    """The trigger job that holds every one of ``keys``."""
+    label = _partitioning_label(repository.asset_graph.get(keys[0]).partitions_def)
+    return f"{JOB_PREFIX}{label}"
+
+
+class Refused(Exception):
+    """The trigger can never run as sent: the event goes ``dead`` with this message."""
+
+
+class NotYetDefined(Exception):
+    """A named target does not exist in this code location yet: the event waits."""
+
+
+def _asset_keys(trigger: PipelineTrigger, repository: RepositoryDefinition) -> list[AssetKey]:
+    allowed = allowed_pipeline_targets()
+    refused = [n for n in [*trigger.assets, trigger.job] if n and n not in allowed]
+    if refused:
+        raise Refused(f"not allow-listed: {', '.join(refused)}")
+    graph = repository.asset_graph
+    keys = [AssetKey(name) for name in trigger.assets]
+    unknown = [key.to_user_string() for key in keys if not graph.has(key)]
+    if trigger.job:
+        if not repository.has_job(trigger.job):
+            unknown.append(trigger.job)
+        else:
+            job_keys = repository.get_job(trigger.job).asset_layer.executable_asset_keys
+            if not job_keys:
+                raise Refused(f"job {trigger.job} materialises no assets; it cannot be triggered")
+            keys.extend(sorted(job_keys))
+    if unknown:
+        raise NotYetDefined(
+            f"this code location does not define {', '.join(unknown)} yet; the event is kept "
+            "and runs once it does"
+        )
+    partitions = {graph.get(key).partitions_def for key in keys}
+    if len(partitions) > 1:
+        raise Refused("the named assets are partitioned differently; trigger them separately")
+    partitions_def = partitions.pop()
+    if partitions_def is None and trigger.partition_key:
+        raise Refused("partition_key given, but the named assets are not partitioned")
+    if partitions_def is not None and not trigger.partition_key:
+        raise Refused("the named assets are partitioned: name a partition_key")
+    return sorted(set(keys))
+
+
+def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefinition) -> TickPlan:
+    """Run requests, events refused (dead) and events waiting, with their reasons."""
+    plan = TickPlan()
+    for event in events:
+        try:
+            trigger = parse_event(EVENT_TYPE, event.payload)
+            assert isinstance(trigger, PipelineTrigger)
+            keys = _asset_keys(trigger, repository)
+        except ValidationError as error:
+            plan.refused[event.event_id] = f"pipeline.trigger refused: {describe_invalid(error)}"
+            continue
+        except Refused as error:
+            plan.refused[event.event_id] = f"pipeline.trigger refused: {error}"
+            continue
+        except NotYetDefined as error:
+            plan.waiting[event.event_id] = str(error)
+            continue
+        plan.requests.append(
+            RunRequest(
+                run_key=run_key(EVENT_TYPE, event.event_id, attempts=event.attempts),
+                job_name=job_for(keys, repository),
+                asset_selection=keys,
+                partition_key=trigger.partition_key,
+                tags={**trigger.tags, **event_run_tags(EVENT_TYPE, [event])},
+            )
+        )
+    return plan
+
+
+def build_pipeline_trigger_sensor(assets: Sequence[AssetsDefinition]) -> SensorDefinition:
+    """The ``pipeline.trigger`` sensor over the code location's assets."""
+
+    @sensor(
+        name="pipeline_trigger_events",
+        jobs=trigger_jobs(assets),
+        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+        default_status=DefaultSensorStatus.RUNNING,
+        description=(
+            f"{CADENCE}, materialises the allow-listed assets (or asset job) each new "
+            "pipeline.trigger webhook names, one run per event."
+        ),
+    )
+    def pipeline_trigger_events(
+        context: SensorEvaluationContext, warehouse: PostgresWarehouse
+    ) -> SensorResult | SkipReason:
+        repository = context.repository_def
+        assert repository is not None, "pipeline_trigger_events needs its Definitions"
+        return evaluate_tick(
+            context,
+            warehouse,
+            EVENT_TYPE,
+            lambda events: plan_trigger_runs(events, repository),
+            limit=MAX_RUNS_PER_TICK,
+        )
+
+    return pipeline_trigger_events

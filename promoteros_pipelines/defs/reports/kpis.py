@@ -1,0 +1,296 @@
+"""The SQL reads behind the weekly report: one organisation, one week and the week before.
+
+Artists and viral events are shared by every organisation (the catalogue is global); booking
+and ticketing figures are per organisation and venue. Those come from ``booking_opportunities``
+and ``ticket_sales``, which later issues create: until a table exists its tiles say "not
+connected yet" instead of inventing a number, and they light up on the first report after the
+table appears (expected columns are listed in ``BOOKING_SQL`` / ``TICKETS_SQL``).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import adbc_driver_manager
+import polars as pl
+
+from promoteros_pipelines.defs.reports.kpi_math import Kpi, not_connected, share
+from promoteros_pipelines.defs.reports.periods import Week
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+ACCURACY_LOOKBACK = dt.timedelta(days=28)
+
+
+class UnknownOrganisation(LookupError):
+    """No organisation has this slug."""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    organisation_id: int
+    slug: str
+    name: str
+    time_zone: str
+    currency: str
+
+
+def organisation(warehouse: PostgresWarehouse, slug: str) -> Organisation:
+    frame = warehouse.read_frame(
+        "SELECT organisation_id, slug, name, time_zone, currency"
+        f" FROM {warehouse.qualified('organisations')} WHERE slug = $1",
+        [slug],
+    )
+    if frame.is_empty():
+        known = warehouse.read_frame(
+            f"SELECT slug FROM {warehouse.qualified('organisations')} ORDER BY slug"
+        )["slug"].to_list()
+        raise UnknownOrganisation(
+            f"no organisation with slug {slug!r}; known: {', '.join(known) or 'none loaded'}"
+        )
+    return Organisation(**frame.row(0, named=True))
+
+
+def organisations(warehouse: PostgresWarehouse, time_zone: str | None = None) -> list[Organisation]:
+    frame = warehouse.read_frame(
+        "SELECT organisation_id, slug, name, time_zone, currency"
+        f" FROM {warehouse.qualified('organisations')}"
+        " WHERE $1::text IS NULL OR time_zone = $1 ORDER BY slug",
+        [time_zone],
+    )
+    return [Organisation(**row) for row in frame.iter_rows(named=True)]
+
+
+def venues(warehouse: PostgresWarehouse, organisation_id: int) -> pl.DataFrame:
+    return warehouse.read_frame(
+        "SELECT venue_id, slug, name, city, capacity, genres,"
+        " typical_ticket_price::double precision AS typical_ticket_price"
+        f" FROM {warehouse.qualified('venues')} WHERE organisation_id = $1 ORDER BY name",
+        [organisation_id],
+    )
+
+
+def recipients(warehouse: PostgresWarehouse, organisation_id: int) -> pl.DataFrame:
+    return warehouse.read_frame(
+        "SELECT name, email, role, venue_id"
+        f" FROM {warehouse.qualified('recipients')} WHERE organisation_id = $1 ORDER BY email",
+        [organisation_id],
+    )
+
+
+def _count(warehouse: PostgresWarehouse, table: str, column: str, week: Week) -> int:
+    frame = warehouse.read_frame(
+        f"SELECT count(*) AS n FROM {warehouse.qualified(table)}"
+        f" WHERE {column} >= $1 AND {column} < $2",
+        [week.start, week.end],
+    )
+    return int(frame["n"][0])
+
+
+def prediction_calls(warehouse: PostgresWarehouse, week: Week) -> tuple[int, int]:
+    """(confirmed viral events of the 28 days before the week, those whose artist kept growing).
+
+    "Kept growing": the artist's followers on the last momentum day before the week ends are
+    above those on the day the event was detected.
+    """
+    momentum = warehouse.qualified("artist_momentum")
+    frame = warehouse.read_frame(
+        f"""
+        SELECT count(*) AS calls,
+               count(*) FILTER (WHERE after.followers > before.followers) AS kept_growing
+        FROM {warehouse.qualified("viral_events")} e
+        LEFT JOIN LATERAL (SELECT followers FROM {momentum} m
+            WHERE m.artist_id = e.artist_id AND m.day <= (e.detected_at AT TIME ZONE 'UTC')::date
+            ORDER BY m.day DESC LIMIT 1) before ON true
+        LEFT JOIN LATERAL (SELECT followers FROM {momentum} m
+            WHERE m.artist_id = e.artist_id AND m.day < $3
+            ORDER BY m.day DESC LIMIT 1) after ON true
+        WHERE e.status = 'confirmed' AND e.detected_at >= $1 AND e.detected_at < $2
+        """,
+        [week.start - ACCURACY_LOOKBACK, week.start, week.end.date()],
+    )
+    return int(frame["calls"][0]), int(frame["kept_growing"][0])
+
+
+def _table_exists(warehouse: PostgresWarehouse, table: str) -> bool:
+    frame = warehouse.read_frame("SELECT to_regclass($1)::text AS t", [f"promoteros.{table}"])
+    return frame["t"][0] is not None
+
+
+# Expected shape of the booking issue's table: (organisation_id, venue_id, created_at, status)
+BOOKING_SQL = """
+SELECT count(*) FILTER (WHERE created_at >= $2 AND created_at < $3) AS made,
+       count(*) FILTER (WHERE created_at >= $2 AND created_at < $3 AND status = 'accepted')
+           AS accepted,
+       count(*) FILTER (WHERE created_at >= $4 AND created_at < $2) AS made_before,
+       count(*) FILTER (WHERE created_at >= $4 AND created_at < $2 AND status = 'accepted')
+           AS accepted_before
+FROM {table} WHERE organisation_id = $1 AND ($5::bigint IS NULL OR venue_id = $5)
+"""
+# Expected shape of the ticketing issue's table: (venue_id, sold_at, quantity, capacity_offered)
+TICKETS_SQL = """
+SELECT coalesce(sum(quantity) FILTER (WHERE sold_at >= $2 AND sold_at < $3), 0) AS sold,
+       coalesce(sum(quantity) FILTER (WHERE sold_at >= $4 AND sold_at < $2), 0) AS sold_before,
+       sum(capacity_offered) FILTER (WHERE sold_at >= $2 AND sold_at < $3) AS offered,
+       sum(capacity_offered) FILTER (WHERE sold_at >= $4 AND sold_at < $2) AS offered_before
+FROM {table} s JOIN {venues} v USING (venue_id)
+WHERE v.organisation_id = $1 AND ($5::bigint IS NULL OR s.venue_id = $5)
+"""
+
+
+def _optional_source(
+    warehouse: PostgresWarehouse,
+    table: str,
+    sql: str,
+    params: list,
+    tiles: tuple[tuple[str, str], tuple[str, str]],
+) -> dict | list[Kpi]:
+    """The one row ``sql`` reads from another issue's ``table``; or, when that table is not
+    built yet or has an unexpected shape, honest "not connected yet" ``tiles`` (key, label)."""
+    why = f"{table} is not built yet"
+    if _table_exists(warehouse, table):
+        try:
+            return warehouse.read_frame(sql, params).row(0, named=True)
+        except adbc_driver_manager.Error as error:
+            why = f"{table} has an unexpected shape: {str(error).splitlines()[0]}"
+    return [not_connected(key, label, why) for key, label in tiles]
+
+
+def booking_kpis(
+    warehouse: PostgresWarehouse, org: Organisation, week: Week, venue_id: int | None = None
+) -> list[Kpi]:
+    """Recommendations made and accepted, or honest "not connected yet" tiles."""
+    made, accepted = (
+        ("bookings_made", "Booking recommendations made"),
+        ("bookings_accepted", "Booking recommendations accepted"),
+    )
+    row = _optional_source(
+        warehouse,
+        "booking_opportunities",
+        BOOKING_SQL.format(table=warehouse.qualified("booking_opportunities")),
+        [org.organisation_id, week.start, week.end, week.previous().start, venue_id],
+        (made, accepted),
+    )
+    if isinstance(row, list):
+        return row
+    return [
+        Kpi(*made, row["made"], row["made_before"]),
+        Kpi(*accepted, row["accepted"], row["accepted_before"]),
+    ]
+
+
+def ticket_kpis(
+    warehouse: PostgresWarehouse, org: Organisation, week: Week, venue_id: int | None = None
+) -> list[Kpi]:
+    """Tickets sold and sell-through, or honest "not connected yet" tiles."""
+    sold, sell_through = (("tickets_sold", "Tickets sold"), ("sell_through", "Sell-through"))
+    row = _optional_source(
+        warehouse,
+        "ticket_sales",
+        TICKETS_SQL.format(
+            table=warehouse.qualified("ticket_sales"), venues=warehouse.qualified("venues")
+        ),
+        [org.organisation_id, week.start, week.end, week.previous().start, venue_id],
+        (sold, sell_through),
+    )
+    if isinstance(row, list):
+        return row
+    return [
+        Kpi(*sold, row["sold"], row["sold_before"]),
+        Kpi(
+            *sell_through,
+            share(row["sold"], row["offered"]),
+            share(row["sold_before"], row["offered_before"]),
+            unit="percent",
+        ),
+    ]
+
+
+def catalogue_kpis(warehouse: PostgresWarehouse, week: Week) -> list[Kpi]:
+    """New artists tracked, viral events found, and last month's calls that held up."""
+    previous = week.previous()
+    calls, kept = prediction_calls(warehouse, week)
+    calls_before, kept_before = prediction_calls(warehouse, previous)
+    return [
+        Kpi(
+            "new_artists",
+            "New artists tracked",
+            _count(warehouse, "artists", "first_seen_at", week),
+            _count(warehouse, "artists", "first_seen_at", previous),
+        ),
+        Kpi(
+            "viral_events",
+            "Viral events found",
+            _count(warehouse, "viral_events", "detected_at", week),
+            _count(warehouse, "viral_events", "detected_at", previous),
+        ),
+        Kpi(
+            "prediction_accuracy",
+            "Prediction accuracy (last month's calls)",
+            share(kept, calls),
+            share(kept_before, calls_before),
+            unit="percent",
+            note=f"{kept} of {calls} confirmed viral calls kept growing",
+        ),
+    ]
+
+
+def daily_counts(warehouse: PostgresWarehouse, week: Week) -> dict[str, list[int]]:
+    """New artists and viral events per local day of the week (for the trend chart)."""
+    out: dict[str, list[int]] = {}
+    for name, table, column in (
+        ("New artists", "artists", "first_seen_at"),
+        ("Viral events", "viral_events", "detected_at"),
+    ):
+        frame = warehouse.read_frame(
+            f"SELECT ({column} AT TIME ZONE $3)::date AS day, count(*) AS n"
+            f" FROM {warehouse.qualified(table)} WHERE {column} >= $1 AND {column} < $2"
+            " GROUP BY 1",
+            [week.start, week.end, week.time_zone],
+        )
+        by_day = dict(zip(frame["day"].to_list(), frame["n"].to_list(), strict=True))
+        out[name] = [int(by_day.get(day, 0)) for day in week.days]
+    return out
+
+
+def viral_events(warehouse: PostgresWarehouse, week: Week) -> pl.DataFrame:
+    return warehouse.read_frame(
+        f"""
+        SELECT a.name AS artist, e.detected_at, e.status, array_to_string(e.platforms, ', ')
+               AS platforms, e.peak_strength, e.max_probability, e.explanation
+        FROM {warehouse.qualified("viral_events")} e
+        JOIN {warehouse.qualified("artists")} a USING (artist_id)
+        WHERE e.detected_at >= $1 AND e.detected_at < $2
+        ORDER BY e.peak_strength DESC, e.detected_at
+        """,
+        [week.start, week.end],
+    )
+
+
+def new_artists(warehouse: PostgresWarehouse, week: Week) -> pl.DataFrame:
+    return warehouse.read_frame(
+        "SELECT name, source, coalesce(discovery_reason, '') AS reason, first_seen_at,"
+        " array_to_string(genres, ', ') AS genres"
+        f" FROM {warehouse.qualified('artists')}"
+        " WHERE first_seen_at >= $1 AND first_seen_at < $2 ORDER BY first_seen_at",
+        [week.start, week.end],
+    )
+
+
+def top_momentum(
+    warehouse: PostgresWarehouse, week: Week, genres: list[str] | None = None, limit: int = 10
+) -> pl.DataFrame:
+    """Artists with the highest momentum on the last scored day before the week ends."""
+    return warehouse.read_frame(
+        f"""
+        WITH latest AS (
+            SELECT max(day) AS day FROM {warehouse.qualified("artist_momentum")} WHERE day < $1
+        )
+        SELECT a.name AS artist, m.momentum_score, m.growth_7d, m.followers, m.lead_platform,
+               array_to_string(a.genres, ', ') AS genres
+        FROM {warehouse.qualified("artist_momentum")} m
+        JOIN latest USING (day)
+        JOIN {warehouse.qualified("artists")} a USING (artist_id)
+        WHERE m.momentum_score IS NOT NULL AND ($2::text[] IS NULL OR a.genres && $2::text[])
+        ORDER BY m.momentum_score DESC, a.name LIMIT $3
+        """,
+        [week.end.date(), genres, limit],
+    )

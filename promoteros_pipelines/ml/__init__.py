@@ -1,1 +1,0 @@
-"""The viral model: features from signal histories, labels from what happened next, a store."""
