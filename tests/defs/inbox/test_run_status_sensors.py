@@ -15,8 +15,8 @@ from dagster import (
 )
 from dagster._core.test_utils import create_run_for_test
 
-from promoteros_pipelines.defs.inbox.store import format_event_ids
 from promoteros_pipelines.defs.inbox.run_status import dagster_will_retry, event_runs_queued
+from promoteros_pipelines.defs.inbox.store import format_event_ids
 from tests.support.sensor_ticks import tick
 
 SENSORS = ("event_runs_queued", "event_runs_succeeded", "event_runs_failed", "event_runs_canceled")

@@ -6,9 +6,9 @@ import uuid
 import polars as pl
 from dagster import AssetKey, materialize
 
+from promoteros_pipelines.definitions import defs
 from promoteros_pipelines.defs.discovery.store import ArtistToTrack, track_artists
 from promoteros_pipelines.defs.metrics.scraper import latest_per_key, scraper_metrics
-from promoteros_pipelines.definitions import defs
 
 
 def _observation(external_id: str, value: float, metric: str = "followers", **extra) -> dict:

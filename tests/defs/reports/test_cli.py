@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from promoteros_pipelines.cli import main
-from tests.reports.world import seed_world
+from tests.defs.reports.world import seed_world
 from tests.support.smtp import SmtpServer
 
 

@@ -3,7 +3,6 @@
 import threading
 
 import psycopg
-from inbox_support import observation
 
 from promoteros_pipelines.defs.inbox.store import (
     InboxEvent,
@@ -13,6 +12,7 @@ from promoteros_pipelines.defs.inbox.store import (
     replay_event,
 )
 from promoteros_pipelines.defs.metrics.sensors import plan_batches
+from tests.support.inbox import observation
 from tests.support.sensor_ticks import tick
 
 WATCH = {"artist_name": "Nova Lights", "platform_ids": {"spotify": "sp-nova"}}

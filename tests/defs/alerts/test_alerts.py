@@ -3,8 +3,8 @@
 import pytest
 from alerts_support import Stack, alert, alert_stack, log, organisation, quiet_now, recipient
 
-from promoteros_pipelines.defs.alerts.delivery import replay_dead
 from promoteros_pipelines.defs.alerts.assets import NO_DEAD_NOTIFICATIONS, alert_notifications
+from promoteros_pipelines.defs.alerts.delivery import replay_dead
 from promoteros_pipelines.defs.reference.loader import read_reference
 from promoteros_pipelines.defs.reference.preferences import read_preferences, store_preferences
 from promoteros_pipelines.defs.reference.store import store_reference

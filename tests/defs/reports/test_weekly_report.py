@@ -11,8 +11,8 @@ from promoteros_pipelines.defs.reports.assets import (
     weekly_report_schedules,
 )
 from promoteros_pipelines.resources.mailer import Mailer
-from tests.reports.pdf_text import pages, tile_value
-from tests.reports.world import seed_world
+from tests.defs.reports.pdf_text import pages, tile_value
+from tests.defs.reports.world import seed_world
 from tests.support.smtp import SmtpServer
 
 PARTITION = "2026-11-16"  # week 2026-W47

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from dagster import DagsterInstance, instance_for_test
 
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.platforms.resources import (
@@ -15,6 +16,7 @@ from promoteros_pipelines.resources.platforms.resources import (
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.simulator import SimulatorServer, World, create_app, generate_world
+from tests.support.inbox import Inbox
 
 # Quick retries and a generous rate limit keep tests fast; the behaviour is the same.
 FAST = {
@@ -57,3 +59,15 @@ def resources(monkeypatch, simulator: SimulatorServer, database_url: str) -> dic
         "bandsintown": BandsintownResource.from_env(**FAST),
         "influxdb": InfluxMirror(),
     }
+
+
+@pytest.fixture
+def inbox(warehouse: PostgresWarehouse) -> Inbox:
+    return Inbox(warehouse)
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    """A throwaway instance with run retries as in our dagster.yaml (max 2)."""
+    with instance_for_test(overrides={"run_retries": {"enabled": True, "max_retries": 2}}) as inst:
+        yield inst

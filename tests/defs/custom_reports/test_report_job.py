@@ -9,9 +9,9 @@ import pytest
 from custom_report_support import PUBLIC_URL, SECRET, report_rows, request
 from dagster import instance_for_test
 
+from promoteros_pipelines.definitions import defs
 from promoteros_pipelines.defs.custom_reports.jobs import custom_report, expire_custom_reports
 from promoteros_pipelines.defs.custom_reports.resource import CustomReportsResource
-from promoteros_pipelines.definitions import defs
 from promoteros_pipelines.report_store.s3_store import S3ReportStore
 from tests.support.sensor_ticks import tick
 

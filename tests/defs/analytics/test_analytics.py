@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from dagster import materialize
 
-from promoteros_pipelines.defs import checks as analytics_checks as checks
+from promoteros_pipelines.defs import checks
 from promoteros_pipelines.defs.analytics.assets import artist_momentum, daily_artist_metrics
 from promoteros_pipelines.defs.analytics.viral import viral_events, viral_signals
 from promoteros_pipelines.evaluation.observations import world_observations

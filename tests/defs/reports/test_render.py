@@ -12,8 +12,8 @@ from promoteros_pipelines.defs.reports.kpi_math import NOT_CONNECTED
 from promoteros_pipelines.defs.reports.periods import BadPeriod, parse_week
 from promoteros_pipelines.defs.reports.render import PackageOnlyFetcher, html_to_pdf, render_html
 from promoteros_pipelines.defs.reports.weekly import RunStats, render_weekly_set
-from tests.reports.pdf_text import pages, tile_value
-from tests.reports.world import HOSTILE_NAMES, WEEK, seed_world
+from tests.defs.reports.pdf_text import pages, tile_value
+from tests.defs.reports.world import HOSTILE_NAMES, WEEK, seed_world
 
 
 class CountingHandler(http.server.BaseHTTPRequestHandler):

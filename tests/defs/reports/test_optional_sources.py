@@ -5,7 +5,7 @@ import pytest
 
 from promoteros_pipelines.defs.reports import kpis
 from promoteros_pipelines.defs.reports.periods import parse_week
-from tests.reports.world import WEEK, at, seed_world
+from tests.defs.reports.world import WEEK, at, seed_world
 
 
 @pytest.fixture

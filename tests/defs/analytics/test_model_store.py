@@ -7,13 +7,18 @@ import numpy as np
 import polars as pl
 import pytest
 
+from promoteros_pipelines.defs.analytics.model_store import (
+    UntrustedModelError,
+    load_latest,
+    load_model,
+    save_model,
+)
 from promoteros_pipelines.domain.analytics.model.features import FEATURES
 from promoteros_pipelines.domain.analytics.model.train import (
     NotEnoughHistory,
     predict_probability,
     train_viral_model,
 )
-from promoteros_pipelines.defs.analytics.model_store import UntrustedModelError, load_latest, load_model, save_model
 
 START = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 
