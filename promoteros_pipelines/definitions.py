@@ -23,6 +23,7 @@ from promoteros_pipelines.defs.inbox.sensors import event_sensors
 from promoteros_pipelines.defs.metrics import assets as metrics
 from promoteros_pipelines.defs.metrics import scraper as scraper_metrics
 from promoteros_pipelines.defs.reference import assets as reference
+from promoteros_pipelines.defs.reference.jobs import load_reference_data
 from promoteros_pipelines.defs.reports import assets as weekly_report
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.mailer import DEFAULT_FROM, MAIL_FROM_ENV, SMTP_URL_ENV, Mailer
@@ -51,6 +52,7 @@ ASSET_MODULES = [
 ]
 ASSETS = load_assets_from_modules(ASSET_MODULES)
 JOBS = [
+    load_reference_data,
     discover_and_pull,
     track_watched_artists,
     scraper_metrics.ingest_scraper_metrics,

@@ -16,9 +16,16 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from promoteros_pipelines.resources.warehouse import PostgresWarehouse
-from promoteros_pipelines.runtime import database
-from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres, create_database
+# Tests pin their own dates (2025, the simulated world's default present); the partitions must
+# reach back that far whatever a demo anchored in this checkout's .promoteros.
+os.environ["PROMOTEROS_HISTORY_START"] = "2025-01-01"
+
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse  # noqa: E402
+from promoteros_pipelines.runtime import database  # noqa: E402
+from promoteros_pipelines.runtime.embedded_postgres import (  # noqa: E402
+    EmbeddedPostgres,
+    create_database,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_HOME = ROOT / ".promoteros" / "test"

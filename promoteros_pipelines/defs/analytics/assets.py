@@ -23,6 +23,7 @@ from dagster import (
 
 from promoteros_pipelines.defs import checks
 from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metrics.partitions import HISTORY_START
 from promoteros_pipelines.domain.analytics import (
     DAILY_FEATURES_SCHEMA,
     daily_features,
@@ -42,7 +43,7 @@ MOMENTUM_KEY = ["artist_id", "day"]
 FEATURE_METRICS = ("followers", "views", "likes", "popularity")
 RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL)
 
-analytics_daily = DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")
+analytics_daily = DailyPartitionsDefinition(start_date=f"{HISTORY_START:%Y-%m-%d}", timezone="UTC")
 
 OBSERVATIONS_SQL = """
 SELECT artist_id, platform, metric, observed_at, value
@@ -158,7 +159,8 @@ def daily_artist_metrics(
     kinds=KINDS,
     owners=OWNERS,
     partitions_def=analytics_daily,
-    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=31),
+    # the same runs as daily_artist_metrics: one job runs both, and Dagster needs one policy
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=FEATURE_BACKFILL_DAYS),
     retry_policy=RETRY,
     deps=[daily_artist_metrics],
     automation_condition=AutomationCondition.eager(),

@@ -33,6 +33,7 @@ from dagster import (
 from pydantic import Field
 
 from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metrics.partitions import HISTORY_START
 from promoteros_pipelines.defs.reference.loader import organisation_time_zones
 from promoteros_pipelines.defs.reports import kpis
 from promoteros_pipelines.defs.reports.periods import Week, week_of_partition
@@ -46,9 +47,11 @@ TIME_ZONES_ENV = "PROMOTEROS_REPORT_TIME_ZONES"
 FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 
 # Keys are the reported week's Monday; end_offset lets zones east of UTC report on their
-# Monday morning, before the UTC week has closed. The start matches the other time-partitioned
-# assets (2025), so the simulated world's weeks can be reported too.
-weekly_partitions = WeeklyPartitionsDefinition(start_date="2025-01-06", day_offset=1, end_offset=1)
+# Monday morning, before the UTC week has closed (and the demo report the week so far). Weeks
+# start on the first Monday of the warehouse's history, like the other time partitions.
+weekly_partitions = WeeklyPartitionsDefinition(
+    start_date=f"{HISTORY_START:%Y-%m-%d}", day_offset=1, end_offset=1
+)
 
 
 class WeeklyReportConfig(Config):
