@@ -100,9 +100,10 @@ def _roster(warehouse: PostgresWarehouse, world: World) -> tuple[pl.DataFrame, i
     existing = warehouse.read_frame(
         "SELECT artist_id FROM promoteros.artists WHERE source = 'simulator-seed'"
     )
-    if existing.height or not warehouse.read_frame(
-        "SELECT 1 FROM promoteros.artists LIMIT 1"
-    ).is_empty():
+    if (
+        existing.height
+        or not warehouse.read_frame("SELECT 1 FROM promoteros.artists LIMIT 1").is_empty()
+    ):
         return existing, 0
     trending = {
         artist

@@ -20,9 +20,9 @@ from psycopg import sql
 # reach back that far whatever a demo anchored in this checkout's .promoteros.
 os.environ["PROMOTEROS_HISTORY_START"] = "2025-01-01"
 
-from promoteros_pipelines.resources.warehouse import PostgresWarehouse  # noqa: E402
-from promoteros_pipelines.runtime import database  # noqa: E402
-from promoteros_pipelines.runtime.embedded_postgres import (  # noqa: E402
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.runtime import database
+from promoteros_pipelines.runtime.embedded_postgres import (
     EmbeddedPostgres,
     create_database,
 )

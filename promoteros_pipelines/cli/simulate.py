@@ -21,7 +21,7 @@ def command() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8790, show_default=True, type=int)
 @click.option(
-    "--seed", default=None, type=int, help="Same seed, same world. Default: this home's world, or 7."
+    "--seed", default=None, type=int, help="Same seed, same world. Default: this home's, or 7."
 )
 @click.option(
     "--artists", default=None, type=int, help="World size. Default: this home's world, or 2,000."

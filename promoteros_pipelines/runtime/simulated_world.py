@@ -20,7 +20,9 @@ FILE_NAME = "simulated-world.json"
 WINDOW = dt.timedelta(hours=6)
 DEFAULT_SEED = 7
 DEFAULT_ARTISTS = 2_000
-DEFAULT_HISTORY_DAYS = 35
+DEFAULT_HISTORY_DAYS = 49
+"""Seven weeks: the viral model's labels need two weeks before a signal and two after it, and
+its training enough signals between, for a model the demo can honestly confirm events with."""
 
 
 def window_end(moment: dt.datetime) -> dt.datetime:
