@@ -178,4 +178,6 @@ alert_delivery_every_5_minutes = ScheduleDefinition(
     cron_schedule="*/5 * * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
+    description="Every 5 minutes: route new alerts to people and send what is due (quiet hours "
+    "and hourly caps respected).",
 )
