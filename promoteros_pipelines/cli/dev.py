@@ -126,6 +126,8 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int, verbos
     # custom-report links point at this ingress and are signed with a secret kept in the home
     os.environ.setdefault(PUBLIC_URL_ENV, f"http://{host}:{ingress_port}")
     os.environ.setdefault(LINK_SECRET_ENV, _local_link_secret())
+    # dg dev --use-active-venv: this interpreter's environment, activated or not
+    os.environ.setdefault("VIRTUAL_ENV", sys.prefix)
     children: list[subprocess.Popen] = []
     try:
         for service in wanted:

@@ -80,3 +80,14 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
     for port in (ui, ingress, simulator):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+
+
+def test_dev_runs_dg_dev_quietly_unless_verbose():
+    from promoteros_pipelines.cli.dev import services
+
+    quiet = services("127.0.0.1", 3000, 8787, 8790)[0].argv
+    loud = services("127.0.0.1", 3000, 8787, 8790, verbose=True)[0].argv
+    assert Path(quiet[0]).name == "dg" and quiet[1] == "dev"  # not the deprecated `dagster dev`
+    assert quiet[quiet.index("--log-level") + 1] == "warning"
+    assert loud[loud.index("--log-level") + 1] == "info"
+    assert quiet[quiet.index("-p") + 1] == "3000"
