@@ -18,9 +18,11 @@ PERCENT_COLUMNS = re.compile(r"(^growth|_growth|growth_|rate$|_rate_|probability
 """Columns holding a fraction (0.123 = 12.3 %) unless a call says otherwise."""
 
 
-def _cell(value: object, percent: bool) -> str:
+def _cell(value: object, percent: bool, identifier: bool = False) -> str:
     if value is None:
         return ""
+    if identifier:  # ids are names, not quantities: no thousands separators
+        return str(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -56,7 +58,12 @@ def preview_table(
         else {c for c in shown.columns if PERCENT_COLUMNS.search(c)}
     )
     records = [
-        TableRecord({name: _cell(row[name], name in as_percent) for name in shown.columns})
+        TableRecord(
+            {
+                name: _cell(row[name], name in as_percent, name.endswith("_id"))
+                for name in shown.columns
+            }
+        )
         for row in shown.iter_rows(named=True)
     ]
     schema = TableSchema(columns=[TableColumn(name, "string") for name in shown.columns])
