@@ -129,14 +129,25 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int, verbos
     # dg dev --use-active-venv: this interpreter's environment, activated or not
     os.environ.setdefault("VIRTUAL_ENV", sys.prefix)
     children: list[subprocess.Popen] = []
+    # each run's own log (every step, at DEBUG) would scroll past here: it goes to a file, and
+    # the UI shows it per run; --verbose keeps everything on the terminal
+    log_path = promoteros_home() / "logs" / "dagster.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        for service in wanted:
-            children.append(subprocess.Popen(service.argv, env=os.environ.copy()))
-            console.print(f"[green]✓[/] {service.name}: {service.url}")
-        console.print("Press Ctrl-C to stop.")
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        raise ConfigurationError("a service exited on its own; see its output above")
+        with open(log_path, "ab") as dagster_log:
+            for service in wanted:
+                quiet = not verbose and service.module == "dagster_dg_cli"
+                output = {"stdout": dagster_log, "stderr": dagster_log} if quiet else {}
+                children.append(subprocess.Popen(service.argv, env=os.environ.copy(), **output))
+                console.print(f"[green]✓[/] {service.name}: {service.url}")
+            if not verbose:
+                console.print(f"Dagster's log (UI, daemon, runs): {log_path}")
+            console.print("Press Ctrl-C to stop.")
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        raise ConfigurationError(
+            f"a service exited on its own; see its output above (and {log_path})"
+        )
     except KeyboardInterrupt:
         console.print("Stopping...")
     finally:
