@@ -249,7 +249,8 @@ def _detect(context: DemoContext) -> StepOutcome:
         " max(model_version) AS model FROM promoteros.viral_events"
     ).row(0, named=True)
     by = f"model {found['model']}" if found["model"] else "the rules alone (no model)"
-    detail = f"{found['open']} open events, {found['confirmed']} confirmed by {by}"
+    events = "event" if found["open"] == 1 else "events"
+    detail = f"{found['open']} open {events}, {found['confirmed']} confirmed by {by}"
     return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 

@@ -111,12 +111,12 @@ def _print_summary(url: str, seconds: float) -> None:
     outbox = home / "outbox"
     emails = len(list(outbox.glob("*.eml"))) if outbox.exists() else 0
     detector = (
-        f"the viral model {model[0]} confirmed {by_model}"
+        f"confirmed by the viral model {model[0]}"
         if model
-        else "no model yet (not enough history), so the rules alone confirmed them"
+        else "no model yet (not enough history): confirmed by the rules alone"
     )
     if model and by_rules:
-        detector += f", the rules {by_rules} (before the model existed)"
+        detector += f" ({by_model} by the model, {by_rules} by the rules before it existed)"
     lines = [
         f"\n[bold]Done in {seconds:.0f} s.[/] What happened:",
         f"• Viral events: {open_events:,} open, {confirmed:,} confirmed; {detector}.",
