@@ -8,7 +8,6 @@ import datetime as dt
 
 import polars as pl
 from dagster import (
-    AssetDep,
     AssetExecutionContext,
     BackfillPolicy,
     Backoff,
@@ -16,12 +15,11 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
-    TimeWindowPartitionMapping,
     asset,
 )
 
 from promoteros_pipelines.defs import checks
-from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.domain.analytics import (
     DAILY_FEATURES_SCHEMA,
     daily_features,
@@ -90,14 +88,8 @@ def _previous_counts(
     partitions_def=analytics_daily,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=FEATURE_BACKFILL_DAYS),
     retry_policy=RETRY,
-    deps=[
-        AssetDep(
-            "platform_metrics",
-            partition_mapping=TimeWindowPartitionMapping(
-                allow_nonexistent_upstream_partitions=True
-            ),
-        )
-    ],
+    deps=["metric_observations"],
+    metadata=table("daily_artist_metrics"),
     check_specs=checks.quality_specs("daily_artist_metrics", row_count=True),
 )
 def daily_artist_metrics(
@@ -161,6 +153,7 @@ def daily_artist_metrics(
     retry_policy=RETRY,
     deps=[daily_artist_metrics],
     check_specs=checks.quality_specs("artist_momentum", row_count=True),
+    metadata=table("artist_momentum"),
 )
 def artist_momentum(
     context: AssetExecutionContext, warehouse: PostgresWarehouse
