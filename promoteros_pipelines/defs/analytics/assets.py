@@ -13,7 +13,6 @@ from dagster import (
     AssetExecutionContext,
     BackfillPolicy,
     Backoff,
-    DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
@@ -22,6 +21,7 @@ from dagster import (
 
 from promoteros_pipelines.defs import checks
 from promoteros_pipelines.defs.metadata import markdown_table, table, table_facts
+from promoteros_pipelines.defs.partitions import analytics_daily
 from promoteros_pipelines.domain.analytics import (
     DAILY_FEATURES_SCHEMA,
     daily_features,
@@ -41,7 +41,6 @@ MOMENTUM_KEY = ["artist_id", "day"]
 FEATURE_METRICS = ("followers", "views", "likes", "popularity")
 RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL)
 
-analytics_daily = DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")
 
 OBSERVATIONS_SQL = """
 SELECT artist_id, platform, metric, observed_at, value
