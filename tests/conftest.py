@@ -28,10 +28,8 @@ os.environ["PROMOTEROS_HISTORY_START"] = "2025-01-01"
 
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime import database
-from promoteros_pipelines.runtime.embedded_postgres import (
-    EmbeddedPostgres,
-    create_database,
-)
+from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres, create_database
+from tests.support.databases import throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_HOME = ROOT / ".promoteros" / "test"
@@ -122,14 +120,14 @@ def template_database(server_url: str) -> str:
 @pytest.fixture
 def database_url(server_url: str, template_database: str) -> Iterator[str]:
     """A fresh database with the whole schema migrated, dropped after the test."""
-    with database.throwaway_database(server_url, "promoteros_test", template_database) as url:
+    with throwaway_database(server_url, "promoteros_test", template_database) as url:
         yield url
 
 
 @pytest.fixture
 def empty_database_url(server_url: str) -> Iterator[str]:
     """A fresh, empty database (no schema), for migration tests."""
-    with database.throwaway_database(server_url, "promoteros_test") as url:
+    with throwaway_database(server_url, "promoteros_test") as url:
         yield url
 
 

@@ -27,15 +27,14 @@ from dagster import (
     RunsFilter,
     ScheduleDefinition,
     ScheduleEvaluationContext,
-    WeeklyPartitionsDefinition,
     asset,
     define_asset_job,
     schedule,
 )
 from pydantic import Field
 
-from promoteros_pipelines.defs.metadata import markdown_table
-from promoteros_pipelines.defs.metrics.partitions import HISTORY_START
+from promoteros_pipelines.defs.metadata import markdown_table, table
+from promoteros_pipelines.defs.partitions import weekly_partitions
 from promoteros_pipelines.defs.reference.loader import organisation_time_zones
 from promoteros_pipelines.defs.reports import kpis
 from promoteros_pipelines.defs.reports.periods import Week, week_of_partition
@@ -48,12 +47,7 @@ if TYPE_CHECKING:
 TIME_ZONES_ENV = "PROMOTEROS_REPORT_TIME_ZONES"
 FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 
-# Keys are the reported week's Monday; end_offset lets zones east of UTC report on their
-# Monday morning, before the UTC week has closed (and the demo report the week so far). Weeks
-# start on the first Monday of the warehouse's history, like the other time partitions.
-weekly_partitions = WeeklyPartitionsDefinition(
-    start_date=f"{HISTORY_START:%Y-%m-%d}", day_offset=1, end_offset=1
-)
+# Keys are the reported week's Monday (see defs/partitions.py).
 
 
 class WeeklyReportConfig(Config):
@@ -82,6 +76,16 @@ def dagster_run_stats(instance: DagsterInstance, week: Week) -> "RunStats":
     partitions_def=weekly_partitions,
     kinds={"pdf", "postgres"},
     owners=["team:reports"],
+    # what the reports read; their own tables are the archive and the delivery log
+    deps=[
+        "artist_momentum",
+        "viral_events",
+        "tracked_artists",
+        "venues",
+        "recipients",
+        "alert_notifications",
+    ],
+    metadata=table("report_archive"),
 )
 def weekly_executive_report(
     context: AssetExecutionContext,
