@@ -102,11 +102,10 @@ def alert_channels_line() -> str:
     """Which alert channels deliver in this environment, in one line."""
     from promoteros_pipelines.defs.alerts.delivery import Channels
     from promoteros_pipelines.resources.mailer import SMTP_URL_ENV
-    from promoteros_pipelines.resources.notifier import Notifier
+    from promoteros_pipelines.resources.notifier import TARGETS_ENV
     from promoteros_pipelines.resources.sms import SmsGateway
 
-    targets = os.environ.get("PROMOTEROS_OUTBOUND_TARGETS", "")
-    channels = Channels.of(Notifier(database_url="", targets=targets), SmsGateway.from_env())
+    channels = Channels.from_settings(os.environ.get(TARGETS_ENV, ""), SmsGateway.from_env())
     mail = "SMTP" if os.environ.get(SMTP_URL_ENV) else "the outbox folder"
     line = f"Alerts go by e-mail (to {mail}) and in-app"
     skipped = channels.skipped()

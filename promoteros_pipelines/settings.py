@@ -16,6 +16,7 @@ ingress and the tests all agree on one database:
 """
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,7 @@ DAGSTER_DATABASE_URL_ENV = "PROMOTEROS_DAGSTER_DATABASE_URL"
 DAGSTER_STORAGE_URL_ENV = "PROMOTEROS_DAGSTER_STORAGE_URL"
 HISTORY_START_ENV = "PROMOTEROS_HISTORY_START"
 DEFAULT_HISTORY_START = dt.date(2025, 1, 1)
+SIMULATED_WORLD_FILE = "simulated-world.json"
 
 
 class ConfigurationError(RuntimeError):
@@ -57,10 +59,16 @@ def history_start() -> dt.date:
                 f"{HISTORY_START_ENV}={configured!r} is not a date; use the first day the "
                 "warehouse holds metrics for, e.g. 2026-01-01."
             ) from None
-    from promoteros_pipelines.runtime.simulated_world import read_anchor
-
-    anchor = read_anchor()
-    return anchor.history_start if anchor else DEFAULT_HISTORY_START
+    anchored = promoteros_home() / SIMULATED_WORLD_FILE  # see runtime/simulated_world.py
+    if not anchored.exists():
+        return DEFAULT_HISTORY_START
+    try:
+        return dt.date.fromisoformat(json.loads(anchored.read_text())["history_start"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ConfigurationError(
+            f"{anchored} is not a simulated-world file ({error}); delete it and run "
+            "`promoteros demo` again to anchor a new world."
+        ) from error
 
 
 def configured_database_url() -> str | None:

@@ -14,9 +14,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from promoteros_pipelines.settings import ConfigurationError, promoteros_home
+from promoteros_pipelines.settings import (
+    SIMULATED_WORLD_FILE,
+    ConfigurationError,
+    promoteros_home,
+)
 
-FILE_NAME = "simulated-world.json"
+FILE_NAME = SIMULATED_WORLD_FILE
 WINDOW = dt.timedelta(hours=6)
 DEFAULT_SEED = 7
 DEFAULT_ARTISTS = 2_000

@@ -22,7 +22,7 @@ from psycopg.rows import dict_row
 from promoteros_pipelines.defs.alerts.store import Alert, file_alert
 from promoteros_pipelines.domain.alert_routing import DEFAULT_CHANNELS, ROUTED_SCHEMA, route
 from promoteros_pipelines.resources.mailer import Mailer, MailError, compose, display_address
-from promoteros_pipelines.resources.notifier import Notifier
+from promoteros_pipelines.resources.notifier import Notifier, parse_targets
 from promoteros_pipelines.resources.sms import SmsError, SmsGateway
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import ConfigurationError
@@ -180,6 +180,11 @@ class Channels:
     @classmethod
     def of(cls, notifier: Notifier, sms: SmsGateway) -> "Channels":
         return cls(frozenset(notifier.configured_targets()), sms.configured)
+
+    @classmethod
+    def from_settings(cls, targets: str, sms: SmsGateway) -> "Channels":
+        """From the outbound targets setting itself (no warehouse needed)."""
+        return cls(frozenset(parse_targets(targets)), sms.configured)
 
     def skipped(self) -> list[str]:
         """One phrase per channel that is off, saying how to turn it on."""

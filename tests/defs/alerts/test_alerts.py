@@ -220,7 +220,7 @@ def test_channels_that_are_not_set_up_are_skipped_not_sent_to_dead_letters(stack
     )
     system = alert(stack, "system:2", "system", "critical", subject="Pipeline down")
     bare = stack.resources() | {
-        "notifier": Notifier(database_url=stack.database_url),  # no outbound targets
+        "notifier": Notifier(warehouse=PostgresWarehouse(database_url=stack.database_url)),
         "sms": SmsGateway(),  # no gateway
     }
     instance = DagsterInstance.ephemeral()
