@@ -1,5 +1,6 @@
 """``promoteros dev``: database, Dagster UI + daemon and the project's services, until Ctrl-C."""
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -138,7 +139,13 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int, verbos
             for service in wanted:
                 quiet = not verbose and service.module == "dagster_dg_cli"
                 output = {"stdout": dagster_log, "stderr": dagster_log} if quiet else {}
-                children.append(subprocess.Popen(service.argv, env=os.environ.copy(), **output))
+                # each service in a process group of its own: stopping it stops what it
+                # started (dg dev starts the webserver, the daemon and a code server)
+                children.append(
+                    subprocess.Popen(
+                        service.argv, env=os.environ.copy(), start_new_session=True, **output
+                    )
+                )
                 console.print(f"[green]✓[/] {service.name}: {service.url}")
             if not verbose:
                 console.print(f"Dagster's log (UI, daemon, runs): {log_path}")
@@ -182,10 +189,15 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-def _stop_all(children: list[subprocess.Popen], grace: float = 15.0) -> None:
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signum)
+
+
+def _stop_all(children: list[subprocess.Popen], grace: float = 20.0) -> None:
+    """Ctrl-C to each service's whole group, then SIGKILL to any group still there."""
     for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)
+        _signal_group(child, signal.SIGINT)
     deadline = time.monotonic() + grace
     for child in children:
         try:
@@ -193,3 +205,4 @@ def _stop_all(children: list[subprocess.Popen], grace: float = 15.0) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+        _signal_group(child, signal.SIGKILL)  # anything the service left behind
