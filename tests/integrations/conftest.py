@@ -8,6 +8,7 @@ PromoterOS*, and the credentials, made here with keys generated for this run.
 import base64
 import json
 import secrets
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.server import LoopbackServer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime import database
+from promoteros_pipelines.runtime.net import free_loopback_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "integrations" / "n8n" / "templates"
@@ -66,6 +68,7 @@ class Stack:
     warehouse: PostgresWarehouse
     lossy: LossyProxy
     keys: Keys
+    deployed_port: int  # where the artist-watch copy posts: the deployed-stack test's ingress
 
 
 def template(name: str) -> dict[str, Any]:
@@ -122,16 +125,35 @@ def stack(
         # the scraper's posts go through the proxy that loses first answers
         targets = {"promoterosScraper": proxy.base_url}
         templates = [template(path.name) for path in sorted(TEMPLATES.glob("*.json"))]
+        deployed_port = free_loopback_port()
+        deployed_watch = second_copy(
+            pointed_at(template("artist-watch.json"), f"http://127.0.0.1:{deployed_port}"),
+            "promoterosWatchCopy",
+            DEPLOYED_WATCH_FORM,
+        )
         n8n.import_workflows(
             [pointed_at(w, targets.get(w["id"], ingress.base_url)) for w in templates]
-            + [SCRAPER_CALLER]
+            + [SCRAPER_CALLER, deployed_watch]
         )
-        for workflow_id in sorted(PUBLISHED):
+        for workflow_id in sorted(PUBLISHED | {deployed_watch["id"]}):
             n8n.publish(workflow_id)
         running.enter_context(n8n.serve(ready_path="/form/promoteros-watch"))
-        yield Stack(
-            n8n, ingress.base_url, PostgresWarehouse(database_url=warehouse_url), lossy, keys
-        )
+        warehouse = PostgresWarehouse(database_url=warehouse_url)
+        yield Stack(n8n, ingress.base_url, warehouse, lossy, keys, deployed_port)
+
+
+DEPLOYED_WATCH_FORM = "promoteros-watch-deployed"
+
+
+def second_copy(workflow: dict[str, Any], workflow_id: str, form_path: str) -> dict[str, Any]:
+    """The template imported a second time, as a user would for a second ingress: its own
+    workflow id and form path (n8n serves one form per path)."""
+    workflow["id"] = workflow_id
+    for node in workflow["nodes"]:
+        if node["type"] == "n8n-nodes-base.formTrigger":
+            node["parameters"]["options"]["path"] = form_path
+            node["webhookId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, form_path))
+    return workflow
 
 
 def crypto_credential(credential_id: str, name: str, key: Key) -> dict[str, Any]:

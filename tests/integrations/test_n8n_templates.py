@@ -16,10 +16,13 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from conftest import OBSERVATIONS, Key, Stack, expected_observation
-from dagster import instance_for_test
+from conftest import DEPLOYED_WATCH_FORM, OBSERVATIONS, Key, Stack, expected_observation
+from dagster import DagsterRunStatus, instance_for_test
 
 from promoteros_pipelines.resources.notifier import Notifier
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.runtime import database
+from tests.e2e.e2e_stack import webhook_stack
 from tests.support.sensor_ticks import tick
 from tests.support.webhooks import signed_headers
 
@@ -279,3 +282,49 @@ def test_n8n_accepts_the_outbox_signed_deliveries_and_refuses_tampered_ones(stac
         httpx.post(url, content=body, headers=unsigned, timeout=30),
     ]
     assert [a.status_code for a in answers] == [401, 401, 401]
+
+
+@pytest.mark.slow
+def test_a_form_submission_reaches_a_successful_tracking_run_as_deployed(
+    stack, server_url, template_database, tmp_path
+):
+    """The whole way, as a user meets it: n8n form -> `promoteros ingress` -> the Dagster
+    daemon's sensor -> a run that tracks the artist."""
+    with (
+        database.throwaway_database(server_url, "n8n_deployed", template_database) as url,
+        webhook_stack(
+            url, tmp_path, secret=stack.keys.inbound.whsec, port=stack.deployed_port
+        ) as deployed,
+    ):
+        answer = submit_form(stack, DEPLOYED_WATCH_FORM, ["Velvet Comets", "sp-velvet"])
+        assert answer.status_code == 200, answer.text[:500]
+
+        warehouse = PostgresWarehouse(database_url=url)
+        deadline = time.monotonic() + DEPLOYED_TIMEOUT
+        while (event := inbox_status(warehouse))[0] not in ("done", "failed", "dead"):
+            deployed.check_alive()
+            assert time.monotonic() < deadline, f"{event}\n{deployed.log_tail()}"
+            time.sleep(0.5)
+        status, run_id = event
+        assert status == "done", deployed.log_tail()
+        run = deployed.instance.get_run_by_id(run_id)
+        assert run is not None and run.status == DagsterRunStatus.SUCCESS
+        assert run.job_name == "track_watched_artists"
+
+        tracked = warehouse.read_frame(
+            "SELECT a.name, a.source, i.platform, i.external_id FROM promoteros.artists a"
+            " JOIN promoteros.artist_platform_ids i USING (artist_id)"
+        )
+        assert tracked.rows() == [("Velvet Comets", "watch", "spotify", "sp-velvet")]
+
+
+DEPLOYED_TIMEOUT = 180  # seconds; a cold daemon, code server and run worker on 2 busy cores
+
+
+def inbox_status(warehouse: PostgresWarehouse) -> tuple[str | None, str | None]:
+    """(status, run id) of the one artist.watch event, (None, None) before it arrives."""
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            "SELECT status, run_id FROM promoteros.webhook_events WHERE event_type = 'artist.watch'"
+        ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
