@@ -135,8 +135,7 @@ def stack(
             [pointed_at(w, targets.get(w["id"], ingress.base_url)) for w in templates]
             + [SCRAPER_CALLER, deployed_watch]
         )
-        for workflow_id in sorted(PUBLISHED | {deployed_watch["id"]}):
-            n8n.publish(workflow_id)
+        n8n.publish(*sorted(PUBLISHED | {deployed_watch["id"]}))
         running.enter_context(n8n.serve(ready_path="/form/promoteros-watch"))
         warehouse = PostgresWarehouse(database_url=warehouse_url)
         yield Stack(n8n, ingress.base_url, warehouse, lossy, keys, deployed_port)

@@ -96,19 +96,34 @@ class N8n:
 
     def cli(self, *args: str, timeout: float = 180) -> str:
         """Run ``n8n ARGS``; returns its stdout, raises N8nFailed with its output's end."""
-        done = subprocess.run(
-            self._argv(*args),
-            env=self._command_env(),
-            cwd=self.folder,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if done.returncode != 0:
-            tail = (done.stdout + done.stderr)[-4000:]
-            raise N8nFailed(f"n8n {args[0]} exited {done.returncode}:\n{tail}")
-        return done.stdout
+        return self.cli_all([args], timeout)[0]
+
+    def cli_all(self, commands: list[tuple[str, ...]], timeout: float = 180) -> list[str]:
+        """Run several n8n commands side by side (each boots n8n: seconds of mostly waiting)."""
+        running = [
+            subprocess.Popen(
+                self._argv(*args),
+                env=self._command_env(),
+                cwd=self.folder,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            for args in commands
+        ]
+        try:
+            outputs = [process.communicate(timeout=timeout) for process in running]
+        finally:  # a command that hung (or failed its neighbour) leaves nothing behind
+            for process in running:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for args, process, (stdout, stderr) in zip(commands, running, outputs, strict=True):
+            if process.returncode != 0:
+                tail = (stdout + stderr)[-4000:]
+                raise N8nFailed(f"n8n {args[0]} exited {process.returncode}:\n{tail}")
+        return [stdout for stdout, _ in outputs]
 
     def import_credentials(self, credentials: list[Mapping[str, Any]]) -> None:
         """Import credentials (plain ``data``; n8n encrypts it); the file is removed at once."""
@@ -128,9 +143,9 @@ class N8n:
             (folder / f"{workflow['id']}.json").write_text(json.dumps(workflow))
         self.cli("import:workflow", "--separate", f"--input={folder}")
 
-    def publish(self, workflow_id: str) -> None:
-        """Publish (activate) a workflow: its triggers listen once n8n starts."""
-        self.cli("publish:workflow", f"--id={workflow_id}")
+    def publish(self, *workflow_ids: str) -> None:
+        """Publish (activate) workflows: their triggers listen once n8n starts."""
+        self.cli_all([("publish:workflow", f"--id={workflow_id}") for workflow_id in workflow_ids])
 
     def execute(self, workflow_id: str) -> dict[str, Any]:
         """``n8n execute --id``: the finished execution (raises N8nFailed if it failed)."""
