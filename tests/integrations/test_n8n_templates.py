@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from conftest import DEPLOYED_WATCH_FORM, OBSERVATIONS, Key, Stack, expected_observation
 from dagster import DagsterRunStatus, instance_for_test
+from n8n_stack import DEPLOYED_WATCH_FORM, OBSERVATIONS, Key, Stack, expected_observation
 
 from promoteros_pipelines.resources.notifier import Notifier
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -206,7 +206,9 @@ def test_a_slack_click_becomes_an_approval_decision_and_forged_clicks_are_refuse
     forged = slack_click("approve", "offer-43")
     refused = [
         # signed for another body
-        httpx.post(url, content=forged, headers=slack_headers(stack.keys.slack, body), timeout=30),
+        httpx.post(
+            url, content=forged, headers=slack_headers(stack.keys.slack.text, body), timeout=30
+        ),
         # signed with another secret
         httpx.post(
             url, content=forged, headers=slack_headers("not-the-secret", forged), timeout=30
@@ -216,13 +218,13 @@ def test_a_slack_click_becomes_an_approval_decision_and_forged_clicks_are_refuse
             url,
             content=forged,
             timeout=30,
-            headers=slack_headers(stack.keys.slack, forged, int(time.time()) - 600),
+            headers=slack_headers(stack.keys.slack.text, forged, int(time.time()) - 600),
         ),
     ]
     assert [r.status_code for r in refused] == [401, 401, 401]
 
     answer = httpx.post(
-        url, content=body, headers=slack_headers(stack.keys.slack, body), timeout=30
+        url, content=body, headers=slack_headers(stack.keys.slack.text, body), timeout=30
     )
     assert answer.status_code == 200, answer.text
 
