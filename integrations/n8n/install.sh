@@ -20,7 +20,7 @@ partial="$dir.partial-$$"   # renamed into place when complete: a broken install
 trap 'rm -rf "$partial"' EXIT
 rm -rf "$partial"
 mkdir -p "$partial"
-echo "Installing n8n into $dir (once; about 4 minutes, 3 GB)"
+echo "Installing n8n into $dir (once: 3-8 minutes, 3 GB)"
 "$uv" pip install --quiet --python "$python" --require-hashes --target "$partial/node" \
 	-r "$here/node-requirements.txt"
 cp "$here/package.json" "$here/package-lock.json" "$partial/"
