@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import psycopg
 import pytest
 from dagster import DagsterRunStatus, instance_for_test
 from n8n_stack import DEPLOYED_WATCH_FORM, OBSERVATIONS, Key, Stack, expected_observation
@@ -284,6 +285,31 @@ def test_n8n_accepts_the_outbox_signed_deliveries_and_refuses_tampered_ones(stac
         httpx.post(url, content=body, headers=unsigned, timeout=30),
     ]
     assert [a.status_code for a in answers] == [401, 401, 401]
+
+    # n8n answered before acting; the two accepted deliveries then ran *Your action here*
+    # (with the event and its webhook-id), the four refused ones stopped at *Refuse*
+    acted = wait_executions(stack, "promoterosVerify", 6)
+    assert sorted(acted) == [False, False, False, False, True, True]
+
+
+def wait_executions(stack: Stack, workflow_id: str, count: int) -> list[bool]:
+    """Whether each finished execution of ``workflow_id`` reached *Your action here*; fails
+    on any execution that did not succeed."""
+    deadline = time.monotonic() + SAFETY_TIMEOUT
+    while True:
+        with psycopg.connect(stack.n8n.database_url) as conn:
+            rows = conn.execute(
+                "SELECT e.status, d.data FROM execution_entity e"
+                ' JOIN execution_data d ON d."executionId" = e.id'
+                ' WHERE e."workflowId" = %s AND e.finished',
+                (workflow_id,),
+            ).fetchall()
+        if len(rows) >= count:
+            break
+        assert time.monotonic() < deadline, f"{len(rows)} executions, wanted {count}"
+        time.sleep(0.25)
+    assert {status for status, _ in rows} == {"success"}
+    return ['"Your action here"' in data for _, data in rows]
 
 
 @pytest.mark.slow
