@@ -5,7 +5,7 @@ import base64
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ PUBLISHED = {
 class Key:
     """A signing key as n8n's Crypto credential holds it (text) and as PromoterOS does."""
 
-    text: str
+    text: str = field(repr=False)  # generated per run; kept out of failure reports all the same
 
     @property
     def whsec(self) -> str:
