@@ -45,7 +45,7 @@ def momentum_chart(args: tuple[list[str], list[float], str] | None) -> Any:
 def _ranked_momentum(labels: tuple[str, ...], values: tuple[float, ...], title: str) -> Any:
     """Drawn once per distinct ranking: venues sharing genres get the same chart, and drawing
     it is a fifth of a venue PDF's time. Keyed by the data itself, so it cannot go stale."""
-    return charts.ranked_bars(labels, values, x_label="Momentum score (0-100)", title=title)
+    return charts.momentum_dots(labels, values, x_label="Momentum score (0-100)", title=title)
 
 
 @dataclass(frozen=True)
