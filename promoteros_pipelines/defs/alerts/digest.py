@@ -1,11 +1,11 @@
 """The daily digest: one email per organisation per day, plus a Slack summary for ops.
 
 Templates live beside this module (``templates/daily_digest.*.j2``): a styled HTML part in the
-weekly reports' look, built from the macros in ``templates/_email.html.j2``, and a plain-text
-part with the same content. The HTML renders with autoescaping, so an artist called
-``<script>`` shows as text, and values are data, never template source, so ``{{7*7}}`` stays
-literal. ``digest_log`` (organisation, day) records the send: re-materialising a day renders
-again but never sends twice.
+weekly reports' look, built from the macros in ``defs/reports/templates/_email.html.j2``
+(shared with the weekly report mail), and a plain-text part with the same content. The HTML
+renders with autoescaping, so an artist called ``<script>`` shows as text, and values are
+data, never template source, so ``{{7*7}}`` stays literal. ``digest_log`` (organisation, day)
+records the send: re-materialising a day renders again but never sends twice.
 
 A momentum gainer is an artist whose momentum score rose since the day before *and* whose
 followers grew over the last 7 days: a score can also rise on engagement alone, and an artist
@@ -48,9 +48,12 @@ from promoteros_pipelines.resources.notifier import Notifier
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
-HTML = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+# the mail look (macros in _email.html.j2) is the reports' own, shared with the weekly mail
+LOOK = Path(__file__).parents[1] / "reports" / "templates"
+LOADER = FileSystemLoader([TEMPLATES, LOOK])
+HTML = Environment(loader=LOADER, autoescape=True, undefined=StrictUndefined)
 # text/plain has no markup to escape; it is still rendered from data, never as template source
-TEXT = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined)
+TEXT = Environment(loader=LOADER, autoescape=False, undefined=StrictUndefined)
 DIGEST_ROLES = ["exec", "ops", "analyst"]
 TOP_GAINERS = 10
 OPS_SLACK_TARGET = "slack"

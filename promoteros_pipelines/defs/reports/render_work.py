@@ -32,6 +32,8 @@ class RenderedReport:
     filename: str
     pdf: bytes
     kpis: list[Kpi]
+    title: str = ""  # "weekly venue report for KOKO": what the mail calls it
+    summary: tuple[str, ...] = ()  # a few sentences for the mail's body
 
 
 def momentum_chart(args: tuple[list[str], list[float], str] | None) -> Any:
@@ -59,6 +61,8 @@ class ReportJob:
     context: dict[str, Any]
     kpis: list[Kpi]
     momentum_chart: tuple[list[str], list[float], str] | None = None
+    title: str = ""
+    summary: tuple[str, ...] = ()
 
 
 def render_job(job: ReportJob) -> RenderedReport:
@@ -66,7 +70,16 @@ def render_job(job: ReportJob) -> RenderedReport:
     if "charts" not in context:  # drawn here so a worker process does the matplotlib work
         context = {**context, "charts": {"momentum": momentum_chart(job.momentum_chart)}}
     pdf = render_pdf(TEMPLATES[job.role], context)
-    return RenderedReport(job.role, job.venue_id, job.venue_slug, job.filename, pdf, job.kpis)
+    return RenderedReport(
+        job.role,
+        job.venue_id,
+        job.venue_slug,
+        job.filename,
+        pdf,
+        job.kpis,
+        job.title or f"weekly {job.role} report",
+        job.summary,
+    )
 
 
 def default_workers() -> int:

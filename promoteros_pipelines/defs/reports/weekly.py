@@ -167,6 +167,7 @@ def render_weekly_set(
         "momentum_columns": rows.MOMENTUM_COLUMNS,
         "pipeline_summary": pipeline_summary,
     }
+    brief = headline(catalogue, events, momentum, pipeline_summary)
     jobs = [
         ReportJob(
             role,
@@ -177,7 +178,7 @@ def render_weekly_set(
                 **base,
                 "document_title": f"{org.name}: weekly {role} report {week.label}",
                 "kpis": org_kpis,
-                "headline": headline(catalogue, events, momentum, pipeline_summary),
+                "headline": brief,
                 "charts": shared_charts,
                 "new_artists": rows.artist_rows(kpis.new_artists(warehouse, week), org.time_zone),
                 "artist_columns": rows.ARTIST_COLUMNS,
@@ -186,6 +187,8 @@ def render_weekly_set(
                 "run_columns": rows.RUN_COLUMNS,
             },
             org_kpis,
+            title=f"weekly {'executive' if role == EXECUTIVE else 'operations'} report",
+            summary=tuple(brief),
         )
         for role in (EXECUTIVE, OPS)
     ]
@@ -255,4 +258,26 @@ def _venue_job(
         venue_kpis,
         # titled by genres, not venue, so venues sharing genres share one drawn chart
         _chart_args(momentum, f"Highest momentum among artists fitting {room or 'any genre'}"),
+        title=f"weekly venue report for {venue['name']}",
+        summary=_venue_summary(venue["name"], momentum, fitting_events),
     )
+
+
+def _venue_summary(
+    name: str, momentum: pl.DataFrame, events: list[dict[str, Any]]
+) -> tuple[str, ...]:
+    lines = []
+    if not momentum.is_empty():
+        leaders = ", ".join(
+            f"{artist} ({score:.0f})"
+            for artist, score in momentum.select("artist", "momentum_score").head(3).iter_rows()
+        )
+        lines.append(f"Artists to watch for {name}: {leaders}.")
+    else:
+        lines.append(f"No artist whose genres fit {name} has a momentum score yet.")
+    if events:
+        lines.append(
+            f"{plural(len(events), 'viral event')} this week in {name}'s genres; the strongest:"
+            f" {events[0]['artist']} ({events[0]['what']})."
+        )
+    return tuple(lines)
