@@ -131,6 +131,7 @@ def momentum_dots(
                 color=INK,
             )
         axes.set_xlim(start, 100 + (100 - start) * 0.06)
+        axes.set_ylim(-0.6, len(labels) - 0.4)
         axes.set_yticks(order, [safe_label(label, 32) for label in labels])
         axes.tick_params(axis="y", length=0)
         suffix = f"; axis starts at {start:.0f}" if start > 0 else ""

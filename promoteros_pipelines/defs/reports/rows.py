@@ -36,16 +36,16 @@ EVENT_COLUMNS = [
     column("strength", "Strength", width="14%"),
 ]
 ARTIST_COLUMNS = [
-    column("name", "Artist", width="20%"),
-    column("first_seen", "First seen", width="18%", nowrap=True),
+    column("name", "Artist", width="19%"),
+    column("first_seen", "First seen", width="17%", nowrap=True),
     column("source", "Found by", width="13%"),
-    column("genres", "Genres", width="19%"),
+    column("genres", "Genres", width="17%"),
     column("reason", "Why tracked"),
 ]
 MOMENTUM_COLUMNS = [
     column("artist", "Artist", width="24%"),
     column("score", "Momentum (0-100)", num=True),
-    column("growth", "Followers, 7 days", num=True),
+    column("growth", "Follower growth, 7 days", num=True),
     column("followers", "Followers", num=True),
     column("lead_platform", "Lead platform"),
     column("genres", "Genres"),

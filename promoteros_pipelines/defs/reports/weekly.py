@@ -93,10 +93,10 @@ def headline(
     ]
     if events:
         top = events[0]
-        more = f" and {plural(len(events) - 1, 'more')}" if len(events) > 1 else ""
         lines.append(
-            f"{plural(int(viral.value or 0), 'viral event')}; the strongest: {top['artist']}"
-            f" ({top['what']}){more}."
+            f"{plural(int(viral.value or 0), 'viral event')} this week"
+            + ("; the strongest" if len(events) > 1 else "")
+            + f": {top['artist']}, {top['what']}."
         )
     else:
         lines.append("No viral events this week.")
@@ -247,7 +247,7 @@ def _venue_job(
         "momentum_columns": rows.VENUE_MOMENTUM_COLUMNS if genres else rows.MOMENTUM_COLUMNS,
         "momentum_note": note,
         "viral_events": fitting_events,
-        "other_viral_events": len(events) - len(fitting_events),
+        "other_viral_events": _others(len(events) - len(fitting_events), venue["name"]),
     }
     return ReportJob(
         VENUE,
@@ -261,6 +261,13 @@ def _venue_job(
         title=f"weekly venue report for {venue['name']}",
         summary=_venue_summary(venue["name"], momentum, fitting_events),
     )
+
+
+def _others(count: int, name: str) -> str:
+    if not count:
+        return ""
+    verb = "was" if count == 1 else "were"
+    return f"{plural(count, 'other viral event')} this week {verb} outside {name}'s genres."
 
 
 def _venue_summary(
@@ -277,7 +284,8 @@ def _venue_summary(
         lines.append(f"No artist whose genres fit {name} has a momentum score yet.")
     if events:
         lines.append(
-            f"{plural(len(events), 'viral event')} this week in {name}'s genres; the strongest:"
-            f" {events[0]['artist']} ({events[0]['what']})."
+            f"{plural(len(events), 'viral event')} this week in {name}'s genres"
+            + ("; the strongest" if len(events) > 1 else "")
+            + f": {events[0]['artist']}, {events[0]['what']}."
         )
     return tuple(lines)
