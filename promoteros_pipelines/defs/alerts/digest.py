@@ -1,7 +1,7 @@
 """The daily digest: one email per organisation per day, plus a Slack summary for ops.
 
 Templates live beside this module (``templates/daily_digest.*.j2``): a styled HTML part in the
-weekly reports' look, built from the macros in ``defs/reports/templates/_email.html.j2``
+weekly reports' look, built from the macros in ``rendering/templates/_email.html.j2``
 (shared with the weekly report mail), and a plain-text part with the same content. The HTML
 renders with autoescaping, so an artist called ``<script>`` shows as text, and values are
 data, never template source, so ``{{7*7}}`` stays literal. ``digest_log`` (organisation, day)
@@ -29,6 +29,7 @@ from dagster import (
 )
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from promoteros_pipelines import rendering
 from promoteros_pipelines.defs.alerts.assets import GROUP, OWNERS, alert_notifications
 from promoteros_pipelines.defs.alerts.delivery import stable_message_id
 from promoteros_pipelines.defs.analytics.assets import analytics_daily
@@ -49,7 +50,7 @@ from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
 # the mail look (macros in _email.html.j2) is the reports' own, shared with the weekly mail
-LOOK = Path(__file__).parents[1] / "reports" / "templates"
+LOOK = Path(rendering.__file__).parent / "templates"
 LOADER = FileSystemLoader([TEMPLATES, LOOK])
 HTML = Environment(loader=LOADER, autoescape=True, undefined=StrictUndefined)
 # text/plain has no markup to escape; it is still rendered from data, never as template source

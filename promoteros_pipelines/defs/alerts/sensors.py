@@ -17,7 +17,6 @@ from dagster import (
     run_failure_sensor,
     sensor,
 )
-from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 from psycopg.types.json import Jsonb
 
 from promoteros_pipelines.defs.inbox.run_status import dagster_will_retry
@@ -90,16 +89,16 @@ def run_failures_to_alerts(context: RunFailureSensorContext, warehouse: Postgres
 def _failed_sensor_ticks(context: SensorEvaluationContext, after: float) -> list:
     instance = context.instance
     ticks = []
-    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
-        if state.instigator_name == context.sensor_name:
+    # Dagster's enums for these are private; their values are stable strings
+    for state in instance.all_instigator_state():
+        if state.instigator_type.value != "SENSOR" or state.instigator_name == context.sensor_name:
             continue  # a failure here is reported by Dagster itself, never by a loop
         ticks.extend(
-            instance.get_ticks(
-                state.instigator_origin_id,
-                state.selector_id,
-                after=after,
-                statuses=[TickStatus.FAILURE],
+            tick
+            for tick in instance.get_ticks(
+                state.instigator_origin_id, state.selector_id, after=after
             )
+            if tick.status.value == "FAILURE"
         )
     return sorted(ticks, key=lambda tick: tick.timestamp)
 
@@ -136,6 +135,3 @@ def sensor_errors_to_alerts(
     cursor = str(max(tick.timestamp for tick in ticks))
     context.log.info(f"{len(ticks)} failed sensor tick(s), {filed} new system alert(s)")
     return SensorResult(cursor=cursor)
-
-
-RUN_FAILURE_SENSORS = [run_failures_to_alerts, sensor_errors_to_alerts]

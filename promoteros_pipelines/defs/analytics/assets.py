@@ -10,7 +10,6 @@ import polars as pl
 from dagster import (
     AssetDep,
     AssetExecutionContext,
-    AutomationCondition,
     BackfillPolicy,
     Backoff,
     DailyPartitionsDefinition,
@@ -161,7 +160,6 @@ def daily_artist_metrics(
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=31),
     retry_policy=RETRY,
     deps=[daily_artist_metrics],
-    automation_condition=AutomationCondition.eager(),
     check_specs=checks.quality_specs("artist_momentum", row_count=True),
 )
 def artist_momentum(

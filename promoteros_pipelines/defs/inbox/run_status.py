@@ -132,11 +132,3 @@ def event_runs_canceled(context: RunStatusSensorContext, warehouse: PostgresWare
             "`promoteros events replay <event id>` runs the event again."
         )
         mark_run_failed(warehouse, ids, run.run_id, error, dead=True)
-
-
-RUN_STATUS_SENSORS = [
-    event_runs_queued,
-    event_runs_succeeded,
-    event_runs_failed,
-    event_runs_canceled,
-]

@@ -17,7 +17,6 @@ import polars as pl
 
 from promoteros_pipelines.defs.reports.kpis import Organisation
 from promoteros_pipelines.defs.reports.periods import parse_week
-from promoteros_pipelines.defs.reports.render import environment, text_environment
 from promoteros_pipelines.defs.reports.weekly import ROLE_RECIPIENTS, VENUE, RenderedReport
 from promoteros_pipelines.resources.mailer import (
     Attachment,
@@ -125,6 +124,8 @@ EYEBROWS = {"executive": "Weekly executive report", "ops": "Weekly operations re
 def report_mail(org: Organisation, period: str, report: RenderedReport, name: str) -> dict:
     """Subject, text and HTML of the mail that carries ``report`` to ``name``: what it is,
     for which week, and the week in a few sentences, in the reports' look."""
+    from promoteros_pipelines.rendering.render import environment, text_environment
+
     week = parse_week(period)
     values = {
         "name": name,

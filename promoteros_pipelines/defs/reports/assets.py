@@ -176,3 +176,6 @@ def _schedule_for(zone: str) -> ScheduleDefinition:
 
 def weekly_report_schedules() -> list[ScheduleDefinition]:
     return [_schedule_for(zone) for zone in report_time_zones()]
+
+
+weekly_executive_report_schedules = weekly_report_schedules()

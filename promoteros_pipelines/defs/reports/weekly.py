@@ -13,10 +13,12 @@ from typing import Any
 
 import polars as pl
 
-from promoteros_pipelines.defs.reports import charts, kpis, rows
-from promoteros_pipelines.defs.reports.kpi_math import Kpi, run_success_rate
+from promoteros_pipelines.defs.reports import kpis, rows
 from promoteros_pipelines.defs.reports.periods import Week
-from promoteros_pipelines.defs.reports.render_work import (
+from promoteros_pipelines.domain import genres as taxonomy
+from promoteros_pipelines.domain.report_kpis import Kpi, run_success_rate
+from promoteros_pipelines.domain.wording import plural
+from promoteros_pipelines.rendering.work import (
     EXECUTIVE,
     OPS,
     VENUE,
@@ -25,8 +27,6 @@ from promoteros_pipelines.defs.reports.render_work import (
     momentum_chart,
     render_jobs,
 )
-from promoteros_pipelines.domain import genres as taxonomy
-from promoteros_pipelines.domain.wording import plural
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 # which recipient roles get which variant (venue managers: their own venue's report)
@@ -138,6 +138,8 @@ def render_weekly_set(
     events = rows.event_rows(event_frame, org.time_zone)
     momentum = kpis.top_momentum(warehouse, week)
     periods, weekly = kpis.weekly_counts(warehouse, week, TREND_WEEKS)
+    from promoteros_pipelines.rendering import charts  # matplotlib loads on the first render
+
     shared_charts = {
         "weeks": charts.small_multiples(
             [f"W{p.monday.isocalendar()[1]:02d}" for p in periods],

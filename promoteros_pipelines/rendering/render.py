@@ -61,7 +61,7 @@ class PackageOnlyFetcher(URLFetcher):
 def environment() -> Environment:
     """The one jinja2 environment for report templates (shared by the custom reports)."""
     env = Environment(
-        loader=PackageLoader("promoteros_pipelines.defs.reports", "templates"),
+        loader=PackageLoader("promoteros_pipelines.rendering", "templates"),
         autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -77,7 +77,7 @@ def text_environment() -> Environment:
     """The same templates for text/plain mail parts: nothing is escaped (there is no markup),
     and data is still only ever a value, never template source."""
     return Environment(
-        loader=PackageLoader("promoteros_pipelines.defs.reports", "templates"),
+        loader=PackageLoader("promoteros_pipelines.rendering", "templates"),
         autoescape=False,
         undefined=StrictUndefined,
         trim_blocks=True,
