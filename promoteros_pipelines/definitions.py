@@ -1,21 +1,37 @@
 """The code location: every business area under ``defs/``, loaded by Dagster's defs-folder loader.
 
 Adding an area means adding ``domain/<area>.py`` and ``defs/<area>/``; nothing here changes.
-The one definition built over all areas is the ``pipeline.trigger`` sensor, which may start
-any of their jobs.
+Two things are drawn over all areas at once: the ``pipeline.trigger`` sensor, which may start
+any of their jobs, and the ``alerts`` table, which every area may file into (an asset with
+``metadata={FILES_INTO: "alerts"}`` is drawn upstream of it), so that the lineage graph shows
+who raises alerts without the alerts area listing its producers.
 """
 
 from pathlib import Path
 
-from dagster import Definitions, load_from_defs_folder
+from dagster import AssetKey, Definitions, load_from_defs_folder
 
+from promoteros_pipelines.defs.alerts.assets import alerts_table
 from promoteros_pipelines.defs.inbox.pipeline_trigger import build_pipeline_trigger_sensor
+from promoteros_pipelines.defs.metadata import FILES_INTO
+
+
+def _alert_producers(areas: Definitions) -> list[AssetKey]:
+    """The assets that declare they file rows into ``alerts``."""
+    return [
+        spec.key
+        for spec in areas.resolve_all_asset_specs()
+        if spec.metadata.get(FILES_INTO) == "alerts"
+    ]
 
 
 def _load() -> Definitions:
     areas = load_from_defs_folder(path_within_project=Path(__file__).resolve().parent)
-    trigger = build_pipeline_trigger_sensor(list(areas.jobs or []))
-    return Definitions.merge(areas, Definitions(sensors=[trigger]))
+    across_areas = Definitions(
+        assets=[alerts_table(_alert_producers(areas))],
+        sensors=[build_pipeline_trigger_sensor(list(areas.jobs or []))],
+    )
+    return Definitions.merge(areas, across_areas)
 
 
 defs = _load()

@@ -32,7 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from promoteros_pipelines import rendering
 from promoteros_pipelines.defs.alerts.assets import GROUP, OWNERS, alert_notifications
 from promoteros_pipelines.defs.alerts.delivery import stable_message_id
-from promoteros_pipelines.defs.analytics.assets import analytics_daily
+from promoteros_pipelines.defs.partitions import analytics_daily
 from promoteros_pipelines.defs.reports.kpis import viral_events_between
 from promoteros_pipelines.domain.wording import (
     compact,
@@ -165,7 +165,7 @@ def _slack_summary(context: dict[str, Any]) -> str:
     kinds={"postgres", "email", "slack"},
     owners=OWNERS,
     partitions_def=analytics_daily,
-    deps=[AssetKey("artist_momentum"), AssetKey("viral_events"), alert_notifications],
+    deps=[AssetKey("artist_momentum"), AssetKey("viral_events"), "alerts", alert_notifications],
 )
 def daily_digest(
     context: AssetExecutionContext,

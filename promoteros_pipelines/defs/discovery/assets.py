@@ -20,7 +20,7 @@ from promoteros_pipelines.defs.discovery.store import (
     spotify_ids_without_genres,
     track_artists,
 )
-from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.domain.discovery import ID_PLATFORMS, normalize_name, rank_new_candidates
 from promoteros_pipelines.domain.genres import canonical_list
 from promoteros_pipelines.resources.platforms.errors import PlatformError
@@ -45,8 +45,9 @@ class TrendingConfig(Config):
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
+    metadata=table("trending_candidates"),
 )
-def trending_artists(
+def trending_candidates(
     context: AssetExecutionContext,
     config: TrendingConfig,
     warehouse: PostgresWarehouse,
@@ -189,7 +190,13 @@ def _genres_from_spotify(
     )
 
 
-@asset(group_name=GROUP, kinds=KINDS, owners=OWNERS, deps=[trending_artists])
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=[trending_candidates, "webhook_events"],
+    metadata=table("artists"),
+)
 def tracked_artists(
     context: AssetExecutionContext,
     config: TrackedArtistsConfig,

@@ -45,6 +45,8 @@ from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 EVENT_TYPE = "pipeline.trigger"
 MAX_RUNS_PER_TICK = 50
+# Assets renamed to match their tables; triggers sent with the old name keep working.
+RENAMED_ASSETS = {"trending_artists": "trending_candidates"}
 
 
 def named_jobs(repository: RepositoryDefinition) -> list[Any]:
@@ -76,7 +78,7 @@ def _asset_keys(trigger: PipelineTrigger, repository: RepositoryDefinition) -> l
     if refused:
         raise Refused(f"not allow-listed: {', '.join(refused)}")
     graph = repository.asset_graph
-    keys = [AssetKey(name) for name in trigger.assets]
+    keys = [AssetKey(RENAMED_ASSETS.get(name, name)) for name in trigger.assets]
     unknown = [key.to_user_string() for key in keys if not graph.has(key)]
     if trigger.job:
         if not repository.has_job(trigger.job):
