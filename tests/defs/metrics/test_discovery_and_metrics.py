@@ -97,7 +97,7 @@ def test_discovery_tracks_trending_artists_and_not_tracked_ones(resources, small
     # genres come from Spotify, in the vocabulary venues use ("hip hop" -> "hip-hop")
     world_genres = dict(small_world.artists.select("name", "genres").iter_rows())
     on_spotify = warehouse.read_table("artist_platform_ids").filter(pl.col("platform") == "spotify")
-    with_ids = discovered.filter(pl.col("artist_id").is_in(on_spotify["artist_id"]))
+    with_ids = discovered.filter(pl.col("artist_id").is_in(on_spotify["artist_id"].to_list()))
     got = with_ids.filter(pl.col("genres").list.len() > 0)
     assert got.height > with_ids.height / 2  # the rest are not on Spotify's API yet
     for name, genres in got.select("name", "genres").iter_rows():
