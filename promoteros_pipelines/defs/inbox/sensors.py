@@ -12,6 +12,7 @@ from dagster import AssetsDefinition, SensorDefinition
 from promoteros_pipelines.defs.inbox.pipeline_trigger import build_pipeline_trigger_sensor
 from promoteros_pipelines.defs.inbox.run_status import RUN_STATUS_SENSORS
 from promoteros_pipelines.defs.inbox.single_events import ROUTES, build_single_event_sensor
+from promoteros_pipelines.defs.inbox.sweep import stranded_events
 from promoteros_pipelines.defs.metrics.scraper import ingest_scraper_metrics
 from promoteros_pipelines.defs.metrics.sensors import build_scraper_metrics_sensor
 
@@ -33,4 +34,5 @@ def event_sensors(
         build_scraper_metrics_sensor(ingest_scraper_metrics),
         build_pipeline_trigger_sensor(assets),
         *RUN_STATUS_SENSORS,
+        stranded_events,
     ]

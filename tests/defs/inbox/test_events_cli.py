@@ -52,10 +52,23 @@ def test_replay_puts_a_dead_event_back_and_refuses_the_rest(run_cli, inbox):
     done = inbox.add("artist.watch", WATCH)
     inbox.set(done, status="done", attempts=1)
     refused = run_cli("replay", str(done))
-    assert refused.exit_code == 1 and "only dead or failed" in refused.output
+    assert refused.exit_code == 1 and "only dead, failed or stranded running" in refused.output
 
     failed = inbox.add("artist.watch", WATCH)
     inbox.set(failed, status="failed", attempts=1)
     assert "Dagster will retry" in run_cli("replay", str(failed)).output
     assert run_cli("replay", "--force", str(failed)).exit_code == 0
     assert inbox.row(failed)["status"] == "pending"
+
+
+def test_replay_takes_a_running_event_whose_run_is_gone(run_cli, inbox):
+    """The daemon lost the run (here: Dagster never heard of it): no --force needed."""
+    stranded = inbox.add("artist.watch", WATCH)
+    inbox.set(stranded, status="running", run_id="5b1c0de0-0000-4000-8000-000000000000")
+
+    replayed = run_cli("replay", str(stranded))
+
+    assert replayed.exit_code == 0, replayed.output
+    assert "attempt 2 next" in replayed.output
+    assert inbox.row(stranded)["status"] == "pending"
+    assert inbox.row(stranded)["attempts"] == 1
