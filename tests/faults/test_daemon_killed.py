@@ -142,6 +142,6 @@ def test_daemon_killed_during_a_burst_leaves_every_event_done_exactly_once(
     assert stored == (EVENTS, EVENTS, sum(range(EVENTS)))
     statuses = Counter(run.status.value for run in runs)
     print(
-        f"\nseed {seed}: kills at {[round(k, 1) for k in kills]} s into the burst; every event done "
-        f"{settled:.0f} s after the daemon was last back; runs {dict(statuses)}"
+        f"\nseed {seed}: kills at {[round(k, 1) for k in kills]} s into the burst; every event"
+        f" done {settled:.0f} s after the daemon was last back; runs {dict(statuses)}"
     )
