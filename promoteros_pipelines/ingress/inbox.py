@@ -99,6 +99,11 @@ class Inbox:
             max_size=writers + 2,
             open=False,
             name="ingress",
+            # psycopg_pool retries a lost connection with a doubling delay (1, 2, 4, 8 s ...)
+            # for reconnect_timeout: after a long outage its next try could come a minute after
+            # the server is back. Give up after 3 s instead; the next write that needs a
+            # connection (the breaker's trial, each second) then starts a fresh attempt at once.
+            reconnect_timeout=3.0,
             # a server that does not answer is given up on quickly (the breaker does the rest)
             kwargs={"application_name": "promoteros-ingress", "connect_timeout": 2},
         )
