@@ -131,7 +131,7 @@ def demo_steps(world: demo_world.World) -> list[DemoStep]:
         DemoStep("Seed the roster and its history", _seed),
         materialise(
             "Discover trending artists and track the new ones",
-            ["trending_artists", "tracked_artists"],
+            ["trending_candidates", "tracked_artists"],
             before=lambda c: demo_world.set_clock(c.simulator_url, c.world.present),
         ),
     ]

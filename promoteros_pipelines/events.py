@@ -38,7 +38,8 @@ Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 # Asset and job names a webhook may start; extend with PROMOTEROS_PIPELINE_TRIGGER_ALLOWLIST.
 DEFAULT_PIPELINE_TARGETS = frozenset(
     {
-        "trending_artists",
+        "trending_candidates",
+        "trending_artists",  # the old name of trending_candidates, still accepted
         "tracked_artists",
         "platform_metrics",
         "daily_artist_metrics",

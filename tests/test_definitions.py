@@ -14,7 +14,7 @@ EXPECTED_ASSETS = {
     "organisations",
     "venues",
     "recipients",
-    "trending_artists",
+    "trending_candidates",
     "tracked_artists",
     "platform_metrics",
     "artist_metrics_latest",

@@ -1,6 +1,7 @@
 """Alerts group: recipients' alert preferences and the notifications sent from alerts."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 from dagster import (
@@ -9,6 +10,7 @@ from dagster import (
     AssetCheckSpec,
     AssetKey,
     AssetSelection,
+    AssetSpec,
     Config,
     DefaultScheduleStatus,
     MaterializeResult,
@@ -25,7 +27,7 @@ from promoteros_pipelines.defs.alerts.delivery import (
     deliver_due,
     route_pending,
 )
-from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.defs.reference.preferences import read_preferences, store_preferences
 from promoteros_pipelines.resources.mailer import Mailer
 from promoteros_pipelines.resources.notifier import Notifier
@@ -44,6 +46,25 @@ SELECT count(*) FILTER (WHERE status = 'dead' AND updated_at > now() - interval 
         AND next_attempt_at < now() - interval '1 hour') AS overdue
 FROM promoteros.notification_log
 """
+
+
+def alerts_table(producers: Sequence[AssetKey]) -> AssetSpec:
+    """The ``alerts`` table, drawn downstream of every asset that files alerts (those with
+    ``metadata={FILES_INTO: "alerts"}``; ``definitions.py`` finds them across the areas)."""
+    return AssetSpec(
+        "alerts",
+        group_name=GROUP,
+        kinds={"postgres"},
+        owners=OWNERS,
+        deps=list(producers),
+        metadata=table("alerts"),
+        description=(
+            "Everything a person should hear about: viral events, ticket milestones, booking "
+            "opportunities, data-quality findings and failed runs, one row per dedupe key "
+            "(filing the same alert twice files it once). Filed by the assets upstream of it "
+            "and by the run-failure sensors; `alert_notifications` routes and delivers them."
+        ),
+    )
 
 
 class AlertDeliveryConfig(Config):
@@ -95,7 +116,7 @@ def _counts_table(outcome: DeliveryOutcome) -> pl.DataFrame:
     group_name=GROUP,
     kinds={"postgres", "email", "slack"},
     owners=OWNERS,
-    deps=[alert_preferences],
+    deps=["alerts", alert_preferences],
     check_specs=[
         AssetCheckSpec(
             NO_DEAD_NOTIFICATIONS,

@@ -18,8 +18,8 @@ from typing import Any
 import polars as pl
 import psycopg
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
+from promoteros_pipelines.defs.alerts.store import Alert, file_alert
 from promoteros_pipelines.domain.alert_routing import ROUTED_SCHEMA, route
 from promoteros_pipelines.resources.mailer import Mailer, MailError, compose, display_address
 from promoteros_pipelines.resources.notifier import Notifier
@@ -105,11 +105,6 @@ INSERT_IN_APP = """
 INSERT INTO promoteros.in_app_notifications (alert_id, recipient_id, alert_type, severity, subject)
 VALUES (%s, %s, %s, %s, %s)
 ON CONFLICT (alert_id, recipient_id) DO NOTHING
-"""
-FILE_SYSTEM_ALERT = """
-INSERT INTO promoteros.alerts (alert_type, severity, organisation_id, subject, evidence, dedupe_key)
-VALUES ('system', 'critical', NULL, %s, %s, %s)
-ON CONFLICT (dedupe_key) DO NOTHING
 """
 SETTLE_ALERTS = """
 UPDATE promoteros.alerts AS a SET status = s.outcome
@@ -289,7 +284,7 @@ def _dead_channel_alert(
         "explanation": explanation,
     }
     key = f"delivery-dead:{channel}:{now.date().isoformat()}"
-    return conn.execute(FILE_SYSTEM_ALERT, (subject, Jsonb(evidence), key)).rowcount
+    return int(file_alert(conn, Alert("system", "critical", subject, key, evidence)))
 
 
 def deliver_due(

@@ -110,7 +110,7 @@ def _slack_summary(context: dict[str, Any]) -> str:
     kinds={"postgres", "email", "slack"},
     owners=OWNERS,
     partitions_def=analytics_daily,
-    deps=[AssetKey("artist_momentum"), AssetKey("viral_events"), alert_notifications],
+    deps=[AssetKey("artist_momentum"), AssetKey("viral_events"), "alerts", alert_notifications],
 )
 def daily_digest(
     context: AssetExecutionContext,

@@ -17,17 +17,11 @@ from dagster import (
     run_failure_sensor,
     sensor,
 )
-from dagster._core.scheduler.instigation import InstigatorType, TickStatus
-from psycopg.types.json import Jsonb
 
-from promoteros_pipelines.defs.inbox.run_status import dagster_will_retry
+from promoteros_pipelines.defs.alerts.store import Alert, file_alert
+from promoteros_pipelines.defs.inbox.run_status import dagster_will_retry, run_error
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
-FILE_ALERT = """
-INSERT INTO promoteros.alerts (alert_type, severity, organisation_id, subject, evidence, dedupe_key)
-VALUES ('system', %s, NULL, %s, %s, %s)
-ON CONFLICT (dedupe_key) DO NOTHING
-"""
 SENSOR_SCAN_SECONDS = 300
 ERROR_LIMIT = 1_000
 
@@ -35,19 +29,8 @@ ERROR_LIMIT = 1_000
 def file_system_alert(
     warehouse: PostgresWarehouse, severity: str, subject: str, evidence: dict, key: str
 ) -> bool:
-    """Insert one system alert; False when its dedupe key was already filed."""
-    return warehouse.execute(FILE_ALERT, (severity, subject[:300], Jsonb(evidence), key)) == 1
-
-
-def root_cause(context: RunFailureSensorContext) -> str:
-    """The failing step and the innermost error (Dagster wraps the user's exception)."""
-    for step_event in context.get_step_failure_events():
-        error = step_event.step_failure_data.error if step_event.step_failure_data else None
-        while error is not None and error.cause is not None:
-            error = error.cause
-        if error is not None:
-            return f"{step_event.step_key}: {error.message.strip()}"
-    return context.failure_event.message or "the run failed"
+    """File one system alert for ops; False when its dedupe key was already filed."""
+    return file_alert(warehouse, Alert("system", severity, subject, key, evidence))
 
 
 @run_failure_sensor(
@@ -60,7 +43,7 @@ def run_failures_to_alerts(context: RunFailureSensorContext, warehouse: Postgres
     instance = context.instance
     max_retries = instance.run_retries_max_retries if instance.run_retries_enabled else 0
     retrying = dagster_will_retry(run, instance.run_retries_enabled, max_retries)
-    cause = root_cause(context)
+    cause = run_error(context, limit=ERROR_LIMIT)
     action = (
         "Dagster retries it automatically; act only if the retry fails too."
         if retrying
@@ -90,16 +73,16 @@ def run_failures_to_alerts(context: RunFailureSensorContext, warehouse: Postgres
 def _failed_sensor_ticks(context: SensorEvaluationContext, after: float) -> list:
     instance = context.instance
     ticks = []
-    for state in instance.all_instigator_state(instigator_type=InstigatorType.SENSOR):
-        if state.instigator_name == context.sensor_name:
+    # Dagster's enums for these are private; their values are stable strings
+    for state in instance.all_instigator_state():
+        if state.instigator_type.value != "SENSOR" or state.instigator_name == context.sensor_name:
             continue  # a failure here is reported by Dagster itself, never by a loop
         ticks.extend(
-            instance.get_ticks(
-                state.instigator_origin_id,
-                state.selector_id,
-                after=after,
-                statuses=[TickStatus.FAILURE],
+            tick
+            for tick in instance.get_ticks(
+                state.instigator_origin_id, state.selector_id, after=after
             )
+            if tick.status.value == "FAILURE"
         )
     return sorted(ticks, key=lambda tick: tick.timestamp)
 
@@ -136,6 +119,3 @@ def sensor_errors_to_alerts(
     cursor = str(max(tick.timestamp for tick in ticks))
     context.log.info(f"{len(ticks)} failed sensor tick(s), {filed} new system alert(s)")
     return SensorResult(cursor=cursor)
-
-
-RUN_FAILURE_SENSORS = [run_failures_to_alerts, sensor_errors_to_alerts]

@@ -8,21 +8,18 @@ import datetime as dt
 
 import polars as pl
 from dagster import (
-    AssetDep,
     AssetExecutionContext,
-    AutomationCondition,
     BackfillPolicy,
     Backoff,
     DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
-    TimeWindowPartitionMapping,
     asset,
 )
 
 from promoteros_pipelines.defs import checks
-from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.domain.analytics import (
     DAILY_FEATURES_SCHEMA,
     daily_features,
@@ -91,14 +88,8 @@ def _previous_counts(
     partitions_def=analytics_daily,
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=FEATURE_BACKFILL_DAYS),
     retry_policy=RETRY,
-    deps=[
-        AssetDep(
-            "platform_metrics",
-            partition_mapping=TimeWindowPartitionMapping(
-                allow_nonexistent_upstream_partitions=True
-            ),
-        )
-    ],
+    deps=["metric_observations"],
+    metadata=table("daily_artist_metrics"),
     check_specs=checks.quality_specs("daily_artist_metrics", row_count=True),
 )
 def daily_artist_metrics(
@@ -161,8 +152,8 @@ def daily_artist_metrics(
     backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=31),
     retry_policy=RETRY,
     deps=[daily_artist_metrics],
-    automation_condition=AutomationCondition.eager(),
     check_specs=checks.quality_specs("artist_momentum", row_count=True),
+    metadata=table("artist_momentum"),
 )
 def artist_momentum(
     context: AssetExecutionContext, warehouse: PostgresWarehouse

@@ -1,26 +1,18 @@
-"""When the analytics run: daily at 02:00 per organisation time zone, viral every 30 minutes.
+"""When the analytics run: daily metrics once per UTC day, viral every 30 minutes, the model weekly.
 
-Daily partitions are UTC days (one table every organisation shares). Each distinct time zone
-in the organisations reference file gets its own 02:00 schedule that computes the UTC day that
-has most recently closed; Dagster's cron in ``execution_timezone`` handles daylight saving (a
-tick falling in a skipped hour runs at the next valid time, a repeated hour runs once). Two
-time zones may both compute the same day: the second run replaces the partition with the same
-or newer data, and the ``run_key`` keeps each schedule to one run per day.
+Daily partitions are UTC days (one table every organisation shares), so one run a day computes
+each day once: at 01:00 UTC, after the 18:00-24:00 pull that closes the day has run (it starts
+at 00:00), and before 02:00 in every organisation time zone we ship (Europe), so each
+organisation's morning digest and reports read the finished day.
 """
-
-import datetime as dt
 
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
-    RunRequest,
     ScheduleDefinition,
-    ScheduleEvaluationContext,
+    build_schedule_from_partitioned_job,
     define_asset_job,
-    schedule,
 )
-
-from promoteros_pipelines.defs.reference.loader import organisation_time_zones
 
 daily_analytics = define_asset_job(
     "daily_analytics",
@@ -39,34 +31,14 @@ viral_model_training = define_asset_job(
 )
 
 
-def day_to_compute(tick: dt.datetime) -> str:
-    """The partition key of the last UTC day that closed before ``tick``."""
-    closed = tick.astimezone(dt.UTC).date() - dt.timedelta(days=1)
-    return closed.isoformat()
-
-
-def _schedule_name(time_zone: str) -> str:
-    slug = time_zone.lower().replace("/", "_").replace("-", "_").replace("+", "plus")
-    return f"daily_analytics_0200_{slug}"
-
-
-def daily_analytics_schedule(time_zone: str) -> ScheduleDefinition:
-    """02:00 in ``time_zone``: daily metrics and momentum for the UTC day just closed."""
-
-    @schedule(
-        name=_schedule_name(time_zone),
-        cron_schedule="0 2 * * *",
-        execution_timezone=time_zone,
-        job=daily_analytics,
-        default_status=DefaultScheduleStatus.RUNNING,
-        description=f"02:00 {time_zone}: analytics for the UTC day that just closed.",
-    )
-    def _daily(context: ScheduleEvaluationContext) -> RunRequest:
-        key = day_to_compute(context.scheduled_execution_time)
-        return RunRequest(run_key=f"{time_zone}:{key}", partition_key=key)
-
-    return _daily
-
+daily_analytics_every_day = build_schedule_from_partitioned_job(
+    daily_analytics,
+    name="daily_analytics_every_day",
+    hour_of_day=1,
+    minute_of_hour=0,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="01:00 UTC: daily metrics and momentum for the UTC day that just closed.",
+)
 
 viral_detection_every_30_minutes = ScheduleDefinition(
     name="viral_detection_every_30_minutes",
@@ -82,10 +54,3 @@ viral_model_weekly = ScheduleDefinition(
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
 )
-
-ANALYTICS_JOBS = [daily_analytics, viral_detection, viral_model_training]
-ANALYTICS_SCHEDULES = [
-    *(daily_analytics_schedule(zone) for zone in organisation_time_zones() or ("UTC",)),
-    viral_detection_every_30_minutes,
-    viral_model_weekly,
-]

@@ -16,6 +16,7 @@ from dagster import (
 from psycopg.types.json import Jsonb
 
 from promoteros_pipelines.defs import checks
+from promoteros_pipelines.defs.alerts.store import Alert, file_alert
 from promoteros_pipelines.defs.analytics.assets import daily_artist_metrics, read_observations
 from promoteros_pipelines.defs.analytics.model_store import (
     UntrustedModelError,
@@ -23,7 +24,7 @@ from promoteros_pipelines.defs.analytics.model_store import (
     load_latest,
     save_model,
 )
-from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metadata import FILES_INTO, markdown_table, table
 from promoteros_pipelines.domain.analytics import (
     EVENT_SCHEMA,
     SIGNAL_SCHEMA,
@@ -94,7 +95,7 @@ def _signals(warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetim
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
-    deps=[daily_artist_metrics],
+    deps=[daily_artist_metrics, "metric_observations"],
     retry_policy=RETRY,
     check_specs=checks.quality_specs("viral_signals"),
 )
@@ -254,11 +255,6 @@ ON CONFLICT (artist_id, window_start) DO UPDATE SET
     evidence = EXCLUDED.evidence,
     updated_at = now()
 """
-INSERT_ALERT = """
-INSERT INTO promoteros.alerts (alert_type, severity, organisation_id, subject, evidence, dedupe_key)
-VALUES ('viral', %s, NULL, %s, %s, %s)
-ON CONFLICT (dedupe_key) DO NOTHING
-"""
 
 
 def open_events(warehouse: PostgresWarehouse, as_of: dt.datetime) -> pl.DataFrame:
@@ -331,10 +327,9 @@ def write_events(
             who = name_of.get(row["artist_id"]) or f"Artist {row['artist_id']}"
             severity = "critical" if row["status"] == "confirmed" else "warning"
             key = f"viral:{row['artist_id']}:{row['window_start'].isoformat()}"
-            alerts += conn.execute(
-                INSERT_ALERT,
-                (severity, f"{who}: {row['explanation']}", Jsonb(evidence), key),
-            ).rowcount
+            alerts += file_alert(
+                conn, Alert("viral", severity, f"{who}: {row['explanation']}", key, evidence)
+            )
     return alerts
 
 
@@ -345,6 +340,7 @@ def write_events(
     deps=[viral_signals, viral_model],
     retry_policy=RETRY,
     check_specs=checks.quality_specs("viral_events"),
+    metadata={**table("viral_events"), FILES_INTO: "alerts"},
 )
 def viral_events(
     context: AssetExecutionContext, config: DetectionConfig, warehouse: PostgresWarehouse

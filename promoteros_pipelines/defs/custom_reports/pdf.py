@@ -7,7 +7,6 @@ from typing import Any
 import polars as pl
 
 from promoteros_pipelines.defs.custom_reports.formats import ReportHeader
-from promoteros_pipelines.defs.reports.render import environment, format_number, html_to_pdf
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "custom_report.html.j2"
 MAX_DETAIL_ROWS = 2_000  # beyond this a PDF stops being readable; xlsx/csv hold everything
@@ -40,14 +39,18 @@ def summary_rows(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _display(frame: pl.DataFrame, numbers: list[str]) -> list[dict[str, Any]]:
     """Rows as dicts of display text (numbers grouped, missing as n/a)."""
+    from promoteros_pipelines.rendering import render  # WeasyPrint loads on first use
+
     rows = frame.to_dicts()
     for row in rows:
         for key in numbers:
-            row[key] = format_number(row[key], 0 if key != "change_pct" else 1)
+            row[key] = render.format_number(row[key], 0 if key != "change_pct" else 1)
     return rows
 
 
 def render_report_pdf(frame: pl.DataFrame, header: ReportHeader) -> bytes:
+    from promoteros_pipelines.rendering import render
+
     summary = summary_rows(frame).with_columns((pl.col("change_pct") * 100).alias("change_pct"))
     detail = frame.head(MAX_DETAIL_ROWS).with_columns(pl.col("fits_venues").fill_null(""))
     context = {
@@ -79,5 +82,5 @@ def render_report_pdf(frame: pl.DataFrame, header: ReportHeader) -> bytes:
         "detail": _display(detail, ["value", "change"]),
         "detail_truncated": frame.height > MAX_DETAIL_ROWS,
     }
-    html = environment().from_string(TEMPLATE.read_text()).render(**context)
-    return html_to_pdf(html)
+    html = render.environment().from_string(TEMPLATE.read_text()).render(**context)
+    return render.html_to_pdf(html)

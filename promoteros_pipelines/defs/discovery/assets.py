@@ -15,7 +15,7 @@ from dagster import (
 from pydantic import Field
 
 from promoteros_pipelines.defs.discovery.store import ArtistToTrack, track_artists
-from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.domain.discovery import ID_PLATFORMS, normalize_name, rank_new_candidates
 from promoteros_pipelines.resources.platforms.resources import (
     SpotifyResource,
@@ -38,8 +38,9 @@ class TrendingConfig(Config):
     group_name=GROUP,
     kinds=KINDS,
     owners=OWNERS,
+    metadata=table("trending_candidates"),
 )
-def trending_artists(
+def trending_candidates(
     context: AssetExecutionContext,
     config: TrendingConfig,
     warehouse: PostgresWarehouse,
@@ -157,7 +158,13 @@ def _newest_candidates(warehouse: PostgresWarehouse) -> pl.DataFrame:
     )
 
 
-@asset(group_name=GROUP, kinds=KINDS, owners=OWNERS, deps=[trending_artists])
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=[trending_candidates, "webhook_events"],
+    metadata=table("artists"),
+)
 def tracked_artists(
     context: AssetExecutionContext, config: TrackedArtistsConfig, warehouse: PostgresWarehouse
 ) -> MaterializeResult:

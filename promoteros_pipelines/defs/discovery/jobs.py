@@ -18,9 +18,10 @@ track_watched_artists = define_asset_job(
 discover_and_pull = define_asset_job(
     "discover_and_pull",
     selection=AssetSelection.assets(
-        "trending_artists",
+        "trending_candidates",
         "tracked_artists",
         "platform_metrics",
+        "metric_observations",
         "artist_metrics_latest",
         "influxdb_mirror",
     ),

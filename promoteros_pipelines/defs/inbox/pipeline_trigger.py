@@ -4,28 +4,25 @@ The ingress already refuses names outside the allow-list; the sensor checks agai
 the allow-list of the code location is the one that counts and a replay may be older than
 a change to it. A named asset that this code location does not define yet keeps its event
 ``waiting``; the sensor re-reads waiting events each tick and starts them once it exists.
+
+A trigger runs in the smallest named job that holds every asset it names (each job has one
+partitioning), so the run shows under a job people know and no generated job clutters the
+Jobs list; ``tests/test_definitions.py`` checks that every asset belongs to a named job.
 """
 
-import re
 from collections.abc import Sequence
+from typing import Any
 
 from dagster import (
     AssetKey,
-    AssetsDefinition,
-    AssetSelection,
     DefaultSensorStatus,
-    PartitionsDefinition,
+    RepositoryDefinition,
     RunRequest,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
-    define_asset_job,
     sensor,
-)
-from dagster._core.definitions.repository_definition import RepositoryDefinition
-from dagster._core.definitions.unresolved_asset_job_definition import (
-    UnresolvedAssetJobDefinition,
 )
 from pydantic import ValidationError
 
@@ -50,42 +47,25 @@ from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 EVENT_TYPE = "pipeline.trigger"
 MAX_RUNS_PER_TICK = 50
-JOB_PREFIX = "pipeline_trigger__"
 # Resources that call a platform API: a run using one joins the one-run-per-platform queue.
 PLATFORM_RESOURCES = frozenset({"spotify", "youtube", "tiktok", "instagram", "bandsintown"})
+# Assets renamed to match their tables; triggers sent with the old name keep working.
+RENAMED_ASSETS = {"trending_artists": "trending_candidates"}
 
 
-def _partitioning_label(partitions_def: PartitionsDefinition | None) -> str:
-    """A job-name-safe label for one partitioning ("unpartitioned", "daily_starting_...")."""
-    if partitions_def is None:
-        return "unpartitioned"
-    return re.sub(r"[^A-Za-z0-9]+", "_", str(partitions_def)).strip("_").lower()[:80]
+def named_jobs(repository: RepositoryDefinition) -> list[Any]:
+    """The code location's own jobs (Dagster's implicit ``__ASSET_JOB`` is not one)."""
+    return [job for job in repository.get_all_jobs() if not job.name.startswith("__")]
 
 
-def trigger_jobs(assets: Sequence[AssetsDefinition]) -> list[UnresolvedAssetJobDefinition]:
-    """One asset job per partitioning: a Dagster job cannot mix partitions definitions, and a
-    trigger may name any allow-listed asset, so each request goes to the job holding its
-    assets (see ``job_for``)."""
-    groups: dict[str, list[AssetKey]] = {}
-    for assets_def in assets:
-        if not assets_def.is_executable:
-            continue
-        label = _partitioning_label(assets_def.partitions_def)
-        groups.setdefault(label, []).extend(assets_def.keys)
-    return [
-        define_asset_job(
-            f"{JOB_PREFIX}{label}",
-            selection=AssetSelection.assets(*keys),
-            description=f"Assets a pipeline.trigger webhook may start ({label.replace('_', ' ')}).",
-        )
-        for label, keys in sorted(groups.items())
+def job_for(keys: Sequence[AssetKey], repository: RepositoryDefinition) -> str | None:
+    """The smallest named job that materialises every one of ``keys``."""
+    holding = [
+        (len(job_keys), job.name)
+        for job in named_jobs(repository)
+        if set(keys) <= (job_keys := set(job.asset_layer.executable_asset_keys))
     ]
-
-
-def job_for(keys: Sequence[AssetKey], repository: RepositoryDefinition) -> str:
-    """The trigger job that holds every one of ``keys``."""
-    label = _partitioning_label(repository.asset_graph.get(keys[0]).partitions_def)
-    return f"{JOB_PREFIX}{label}"
+    return min(holding)[1] if holding else None
 
 
 class Refused(Exception):
@@ -102,7 +82,7 @@ def _asset_keys(trigger: PipelineTrigger, repository: RepositoryDefinition) -> l
     if refused:
         raise Refused(f"not allow-listed: {', '.join(refused)}")
     graph = repository.asset_graph
-    keys = [AssetKey(name) for name in trigger.assets]
+    keys = [AssetKey(RENAMED_ASSETS.get(name, name)) for name in trigger.assets]
     unknown = [key.to_user_string() for key in keys if not graph.has(key)]
     if trigger.job:
         if not repository.has_job(trigger.job):
@@ -164,10 +144,18 @@ def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefini
         except NotYetDefined as error:
             plan.waiting[event.event_id] = str(error)
             continue
+        job_name = job_for(keys, repository)
+        if job_name is None:
+            plan.refused[event.event_id] = (
+                "pipeline.trigger refused: no job materialises "
+                f"{', '.join(key.to_user_string() for key in keys)} together; trigger them "
+                "separately"
+            )
+            continue
         plan.requests.append(
             RunRequest(
                 run_key=run_key(EVENT_TYPE, event.event_id, attempts=event.attempts),
-                job_name=job_for(keys, repository),
+                job_name=job_name,
                 asset_selection=keys,
                 partition_key=trigger.partition_key,
                 tags={
@@ -179,12 +167,12 @@ def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefini
     return plan
 
 
-def build_pipeline_trigger_sensor(assets: Sequence[AssetsDefinition]) -> SensorDefinition:
-    """The ``pipeline.trigger`` sensor over the code location's assets."""
+def build_pipeline_trigger_sensor(jobs: Sequence[Any]) -> SensorDefinition:
+    """The ``pipeline.trigger`` sensor over the code location's jobs (it may start any)."""
 
     @sensor(
         name="pipeline_trigger_events",
-        jobs=trigger_jobs(assets),
+        jobs=[job for job in jobs if not job.name.startswith("__")],
         minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
         default_status=DefaultSensorStatus.RUNNING,
         description=(

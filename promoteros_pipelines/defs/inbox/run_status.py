@@ -49,13 +49,16 @@ def dagster_will_retry(run: DagsterRun, retries_enabled: bool, max_retries: int)
     return int(run.tags.get(RETRY_NUMBER_TAG, "0")) < limit
 
 
-def failure_text(context: RunFailureSensorContext) -> str:
-    """The first step error (or the run's failure message), in one short paragraph."""
+def run_error(context: RunFailureSensorContext, limit: int = ERROR_LIMIT) -> str:
+    """The failing step and its innermost error (Dagster wraps the user's exception), or the
+    run's failure message: what a person needs to know about why a run failed."""
     for step_event in context.get_step_failure_events():
-        data = step_event.step_failure_data
-        if data and data.error:
-            return f"{step_event.step_key}: {data.error.message.strip()}"[:ERROR_LIMIT]
-    return (context.failure_event.message or "the run failed")[:ERROR_LIMIT]
+        error = step_event.step_failure_data.error if step_event.step_failure_data else None
+        while error is not None and error.cause is not None:
+            error = error.cause
+        if error is not None:
+            return f"{step_event.step_key}: {error.message.strip()}"[:limit]
+    return (context.failure_event.message or "the run failed")[:limit]
 
 
 @run_status_sensor(
@@ -105,12 +108,12 @@ def event_runs_failed(context: RunFailureSensorContext, warehouse: PostgresWareh
     if will_retry:
         error = (
             f"run {run.run_id} failed (retry {retry} of {max_retries}); Dagster retries it: "
-            f"{failure_text(context)}"
+            f"{run_error(context)}"
         )
     else:
         error = (
             f"run {run.run_id} failed and Dagster run retries are used up ({retry} of "
-            f"{max_retries}): {failure_text(context)}. Fix the cause, then "
+            f"{max_retries}): {run_error(context)}. Fix the cause, then "
             "`promoteros events replay <event id>`."
         )
     mark_run_failed(warehouse, ids, run.run_id, error, dead=not will_retry)
@@ -132,11 +135,3 @@ def event_runs_canceled(context: RunStatusSensorContext, warehouse: PostgresWare
             "`promoteros events replay <event id>` runs the event again."
         )
         mark_run_failed(warehouse, ids, run.run_id, error, dead=True)
-
-
-RUN_STATUS_SENSORS = [
-    event_runs_queued,
-    event_runs_succeeded,
-    event_runs_failed,
-    event_runs_canceled,
-]

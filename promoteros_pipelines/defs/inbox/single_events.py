@@ -1,8 +1,9 @@
 """Rare webhooks (watch requests, reports, ticket sales, approvals): one run per event.
 
-Each event type has a route: the job that handles it and how its payload becomes that job's
-run config. A type whose job is not deployed yet keeps its events ``waiting`` (not failed);
-the same sensor starts them once the job exists, since it re-reads waiting events each tick.
+An area declares a route for its event type: the job that handles it and how its payload
+becomes that job's run config. A type whose job is not deployed yet keeps its events
+``waiting`` (not failed); the same sensor starts them once the job exists, since it re-reads
+waiting events each tick.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -17,19 +18,16 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from pydantic import ValidationError
 
 from promoteros_pipelines.defs.inbox.store import InboxEvent
 from promoteros_pipelines.defs.inbox.ticks import (
     CADENCE,
     MINIMUM_INTERVAL_SECONDS,
     TickPlan,
-    describe_invalid,
     evaluate_tick,
     event_run_tags,
     run_key,
 )
-from promoteros_pipelines.events import ArtistWatch, parse_event
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 MAX_RUNS_PER_TICK = 100
@@ -37,33 +35,6 @@ MAX_RUNS_PER_TICK = 100
 
 class PayloadRefused(ValueError):
     """The stored payload cannot become a run; the event is marked dead with this message."""
-
-
-def watch_run_config(event: InboxEvent) -> dict[str, Any]:
-    """``artist.watch`` -> the ``tracked_artists`` asset's watch request."""
-    try:
-        watch = parse_event("artist.watch", event.payload)
-    except ValidationError as error:
-        reason = describe_invalid(error)
-        raise PayloadRefused(f"artist.watch payload is invalid: {reason}") from error
-    assert isinstance(watch, ArtistWatch)
-    request = {
-        "event_id": event.event_id,
-        "artist_name": watch.artist_name,
-        "platform_ids": dict(watch.platform_ids),
-    }
-    return {"ops": {"tracked_artists": {"config": {"watch_requests": [request]}}}}
-
-
-def report_run_config(event: InboxEvent) -> dict[str, Any]:
-    """``report.request`` -> the ``custom_report`` job (which validates the request itself)."""
-    try:
-        parse_event("report.request", event.payload)
-    except ValidationError as error:
-        reason = describe_invalid(error)
-        raise PayloadRefused(f"report.request payload is invalid: {reason}") from error
-    config = {"event_id": event.event_id, "request": dict(event.payload)}
-    return {"ops": {"build_custom_report": {"config": config}}}
 
 
 @dataclass(frozen=True)
@@ -77,15 +48,6 @@ class EventRoute:
     @property
     def sensor_name(self) -> str:
         return self.event_type.replace(".", "_") + "_events"
-
-
-# The issues that add the report, ticketing and approval jobs fill in their routes here.
-ROUTES = (
-    EventRoute("artist.watch", "track_watched_artists", watch_run_config),
-    EventRoute("report.request", "custom_report", report_run_config),
-    EventRoute("ticketing.sales"),
-    EventRoute("approval.decision"),
-)
 
 
 def waiting_reason(route: EventRoute) -> str:

@@ -13,7 +13,7 @@ from dagster import (
 )
 
 from promoteros_pipelines.defs.discovery.assets import tracked_artists
-from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.defs.metrics.influx_store import mirror_observations, pending_rows
 from promoteros_pipelines.defs.metrics.partitions import six_hourly
 from promoteros_pipelines.resources.influx import InfluxMirror
@@ -143,7 +143,13 @@ def platform_metrics(
     return MaterializeResult(metadata=metadata)
 
 
-@asset(group_name=GROUP, kinds=KINDS, owners=OWNERS, deps=[platform_metrics])
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=["metric_observations"],
+    metadata=table("artist_metrics_latest"),
+)
 def artist_metrics_latest(warehouse: PostgresWarehouse) -> MaterializeResult:
     """The newest value of every metric for every artist and platform
     (`promoteros.artist_metrics_latest`, key artist/platform/metric): what dashboards and the
@@ -161,7 +167,9 @@ def artist_metrics_latest(warehouse: PostgresWarehouse) -> MaterializeResult:
     )
 
 
-@asset(group_name=GROUP, kinds={"postgres", "influxdb"}, owners=OWNERS, deps=[platform_metrics])
+@asset(
+    group_name=GROUP, kinds={"postgres", "influxdb"}, owners=OWNERS, deps=["metric_observations"]
+)
 def influxdb_mirror(
     context: AssetExecutionContext, warehouse: PostgresWarehouse, influxdb: InfluxMirror
 ) -> MaterializeResult:

@@ -85,7 +85,7 @@ def latest_per_key(observations: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@asset(group_name=GROUP, kinds=KINDS, owners=OWNERS)
+@asset(group_name=GROUP, kinds=KINDS, owners=OWNERS, deps=["webhook_events"])
 def scraper_metrics(
     context: AssetExecutionContext, config: ScraperMetricsConfig, warehouse: PostgresWarehouse
 ) -> MaterializeResult:
@@ -156,7 +156,7 @@ def _store(warehouse: PostgresWarehouse, batch: pl.DataFrame) -> tuple[int, int]
 # The latest-metrics table is refreshed in the same run when the code location defines it;
 # a string selection names it without failing while it does not exist yet.
 INGEST_SELECTION = AssetSelection.from_string(
-    'key:"scraper_metrics" or key:"artist_metrics_latest"'
+    'key:"scraper_metrics" or key:"metric_observations" or key:"artist_metrics_latest"'
 )
 
 ingest_scraper_metrics = define_asset_job(

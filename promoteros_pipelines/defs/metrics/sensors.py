@@ -6,6 +6,7 @@ from typing import Any
 from dagster import (
     DefaultSensorStatus,
     RunRequest,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -25,6 +26,7 @@ from promoteros_pipelines.defs.inbox.ticks import (
     read_cursor,
     run_key,
 )
+from promoteros_pipelines.defs.metrics.scraper import ingest_scraper_metrics
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 EVENT_TYPE = "scraper.metrics"
@@ -96,7 +98,7 @@ def plan_tick(
     return requests, advanced_cursor(after, upto, planned, complete)
 
 
-def build_scraper_metrics_sensor(job: Any):
+def build_scraper_metrics_sensor(job: Any) -> SensorDefinition:
     @sensor(
         name="scraper_metrics_events",
         job=job,
@@ -142,3 +144,6 @@ def build_scraper_metrics_sensor(job: Any):
         return SensorResult(run_requests=requests, cursor=str(cursor))
 
     return scraper_metrics_events
+
+
+scraper_metrics_events = build_scraper_metrics_sensor(ingest_scraper_metrics)

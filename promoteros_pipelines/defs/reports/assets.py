@@ -32,7 +32,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from promoteros_pipelines.defs.metadata import markdown_table
+from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.defs.reference.loader import organisation_time_zones
 from promoteros_pipelines.defs.reports import kpis
 from promoteros_pipelines.defs.reports.periods import Week, week_of_partition
@@ -77,6 +77,16 @@ def dagster_run_stats(instance: DagsterInstance, week: Week) -> "RunStats":
     partitions_def=weekly_partitions,
     kinds={"pdf", "postgres"},
     owners=["team:reports"],
+    # what the reports read; their own tables are the archive and the delivery log
+    deps=[
+        "artist_momentum",
+        "viral_events",
+        "tracked_artists",
+        "venues",
+        "recipients",
+        "alert_notifications",
+    ],
+    metadata=table("report_archive"),
 )
 def weekly_executive_report(
     context: AssetExecutionContext,
@@ -176,3 +186,6 @@ def _schedule_for(zone: str) -> ScheduleDefinition:
 
 def weekly_report_schedules() -> list[ScheduleDefinition]:
     return [_schedule_for(zone) for zone in report_time_zones()]
+
+
+weekly_executive_report_schedules = weekly_report_schedules()

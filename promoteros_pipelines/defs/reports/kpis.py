@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import adbc_driver_manager
 import polars as pl
 
-from promoteros_pipelines.defs.reports.kpi_math import Kpi, not_connected, share
 from promoteros_pipelines.defs.reports.periods import Week
+from promoteros_pipelines.domain.report_kpis import Kpi, not_connected, share
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 ACCURACY_LOOKBACK = dt.timedelta(days=28)

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from promoteros_pipelines.defs.reports import charts, kpis
-from promoteros_pipelines.defs.reports.kpi_math import Kpi, run_success_rate
+from promoteros_pipelines.defs.reports import kpis
 from promoteros_pipelines.defs.reports.periods import Week
-from promoteros_pipelines.defs.reports.render_work import (
+from promoteros_pipelines.domain.report_kpis import Kpi, run_success_rate
+from promoteros_pipelines.rendering.work import (
     EXECUTIVE,
     OPS,
     VENUE,
@@ -173,6 +173,8 @@ def render_weekly_set(
     momentum = kpis.top_momentum(warehouse, week)
     daily = kpis.daily_counts(warehouse, week)
     counts = [k for k in org_kpis if k.unit == "count" and k.connected]
+    from promoteros_pipelines.rendering import charts  # matplotlib loads on the first render
+
     shared_charts = {
         "comparison": charts.comparison_bars(
             [k.label for k in counts],

@@ -10,9 +10,7 @@ from custom_report_support import PUBLIC_URL, report_rows, request
 
 from promoteros_pipelines.defs.custom_reports.service import produce_report
 
-pytest.importorskip(
-    "promoteros_pipelines.defs.reports.render", reason="the PDF renderer is missing"
-)
+pytest.importorskip("promoteros_pipelines.rendering.render", reason="the PDF renderer is missing")
 PdfReader = pytest.importorskip("pypdf", reason="pypdf reads the PDF back").PdfReader
 render_report_pdf = pytest.importorskip(
     "promoteros_pipelines.defs.custom_reports.pdf"

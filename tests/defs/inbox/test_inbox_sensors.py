@@ -4,6 +4,7 @@ import threading
 
 import psycopg
 
+from promoteros_pipelines.definitions import defs
 from promoteros_pipelines.defs.inbox.store import (
     InboxEvent,
     format_event_ids,
@@ -180,12 +181,27 @@ def test_pipeline_trigger_runs_allow_listed_assets_and_parks_unknown_ones(
     assert [k.to_user_string() for k in result.run_requests[0].asset_selection] == [
         "tracked_artists"
     ]
-    assert result.run_requests[0].job_name == "pipeline_trigger__unpartitioned"
+    # the smallest named job holding the asset: no generated job names in the Jobs list
+    assert result.run_requests[0].job_name == "track_watched_artists"
     assert "name a partition_key" in inbox.row(no_partition)["error"]
     assert inbox.row(unknown)["status"] == "waiting"
     assert "does not define booking_scores" in inbox.row(unknown)["error"]
     assert inbox.row(refused)["status"] == "dead"
     assert "not allow-listed: organisations" in inbox.row(refused)["error"]
+
+
+def test_a_partitioned_trigger_runs_in_the_named_job_of_its_partitioning(
+    inbox, instance, warehouse
+):
+    daily = inbox.add(
+        "pipeline.trigger", {"assets": ["daily_artist_metrics"], "partition_key": "2025-06-01"}
+    )
+    result = tick("pipeline_trigger_events", instance, warehouse, cursor=None)
+    [request] = result.run_requests
+    assert request.run_key == f"pipeline.trigger:{daily}"
+    assert request.job_name == "daily_analytics"
+    assert request.partition_key == "2025-06-01"
+    assert not [job for job in defs.resolve_all_job_defs() if job.name.startswith("pipeline_")]
 
 
 def test_event_id_tags_round_trip():

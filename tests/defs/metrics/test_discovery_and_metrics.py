@@ -9,13 +9,15 @@ from dagster import materialize
 
 from promoteros_pipelines.defs.discovery import assets as discovery
 from promoteros_pipelines.defs.metrics import assets as metrics
+from promoteros_pipelines.defs.metrics.observations import metric_observations
 from promoteros_pipelines.defs.metrics.partitions import six_hourly
 from promoteros_pipelines.simulator import metrics_at, trending_at
 
 ASSETS = [
-    discovery.trending_artists,
+    discovery.trending_candidates,
     discovery.tracked_artists,
     metrics.platform_metrics,
+    metric_observations,
     metrics.artist_metrics_latest,
     metrics.influxdb_mirror,
 ]
@@ -30,7 +32,7 @@ def _window_key(world) -> tuple[str, dt.datetime]:
 
 def _discover(resources, config=None):
     result = materialize(
-        [discovery.trending_artists, discovery.tracked_artists],
+        [discovery.trending_candidates, discovery.tracked_artists],
         resources=resources,
         run_config=config or {},
     )
@@ -42,7 +44,8 @@ def _pull(resources, key, sim_control, end, selection=None):
     sim_control.post("/_control/clock", json={"now": end.isoformat()})
     return materialize(
         ASSETS,
-        selection=selection or ["platform_metrics", "artist_metrics_latest", "influxdb_mirror"],
+        selection=selection
+        or ["platform_metrics", "metric_observations", "artist_metrics_latest", "influxdb_mirror"],
         partition_key=key,
         resources=resources,
         raise_on_error=False,

@@ -159,9 +159,15 @@ def test_latest_per_key_keeps_the_latest_event():
     assert latest_per_key(frame)["value"].to_list() == [20.0]
 
 
-def test_the_ingest_job_refreshes_latest_metrics_too():
+def test_the_ingest_job_records_the_table_and_refreshes_latest_metrics_after_the_batch():
     job = defs.get_repository_def().get_job("ingest_scraper_metrics")
     assert job.asset_layer.executable_asset_keys == {
         AssetKey("scraper_metrics"),
+        AssetKey("metric_observations"),
         AssetKey("artist_metrics_latest"),
     }
+    graph = defs.resolve_asset_graph()
+    assert AssetKey("scraper_metrics") in graph.get(AssetKey("metric_observations")).parent_keys
+    assert (
+        AssetKey("metric_observations") in graph.get(AssetKey("artist_metrics_latest")).parent_keys
+    )

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from promoteros_pipelines.defs.reports import kpis
-from promoteros_pipelines.defs.reports.kpi_math import NOT_CONNECTED
 from promoteros_pipelines.defs.reports.periods import BadPeriod, parse_week
-from promoteros_pipelines.defs.reports.render import PackageOnlyFetcher, html_to_pdf, render_html
 from promoteros_pipelines.defs.reports.weekly import RunStats, render_weekly_set
+from promoteros_pipelines.domain.report_kpis import NOT_CONNECTED
+from promoteros_pipelines.rendering.render import PackageOnlyFetcher, html_to_pdf, render_html
 from tests.defs.reports.pdf_text import pages, tile_value
 from tests.defs.reports.world import HOSTILE_NAMES, WEEK, seed_world
 

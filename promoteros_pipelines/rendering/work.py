@@ -12,10 +12,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from promoteros_pipelines.defs.reports import charts
-from promoteros_pipelines.defs.reports.kpi_math import Kpi
-from promoteros_pipelines.defs.reports.render import render_pdf
+from promoteros_pipelines.domain.report_kpis import Kpi
 
+# imported on first use, so that code which only builds jobs stays light
+HEAVY_MODULES = ["promoteros_pipelines.rendering.charts", "promoteros_pipelines.rendering.render"]
 EXECUTIVE, OPS, VENUE = "executive", "ops", "venue"
 TEMPLATES = {
     EXECUTIVE: "weekly_executive.html.j2",
@@ -45,6 +45,8 @@ def momentum_chart(args: tuple[list[str], list[float], str] | None) -> Any:
 def _ranked_momentum(labels: tuple[str, ...], values: tuple[float, ...], title: str) -> Any:
     """Drawn once per distinct ranking: venues sharing genres get the same chart, and drawing
     it is a fifth of a venue PDF's time. Keyed by the data itself, so it cannot go stale."""
+    from promoteros_pipelines.rendering import charts
+
     return charts.ranked_bars(labels, values, x_label="Momentum score (0-100)", title=title)
 
 
@@ -65,6 +67,8 @@ def render_job(job: ReportJob) -> RenderedReport:
     context = job.context
     if "charts" not in context:  # drawn here so a worker process does the matplotlib work
         context = {**context, "charts": {"momentum": momentum_chart(job.momentum_chart)}}
+    from promoteros_pipelines.rendering.render import render_pdf
+
     pdf = render_pdf(TEMPLATES[job.role], context)
     return RenderedReport(job.role, job.venue_id, job.venue_slug, job.filename, pdf, job.kpis)
 
@@ -82,6 +86,6 @@ def render_jobs(jobs: list[ReportJob], workers: int | None = None) -> list[Rende
     if workers <= 1 or len(jobs) <= 2:
         return [render_job(job) for job in jobs]
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload([__name__, *HEAVY_MODULES])
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
         return list(pool.map(render_job, jobs))

@@ -61,7 +61,7 @@ class PackageOnlyFetcher(URLFetcher):
 def environment() -> Environment:
     """The one jinja2 environment for report templates (shared by the custom reports)."""
     env = Environment(
-        loader=PackageLoader("promoteros_pipelines.defs.reports", "templates"),
+        loader=PackageLoader("promoteros_pipelines.rendering", "templates"),
         autoescape=select_autoescape(["html", "xml", "html.j2", "xml.j2"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
