@@ -3,9 +3,21 @@ follow (see ``recovery.py``), so no event waits for a person after a crash."""
 
 import time
 
-from dagster import DefaultSensorStatus, SensorEvaluationContext, SkipReason, sensor
+from dagster import (
+    DagsterInstance,
+    DefaultSensorStatus,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
 
-from promoteros_pipelines.defs.inbox.recovery import Outcome, describe, follow_run, group_by_run
+from promoteros_pipelines.defs.inbox.recovery import (
+    Outcome,
+    RunState,
+    describe,
+    follow_run,
+    group_by_run,
+)
 from promoteros_pipelines.defs.inbox.store import (
     format_event_ids,
     mark_run_failed,
@@ -25,7 +37,7 @@ MAX_EVENTS_PER_SWEEP = 5_000
 
 def sweep(
     warehouse: PostgresWarehouse,
-    instance,
+    instance: DagsterInstance,
     *,
     idle_seconds: float = IDLE_SECONDS,
     now: float | None = None,
@@ -47,8 +59,11 @@ def sweep(
     return acted
 
 
-def _file(warehouse, ids, run_id, state, text) -> int:
-    if state.outcome == Outcome.ACTIVE or state.outcome == Outcome.RETRY_PENDING:
+def _file(
+    warehouse: PostgresWarehouse, ids: list[int], run_id: str, state: RunState, text: str
+) -> int:
+    """Apply what the run's state means for its events; returns how many changed."""
+    if state.outcome in (Outcome.ACTIVE, Outcome.RETRY_PENDING):
         return move_to_run(warehouse, ids, state.run_id) if state.run_id != run_id else 0
     if state.outcome == Outcome.SUCCEEDED:
         return mark_run_succeeded(warehouse, ids, state.run_id)

@@ -12,6 +12,16 @@ WATCH = {"artist_name": "Nova Lights", "platform_ids": {"spotify": "sp-nova"}}
 def run_cli(monkeypatch, tmp_path, database_url):
     monkeypatch.setenv("PROMOTEROS_DATABASE_URL", database_url)
     monkeypatch.setenv("PROMOTEROS_HOME", str(tmp_path / "home"))
+    # the CLI exports these for its Dagster children: undo that after the test, or later tests
+    # in this process would inherit a Dagster home on a database that is dropped by then
+    # (setenv first: monkeypatch only restores a variable it saw, and these are unset)
+    for name in (
+        "DAGSTER_HOME",
+        "PROMOTEROS_DAGSTER_STORAGE_URL",
+        "PROMOTEROS_DAGSTER_DATABASE_URL",
+    ):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     runner = CliRunner()
 
     def run(*args: str):
