@@ -14,6 +14,7 @@ from pathlib import Path
 
 from promoteros_pipelines.runtime import database
 from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres
+from tests.support.databases import throwaway_database
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def scratch_database() -> Iterator[str]:
     """A freshly migrated database, dropped afterwards."""
     with (
         _server_url() as server,
-        database.throwaway_database(server, "promoteros_bench") as url,
+        throwaway_database(server, "promoteros_bench") as url,
     ):
         database.upgrade(url)
         yield url

@@ -39,6 +39,7 @@ from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.server import LoopbackServer
 from promoteros_pipelines.runtime import database
 from promoteros_pipelines.runtime.dagster_home import START_TIMEOUT_SECONDS, dagster_yaml
+from tests.support.databases import throwaway_database
 from tests.support.webhooks import signed_headers
 
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
@@ -198,7 +199,7 @@ def database_kills(reps: int, rate: float, down: float) -> dict:
     secret = "whsec_" + base64.b64encode(b"bench-fault-recovery-secret-32b!").decode()
     to_first_202, ready_to_202, before, during, after, latencies = [], [], [], [], [], []
     try:
-        with database.throwaway_database(server.url(), "promoteros_bench") as url:
+        with throwaway_database(server.url(), "promoteros_bench") as url:
             database.upgrade(url)
             settings = IngressSettings(database_url=url).with_secrets({"scraper": secret})
             with LoopbackServer(create_app(settings)) as ingress:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from dagster import AssetKey, DagsterInstance, Definitions, materialize
 
 from promoteros_pipelines import demo_world
-from promoteros_pipelines.defs.metrics.partitions import six_hourly
+from promoteros_pipelines.defs.partitions import six_hourly
 from promoteros_pipelines.resources.platforms.resources import (
     SIMULATOR_URL_ENV,
     BandsintownResource,

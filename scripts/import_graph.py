@@ -24,8 +24,9 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
-def imported_modules(path: Path, name: str) -> set[str]:
-    """Every ``promoteros_pipelines`` module the file imports (at any depth of the code)."""
+def imported_modules(path: Path, name: str, *, ours_only: bool = True) -> set[str]:
+    """Every module the file imports (at any depth of the code, function bodies included);
+    only ``promoteros_pipelines`` modules unless ``ours_only`` is False."""
     tree = ast.parse(path.read_text(), filename=str(path))
     found: set[str] = set()
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
@@ -40,7 +41,33 @@ def imported_modules(path: Path, name: str) -> set[str]:
                 base = ".".join([*anchor, base] if base else anchor)
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
+    if not ours_only:
+        return found
     return {m for m in found if m == PACKAGE or m.startswith(PACKAGE + ".")}
+
+
+def third_party_reach(root: Path, start: str) -> dict[str, set[str]]:
+    """Every non-package module reachable from package ``start`` (e.g.
+    ``promoteros_pipelines.domain``) through our own imports, with the modules of ours that
+    import it: what importing ``start`` can pull in."""
+    modules = {module_name(p, root): p for p in root.rglob("*.py")}
+    todo = [m for m in modules if m == start or m.startswith(start + ".")]
+    seen: set[str] = set()
+    reach: dict[str, set[str]] = {}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for target in imported_modules(modules[name], name, ours_only=False):
+            if target == PACKAGE or target.startswith(PACKAGE + "."):
+                while target not in modules and "." in target:
+                    target = target.rpartition(".")[0]
+                if target in modules:
+                    todo.append(target)
+            else:
+                reach.setdefault(target.split(".")[0], set()).add(name)
+    return reach
 
 
 def room_of(module: str) -> str:

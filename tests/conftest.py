@@ -19,6 +19,7 @@ from psycopg import sql
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime import database
 from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres, create_database
+from tests.support.databases import throwaway_database
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_HOME = ROOT / ".promoteros" / "test"
@@ -68,14 +69,14 @@ def template_database(server_url: str) -> str:
 @pytest.fixture
 def database_url(server_url: str, template_database: str) -> Iterator[str]:
     """A fresh database with the whole schema migrated, dropped after the test."""
-    with database.throwaway_database(server_url, "promoteros_test", template_database) as url:
+    with throwaway_database(server_url, "promoteros_test", template_database) as url:
         yield url
 
 
 @pytest.fixture
 def empty_database_url(server_url: str) -> Iterator[str]:
     """A fresh, empty database (no schema), for migration tests."""
-    with database.throwaway_database(server_url, "promoteros_test") as url:
+    with throwaway_database(server_url, "promoteros_test") as url:
         yield url
 
 

@@ -1,17 +1,25 @@
-"""Data-quality checks shared by the analytics assets, as pure functions of the written frame.
+"""Data-quality checks shared by the table assets, as pure functions of the frame to write.
 
 Each returns an ``AssetCheckResult``; the assets declare the matching ``AssetCheckSpec`` with
 ``blocking=True`` where a bad table would mislead the next step (a duplicated key doubles an
 artist's signals; a null key orphans a row; an out-of-range score misranks artists).
+
+The checks run on the frame *before* it is written: when a blocking one fails,
+``stop_before_writing`` records the results and fails the step, so the bad rows never reach
+the table that dashboards, reports and other tools query (the partition keeps its old rows).
 """
 
+from collections.abc import Iterator, Sequence
+
 import polars as pl
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, Failure
 
 KEYS_NOT_NULL = "KEYS_NOT_NULL"
 KEYS_UNIQUE = "KEYS_UNIQUE"
 VALUES_IN_RANGE = "VALUES_IN_RANGE"
 PARTITION_ROW_COUNT = "PARTITION_ROW_COUNT"
+
+BLOCKING = frozenset({KEYS_NOT_NULL, KEYS_UNIQUE, VALUES_IN_RANGE})
 
 ROW_COUNT_BAND = (0.5, 1.5)
 """A partition's rows relative to the median of recent partitions that still look normal."""
@@ -98,4 +106,21 @@ def partition_row_count(rows: int, previous: list[int]) -> AssetCheckResult:
         passed=low <= rows <= high,
         severity=AssetCheckSeverity.WARN,
         metadata={"rows": rows, "expected_low": low, "expected_high": high},
+    )
+
+
+def stop_before_writing(
+    table: str, results: Sequence[AssetCheckResult]
+) -> Iterator[AssetCheckResult]:
+    """Nothing when every blocking check passed; otherwise yields every result (so the UI
+    shows them) and fails the step before anything is written to ``table``."""
+    failed = [r.check_name for r in results if not r.passed and r.check_name in BLOCKING]
+    if not failed:
+        return
+    yield from results
+    raise Failure(
+        f"{', '.join(sorted(set(filter(None, failed))))} failed on the rows computed for "
+        f"{table}; nothing was written, so the table keeps its previous rows. The check "
+        "results show which rows and why.",
+        allow_retries=False,  # the same rows would fail again: fix the source, then re-run
     )

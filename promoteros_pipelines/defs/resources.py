@@ -38,9 +38,10 @@ def _influxdb() -> InfluxMirror:
 
 @definitions
 def resources() -> Definitions:
+    warehouse = PostgresWarehouse(database_url=EnvVar(DATABASE_URL_ENV))
     return Definitions(
         resources={
-            "warehouse": PostgresWarehouse(database_url=EnvVar(DATABASE_URL_ENV)),
+            "warehouse": warehouse,
             "spotify": SpotifyResource.from_env(),
             "youtube": YouTubeResource.from_env(),
             "tiktok": TikTokResource.from_env(),
@@ -53,7 +54,7 @@ def resources() -> Definitions:
             ),
             "custom_reports": CustomReportsResource.from_env(),
             "notifier": Notifier(
-                database_url=EnvVar(DATABASE_URL_ENV),
+                warehouse=warehouse,
                 targets=os.environ.get(TARGETS_ENV, ""),
                 signing_secret=EnvVar(SECRET_ENV) if os.environ.get(SECRET_ENV) else "",
             ),

@@ -191,17 +191,3 @@ def rank_new_candidates(
         "best_rank",
         *[f"{p}_id" for p in ID_PLATFORMS],
     )
-
-
-def candidate_platform_ids(ranked: pl.DataFrame) -> pl.DataFrame:
-    """Long form (normalized_name, platform, external_id) of the ids a ranked frame carries."""
-    return (
-        ranked.unpivot(
-            index="normalized_name",
-            on=[f"{p}_id" for p in ID_PLATFORMS],
-            variable_name="platform",
-            value_name="external_id",
-        )
-        .with_columns(pl.col("platform").str.strip_suffix("_id"))
-        .drop_nulls("external_id")
-    )

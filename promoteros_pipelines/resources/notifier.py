@@ -39,6 +39,7 @@ from promoteros_pipelines.resources.outbox import (
     RESCHEDULE,
     DeliveryReport,
 )
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import DATABASE_URL_ENV, ConfigurationError
 
 TARGETS_ENV = "PROMOTEROS_OUTBOUND_TARGETS"
@@ -118,7 +119,7 @@ class Notifier(ConfigurableResource):
     ``PROMOTEROS_OUTBOUND_URL_<NAME>`` each; signing secret ``PROMOTEROS_OUTBOUND_SECRET``.
     """
 
-    database_url: str = Field(description="Warehouse URL (PROMOTEROS_DATABASE_URL).")
+    warehouse: PostgresWarehouse = Field(description="The warehouse holding the outbox table.")
     targets: str = Field(default="", description="'name=url' pairs, spaces or commas between.")
     signing_secret: str = Field(default="", description="whsec_... secret signing deliveries.")
     max_attempts: int = Field(default=8, ge=1, description="Attempts before a delivery is dead.")
@@ -135,7 +136,7 @@ class Notifier(ConfigurableResource):
         if not url:
             raise ConfigurationError(f"{DATABASE_URL_ENV} is not set; run through `promoteros`.")
         return cls(
-            database_url=url,
+            warehouse=PostgresWarehouse(database_url=url),
             targets=os.environ.get(TARGETS_ENV, ""),
             signing_secret=os.environ.get(SECRET_ENV, ""),
             **overrides,
@@ -163,7 +164,7 @@ class Notifier(ConfigurableResource):
                 f"'{target}=https://...' to {TARGETS_ENV} or set "
                 f"{TARGET_URL_ENV_PREFIX}{target.upper()}."
             )
-        with psycopg.connect(self.database_url) as conn:
+        with self.warehouse.connect() as conn:
             row = conn.execute(
                 INSERT_DELIVERY,
                 (idempotency_key, target, targets[target].url, event_type, Jsonb(dict(payload))),
@@ -181,7 +182,8 @@ class Notifier(ConfigurableResource):
         """Attempt every due delivery once; returns what happened to them."""
         report = DeliveryReport()
         lease = self.timeout_seconds * 3 + 30
-        with psycopg.connect(self.database_url, row_factory=dict_row) as conn:
+        with self.warehouse.connect() as conn:
+            conn.row_factory = dict_row  # type: ignore[assignment]
             due = conn.execute(CLAIM_DUE, (lease, limit)).fetchall()
             if not due:
                 return report
@@ -194,13 +196,14 @@ class Notifier(ConfigurableResource):
         return report
 
     def list_deliveries(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        with psycopg.connect(self.database_url, row_factory=dict_row) as conn:
+        with self.warehouse.connect() as conn:
+            conn.row_factory = dict_row  # type: ignore[assignment]
             return conn.execute(LIST_DELIVERIES, (status, status, limit)).fetchall()
 
     def replay(self, delivery_id: int, force: bool = False) -> bool:
         """Make a dead (or, with ``force``, a delivered) delivery due again, attempts reset."""
         statuses = ["dead", "pending", "delivered"] if force else ["dead", "pending"]
-        with psycopg.connect(self.database_url) as conn:
+        with self.warehouse.connect() as conn:
             return conn.execute(REPLAY, (delivery_id, statuses)).rowcount == 1
 
     def _signer(self, due: list[dict[str, Any]]) -> Webhook | None:

@@ -2,9 +2,6 @@
 
 import logging
 import os
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from urllib.parse import urlsplit, urlunsplit
@@ -14,10 +11,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from psycopg import sql
 from sqlalchemy import create_engine, pool
 
-from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres, create_database
+from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres
 from promoteros_pipelines.settings import (
     DAGSTER_DATABASE_URL_ENV,
     DAGSTER_STORAGE_URL_ENV,
@@ -131,19 +127,3 @@ def ensure_ready(start_embedded: bool = True) -> DatabaseTarget:
 def url_for_database(url: str, name: str) -> str:
     """``url`` pointing at database ``name`` on the same server."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-@contextmanager
-def throwaway_database(server_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
-    """A new database (copied from ``template`` if given) on ``server_url``'s server, dropped
-    afterwards even if connections are still open; yields its URL. For tests and benchmarks."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        create_database(conn, name, template=template)
-    try:
-        yield url_for_database(server_url, name)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )

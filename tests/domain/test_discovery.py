@@ -2,7 +2,6 @@ import polars as pl
 import pytest
 
 from promoteros_pipelines.domain.discovery import (
-    candidate_platform_ids,
     deduplicate_candidates,
     normalize_name,
     normalized_name,
@@ -100,9 +99,7 @@ def test_rank_new_candidates_keeps_the_top_n_with_ids():
     )
     ranked = rank_new_candidates(frame, NO_IDS, NO_NAMES, top_n=3)
     assert ranked["name"].to_list() == ["Artist 1", "Artist 2", "Artist 3"]
-    ids = candidate_platform_ids(ranked)
-    assert ids.columns == ["normalized_name", "platform", "external_id"]
-    assert ids["external_id"].to_list() == ["S1", "S2", "S3"]
+    assert ranked["spotify_id"].to_list() == ["S1", "S2", "S3"]
 
 
 def test_empty_input_gives_empty_output():

@@ -13,6 +13,7 @@ import pytest
 from fault_tools import KillablePostgres
 
 from promoteros_pipelines.runtime import database
+from tests.support.databases import throwaway_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +38,7 @@ def chaos_database_url(killable_postgres: KillablePostgres) -> Iterator[str]:
     """A migrated database on the killable server (which is up when the test starts)."""
     if not killable_postgres.server.is_running():
         killable_postgres.start()
-    with database.throwaway_database(killable_postgres.url(), "promoteros_chaos") as url:
+    with throwaway_database(killable_postgres.url(), "promoteros_chaos") as url:
         database.upgrade(url)
         yield url
         if not killable_postgres.server.is_running():

@@ -36,6 +36,7 @@ from promoteros_pipelines.ingress.server import LoopbackServer
 from promoteros_pipelines.resources.influx import InfluxMirror, InfluxWriteError
 from promoteros_pipelines.resources.mailer import Mailer, MailError, compose
 from promoteros_pipelines.resources.notifier import Notifier
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime.net import free_loopback_port
 from tests.support.influx_standin import InfluxStandIn
 
@@ -68,7 +69,7 @@ class Receiver:
 
 def _outbox(database_url: str, url: str, **overrides) -> Notifier:
     options = {
-        "database_url": database_url,
+        "warehouse": PostgresWarehouse(database_url=database_url),
         "targets": f"n8n={url}/n8n",
         "signing_secret": SECRET,
         "retry_base_seconds": 0.0,

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from promoteros_pipelines.ingress.server import LoopbackServer
 from promoteros_pipelines.resources.notifier import Notifier, backoff_seconds, parse_targets
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import ConfigurationError
 from tests.support.webhooks import hand_signature
 
@@ -73,7 +74,7 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
 def notifier(database_url: str, base_url: str, **overrides: Any) -> Notifier:
     options: dict[str, Any] = {
-        "database_url": database_url,
+        "warehouse": PostgresWarehouse(database_url=database_url),
         "targets": f"n8n={base_url}/n8n slack={base_url}/slack, ui={base_url}/ui",
         "signing_secret": SECRET,
         "retry_base_seconds": 0.0,  # due again at once: the test drives the passes
@@ -220,7 +221,9 @@ def test_slack_gets_its_own_text_body(database_url: str, receiver: tuple[Receive
 
 
 def test_configuration_errors_say_what_to_set(database_url: str) -> None:
-    outbox = Notifier(database_url=database_url, targets="n8n=http://127.0.0.1:9/x")
+    outbox = Notifier(
+        warehouse=PostgresWarehouse(database_url=database_url), targets="n8n=http://127.0.0.1:9/x"
+    )
     with pytest.raises(ConfigurationError, match="PROMOTEROS_OUTBOUND_URL_SLACK"):
         outbox.enqueue("slack", "alert", {}, "k")
     outbox.enqueue("n8n", "alert", {}, "k")

@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from promoteros_pipelines.defs.alerts.assets import GROUP, OWNERS, alert_notifications
 from promoteros_pipelines.defs.alerts.delivery import stable_message_id
-from promoteros_pipelines.defs.analytics.assets import analytics_daily
+from promoteros_pipelines.defs.partitions import analytics_daily
 from promoteros_pipelines.resources.mailer import Mailer, compose, display_address, one_line
 from promoteros_pipelines.resources.notifier import Notifier
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse

@@ -5,13 +5,14 @@ organisation's 02:00 schedule (``schedules_analytics``) computes the UTC day tha
 """
 
 import datetime as dt
+from collections.abc import Iterator
 
 import polars as pl
 from dagster import (
+    AssetCheckResult,
     AssetExecutionContext,
     BackfillPolicy,
     Backoff,
-    DailyPartitionsDefinition,
     MaterializeResult,
     MetadataValue,
     RetryPolicy,
@@ -19,7 +20,8 @@ from dagster import (
 )
 
 from promoteros_pipelines.defs import checks
-from promoteros_pipelines.defs.metadata import markdown_table, table
+from promoteros_pipelines.defs.metadata import markdown_table, table, table_facts
+from promoteros_pipelines.defs.partitions import analytics_daily
 from promoteros_pipelines.domain.analytics import (
     DAILY_FEATURES_SCHEMA,
     daily_features,
@@ -39,7 +41,6 @@ MOMENTUM_KEY = ["artist_id", "day"]
 FEATURE_METRICS = ("followers", "views", "likes", "popularity")
 RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL)
 
-analytics_daily = DailyPartitionsDefinition(start_date="2025-01-01", timezone="UTC")
 
 OBSERVATIONS_SQL = """
 SELECT artist_id, platform, metric, observed_at, value
@@ -94,7 +95,7 @@ def _previous_counts(
 )
 def daily_artist_metrics(
     context: AssetExecutionContext, warehouse: PostgresWarehouse
-) -> MaterializeResult:
+) -> Iterator[AssetCheckResult | MaterializeResult]:
     """Each artist's numbers per platform and UTC day: followers at day end, daily change,
     growth over 1, 7 and 28 days, engagements and engagement rate (YouTube views, TikTok and
     Instagram likes, per follower), and the artist's own 28-day baseline (median and MAD) with
@@ -111,10 +112,6 @@ def daily_artist_metrics(
         if observations.height
         else pl.DataFrame(schema=DAILY_FEATURES_SCHEMA)
     )
-    previous = _previous_counts(warehouse, "daily_artist_metrics", first)
-    written = warehouse.replace_partition(
-        "daily_artist_metrics", frame, "day", first, last + dt.timedelta(days=1)
-    )
     days = (last - first).days + 1
     ranges = {
         "followers_not_negative": pl.col("followers") >= 0,
@@ -123,8 +120,20 @@ def daily_artist_metrics(
         "growth_z_finite": checks.finite("growth_z"),
         "engagement_rate_not_negative": pl.col("engagement_rate") >= 0,
     }
-    return MaterializeResult(
+    previous = _previous_counts(warehouse, "daily_artist_metrics", first)
+    results = [
+        checks.keys_not_null(frame, DAILY_KEY),
+        checks.keys_unique(frame, DAILY_KEY),
+        checks.values_in_range(frame, ranges),
+        checks.partition_row_count(frame.height // days, previous),
+    ]
+    yield from checks.stop_before_writing("daily_artist_metrics", results)
+    written = warehouse.replace_partition(
+        "daily_artist_metrics", frame, "day", first, last + dt.timedelta(days=1)
+    )
+    yield MaterializeResult(
         metadata={
+            **table_facts(warehouse, "daily_artist_metrics", exact=False),
             "days": MetadataValue.text(f"{first} to {last}"),
             "rows": MetadataValue.int(written),
             "artists": MetadataValue.int(frame["artist_id"].n_unique()),
@@ -135,12 +144,7 @@ def daily_artist_metrics(
                 .select("artist_id", "platform", "day", "followers", "growth_1d", "growth_z")
             ),
         },
-        check_results=[
-            checks.keys_not_null(frame, DAILY_KEY),
-            checks.keys_unique(frame, DAILY_KEY),
-            checks.values_in_range(frame, ranges),
-            checks.partition_row_count(written // days, previous),
-        ],
+        check_results=results,
     )
 
 
@@ -149,7 +153,7 @@ def daily_artist_metrics(
     kinds=KINDS,
     owners=OWNERS,
     partitions_def=analytics_daily,
-    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=31),
+    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=FEATURE_BACKFILL_DAYS),
     retry_policy=RETRY,
     deps=[daily_artist_metrics],
     check_specs=checks.quality_specs("artist_momentum", row_count=True),
@@ -157,7 +161,7 @@ def daily_artist_metrics(
 )
 def artist_momentum(
     context: AssetExecutionContext, warehouse: PostgresWarehouse
-) -> MaterializeResult:
+) -> Iterator[AssetCheckResult | MaterializeResult]:
     """Momentum score 0-100 per artist and day: how strongly an artist is moving, judged
     against peers of the same size tier on the same platform (emerging, developing,
     mid-level, mainstream). It blends audience size (log scale), 7-day growth versus peers and
@@ -197,13 +201,20 @@ def artist_momentum(
             "momentum_version",
             "platforms_scored",
         )
-    previous = _previous_counts(warehouse, "artist_momentum", first)
-    written = warehouse.replace_partition(
-        "artist_momentum", frame, "day", first, last + dt.timedelta(days=1)
-    )
     days = (last - first).days + 1
     ranges = (
         {"score_0_to_100": pl.col("momentum_score").is_between(0, 100)} if frame.width > 2 else {}
+    )
+    previous = _previous_counts(warehouse, "artist_momentum", first)
+    results = [
+        checks.keys_not_null(frame, MOMENTUM_KEY),
+        checks.keys_unique(frame, MOMENTUM_KEY),
+        checks.values_in_range(frame, ranges),
+        checks.partition_row_count(frame.height // days, previous),
+    ]
+    yield from checks.stop_before_writing("artist_momentum", results)
+    written = warehouse.replace_partition(
+        "artist_momentum", frame, "day", first, last + dt.timedelta(days=1)
     )
     top = (
         frame.drop_nulls("momentum_score")
@@ -212,16 +223,12 @@ def artist_momentum(
         if frame.width > 2
         else frame
     )
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
+            **table_facts(warehouse, "artist_momentum", exact=False),
             "days": MetadataValue.text(f"{first} to {last}"),
             "rows": MetadataValue.int(written),
             "top_momentum": markdown_table(top),
         },
-        check_results=[
-            checks.keys_not_null(frame, MOMENTUM_KEY),
-            checks.keys_unique(frame, MOMENTUM_KEY),
-            checks.values_in_range(frame, ranges),
-            checks.partition_row_count(written // days, previous),
-        ],
+        check_results=results,
     )

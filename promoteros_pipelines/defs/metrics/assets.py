@@ -15,7 +15,7 @@ from dagster import (
 from promoteros_pipelines.defs.discovery.assets import tracked_artists
 from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.defs.metrics.influx_store import mirror_observations, pending_rows
-from promoteros_pipelines.defs.metrics.partitions import six_hourly
+from promoteros_pipelines.defs.partitions import six_hourly
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.platforms.pulls import PullResult
 from promoteros_pipelines.resources.platforms.resources import (

@@ -25,7 +25,6 @@ from dagster import (
     RunsFilter,
     ScheduleDefinition,
     ScheduleEvaluationContext,
-    WeeklyPartitionsDefinition,
     asset,
     define_asset_job,
     schedule,
@@ -33,6 +32,7 @@ from dagster import (
 from pydantic import Field
 
 from promoteros_pipelines.defs.metadata import markdown_table, table
+from promoteros_pipelines.defs.partitions import weekly_partitions
 from promoteros_pipelines.defs.reference.loader import organisation_time_zones
 from promoteros_pipelines.defs.reports import kpis
 from promoteros_pipelines.defs.reports.periods import Week, week_of_partition
@@ -48,7 +48,6 @@ FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus
 # Keys are the reported week's Monday; end_offset lets zones east of UTC report on their
 # Monday morning, before the UTC week has closed. The start matches the other time-partitioned
 # assets (2025), so the simulated world's weeks can be reported too.
-weekly_partitions = WeeklyPartitionsDefinition(start_date="2025-01-06", day_offset=1, end_offset=1)
 
 
 class WeeklyReportConfig(Config):

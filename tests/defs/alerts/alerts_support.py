@@ -57,7 +57,7 @@ class Stack:
             "warehouse": PostgresWarehouse(database_url=self.database_url),
             "mailer": Mailer(smtp_url=self.smtp.url, mail_from="PromoterOS <alerts@test.invalid>"),
             "notifier": Notifier(
-                database_url=self.database_url,
+                warehouse=PostgresWarehouse(database_url=self.database_url),
                 targets=f"slack={self.hooks_url}/slack ui={self.hooks_url}/ui",
                 signing_secret=SECRET,
                 retry_base_seconds=0.0,

@@ -63,6 +63,32 @@ def test_daily_partition_is_computed_and_replaced_idempotently(loaded):
     assert scores.min() >= 0 and scores.max() <= 100
 
 
+def test_a_day_that_fails_a_blocking_check_writes_nothing(loaded):
+    day = (AS_OF - dt.timedelta(days=2)).date()
+    assert materialize(
+        [daily_artist_metrics], partition_key=day.isoformat(), resources={"warehouse": loaded}
+    ).success
+    before = loaded.read_table("daily_artist_metrics").sort("artist_id", "platform")
+    # a broken source row: the day's last follower count of artist 1 on Spotify is negative
+    loaded.execute(
+        "INSERT INTO promoteros.metric_observations (artist_id, platform, metric, observed_at,"
+        " value) VALUES (1, 'spotify', 'followers', %s, -5)",
+        (dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC),),
+    )
+    again = materialize(
+        [daily_artist_metrics],
+        partition_key=day.isoformat(),
+        resources={"warehouse": loaded},
+        raise_on_error=False,
+    )
+    assert not again.success
+    failed = [e for e in again.get_asset_check_evaluations() if not e.passed]
+    assert [e.check_name for e in failed] == [checks.VALUES_IN_RANGE]
+    assert failed[0].metadata["rows_failing_followers_not_negative"].value == 1
+    after = loaded.read_table("daily_artist_metrics").sort("artist_id", "platform")
+    assert after.equals(before)  # the table still holds the day as it was
+
+
 def test_signals_and_events_detect_the_episode_and_rerun_as_no_ops(loaded, tmp_path):
     days = [(AS_OF - dt.timedelta(days=d)).date().isoformat() for d in (4, 3, 2)]
     for day in days:

@@ -10,7 +10,7 @@ from dagster import materialize
 from promoteros_pipelines.defs.discovery import assets as discovery
 from promoteros_pipelines.defs.metrics import assets as metrics
 from promoteros_pipelines.defs.metrics.observations import metric_observations
-from promoteros_pipelines.defs.metrics.partitions import six_hourly
+from promoteros_pipelines.defs.partitions import six_hourly
 from promoteros_pipelines.simulator import metrics_at, trending_at
 
 ASSETS = [
