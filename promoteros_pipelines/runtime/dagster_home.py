@@ -20,6 +20,8 @@ from promoteros_pipelines.settings import DAGSTER_STORAGE_URL_ENV, dagster_home
 MARKER = "# Written by promoteros"
 MAX_CONCURRENT_RUNS = 4
 PLATFORM_TAG = "promoteros/platform"
+# Runs that call the platform APIs carry this: the run queue lets one such run at a time.
+PLATFORM_API_TAGS = {PLATFORM_TAG: "platform-apis"}
 MAX_RETRIES = 2
 # A launch takes 1-3 s here, up to ~20 s on a loaded machine: 90 s is never a slow launch.
 START_TIMEOUT_SECONDS = 90

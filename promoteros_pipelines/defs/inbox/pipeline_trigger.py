@@ -26,7 +26,6 @@ from dagster import (
 )
 from pydantic import ValidationError
 
-from promoteros_pipelines.defs.discovery.jobs import PLATFORM_API_TAGS
 from promoteros_pipelines.defs.inbox.store import InboxEvent
 from promoteros_pipelines.defs.inbox.ticks import (
     CADENCE,
@@ -44,6 +43,7 @@ from promoteros_pipelines.events import (
     parse_event,
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.runtime.dagster_home import PLATFORM_API_TAGS
 
 EVENT_TYPE = "pipeline.trigger"
 MAX_RUNS_PER_TICK = 50
