@@ -33,7 +33,13 @@ ScrapedPlatform = Literal["spotify", "youtube", "tiktok", "instagram"]
 WatchPlatform = Literal["spotify", "youtube", "tiktok", "instagram", "bandsintown"]
 MetricName = Literal["followers", "views", "likes", "comments", "shares", "posts", "popularity"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# ids and slugs: no control characters (a "\x1f" id would be accepted and match nothing)
+Identifier = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
 
 # Asset and job names a webhook may start; extend with PROMOTEROS_PIPELINE_TRIGGER_ALLOWLIST.
 DEFAULT_PIPELINE_TARGETS = frozenset(

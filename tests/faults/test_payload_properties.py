@@ -82,7 +82,8 @@ def test_accepted_observations_survive_the_inbox_unchanged(observations) -> None
     for observation in event.observations:
         assert math.isfinite(observation.value) and observation.value >= 0
         assert observation.observed_at.tzinfo is not None
-        assert observation.external_id.strip() == observation.external_id != ""
+        assert observation.external_id != ""
+        assert not any(ord(char) < 32 or ord(char) == 127 for char in observation.external_id)
 
 
 tag_keys = st.one_of(
