@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test chaos lint format lock bench dev stop clean
+.PHONY: setup demo test chaos test-n8n lint format lock bench dev stop clean
 
 # --compile-bytecode: compiled once at install, as pip does by default and uv only when asked.
 # Otherwise every new interpreter (code server, each run worker) compiles Dagster again where
@@ -32,6 +32,16 @@ test: setup lint
 # daemon, so they run one at a time, on a server of their own, after `make test`.
 chaos: setup
 	$(BIN)/pytest -p no:xdist -m chaos tests/faults
+
+# The n8n templates (integrations/n8n/) run in a real n8n: the version is the one in
+# integrations/n8n/package.json (its package-lock.json pins the rest), installed once into a
+# cache outside the clone that fresh clones on this machine reuse.
+N8N_VERSION := $(shell sed -n 's/.*"n8n": "\([^"]*\)".*/\1/p' integrations/n8n/package.json)
+N8N_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/promoteros/n8n-$(N8N_VERSION)
+
+test-n8n: setup
+	integrations/n8n/install.sh $(N8N_CACHE) $(BIN)/python $(BIN)/uv
+	PROMOTEROS_N8N_HOME=$(N8N_CACHE) $(BIN)/pytest -p no:xdist -m n8n tests/integrations
 
 lint: setup
 	$(BIN)/ruff check .

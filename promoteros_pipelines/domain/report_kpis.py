@@ -16,6 +16,7 @@ class Kpi:
     unit: str = "count"  # count | percent
     note: str = ""
     connected: bool = True
+    empty: str = "none yet"  # shown when there is nothing to measure (no runs, no calls)
 
     @property
     def change(self) -> float | None:
@@ -35,7 +36,7 @@ class Kpi:
         if not self.connected:
             return NOT_CONNECTED
         if value is None:
-            return "n/a"
+            return self.empty
         if self.unit == "percent":
             return f"{value * 100:.0f}%"
         return f"{value:,.0f}"
@@ -57,6 +58,11 @@ class Kpi:
             return f"{change * 100:+.0f} pts"
         ratio = self.change_ratio
         return f"{change:+,.0f}" + (f" ({ratio * 100:+.0f}%)" if ratio is not None else "")
+
+    @property
+    def measured(self) -> bool:
+        """Connected and with a value this week (else the tile shows why not)."""
+        return self.connected and self.value is not None
 
     @property
     def trend(self) -> str:

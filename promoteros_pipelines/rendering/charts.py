@@ -61,78 +61,44 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), dpi=72, layout="constrained")
 
 
-def comparison_bars(
-    categories: Sequence[str],
-    this_week: Sequence[float | None],
-    last_week: Sequence[float | None],
+def small_multiples(
+    x_labels: Sequence[str],
+    series: dict[str, Sequence[float | None]],
     *,
-    y_label: str,
+    x_label: str,
     title: str,
+    highlight_last: bool = True,
     width: float = 6.5,
-    height: float = 2.6,
+    height: float = 2.3,
 ) -> Markup:
-    """Grouped bars: this week beside last week, per category (missing values drawn as 0)."""
+    """One bar panel per series, side by side, each on its own axis with its values printed,
+    so a series of 29s never flattens a series of 1s. The last bar (this week, today) is
+    drawn in the accent colour when ``highlight_last``; missing values are gaps. An x label
+    may hold a line break (``"Mon\\n23"``); other text is flattened as everywhere."""
     with rc_context(STYLE):
         figure = _figure(width, height)
-        axes = figure.add_subplot()
-        positions = range(len(categories))
-        axes.bar(
-            [p - 0.2 for p in positions],
-            [v or 0 for v in last_week],
-            0.4,
-            color=MUTED,
-            label="Previous week",
-        )
-        bars = axes.bar(
-            [p + 0.2 for p in positions],
-            [v or 0 for v in this_week],
-            0.4,
-            color=ACCENT,
-            label="This week",
-        )
-        axes.bar_label(bars, fmt="%g", fontsize=8, color=INK)
-        axes.set_xticks(list(positions), [safe_label(c, 24) for c in categories])
-        axes.set_ylabel(safe_label(y_label))
-        axes.set_title(safe_label(title, 80), loc="left", color=INK)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.legend(frameon=False, fontsize=8)
+        figure.suptitle(safe_label(title, 80), x=0.0, ha="left", color=INK, fontsize=10)
+        axes_list = figure.subplots(1, max(1, len(series)), squeeze=False)[0]
+        positions = list(range(len(x_labels)))
+        for axes, (name, values) in zip(axes_list, series.items(), strict=False):
+            heights = [0 if v is None else v for v in values]
+            colours = [MUTED] * len(heights)
+            if highlight_last and colours:
+                colours[-1] = ACCENT
+            bars = axes.bar(positions, heights, 0.7, color=colours)
+            labels = ["" if v is None else f"{v:,.0f}" for v in values]
+            axes.bar_label(bars, labels=labels, fontsize=7.5, color=INK, padding=1.5)
+            ticks = ["\n".join(safe_label(line, 12) for line in x.split("\n")) for x in x_labels]
+            axes.set_xticks(positions, ticks, fontsize=7.5)
+            axes.set_title(safe_label(name, 40), loc="left", color=INK, fontsize=9)
+            axes.set_ylim(0, max([*heights, 1]) * 1.18)
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+            axes.tick_params(axis="y", labelsize=7.5)
+            axes.set_xlabel(safe_label(x_label), fontsize=7.5)
         return _to_svg(figure)
 
 
-def daily_lines(
-    days: Sequence[str],
-    series: dict[str, Sequence[float]],
-    *,
-    y_label: str,
-    x_label: str = "Day",
-    title: str,
-    width: float = 6.5,
-    height: float = 2.4,
-) -> Markup:
-    """One line per series over the days of the period."""
-    with rc_context(STYLE):
-        figure = _figure(width, height)
-        axes = figure.add_subplot()
-        colours = [ACCENT, INK, MUTED, "#2e86ab", "#6c9a3b"]
-        for index, (name, values) in enumerate(series.items()):
-            axes.plot(
-                list(days),
-                list(values),
-                marker="o",
-                color=colours[index % len(colours)],
-                label=safe_label(name),
-            )
-        axes.set_xlabel(safe_label(x_label))
-        axes.set_ylabel(safe_label(y_label))
-        axes.set_title(safe_label(title, 80), loc="left", color=INK)
-        axes.set_ylim(bottom=0)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        if len(series) > 1:
-            axes.legend(frameon=False, fontsize=8)
-        return _to_svg(figure)
-
-
-def ranked_bars(
+def momentum_dots(
     labels: Sequence[str],
     values: Sequence[float],
     *,
@@ -141,13 +107,36 @@ def ranked_bars(
     width: float = 6.5,
     height: float | None = None,
 ) -> Markup:
-    """Horizontal bars, largest on top (e.g. artists by momentum score)."""
+    """Artists by score, highest on top: a dot per artist with its score printed beside it.
+
+    Top scores bunch together (92-98), so the axis starts a little below the lowest score
+    (rounded down to 5) and says so in its label; dots, not bars, because a bar's length
+    would exaggerate the gaps on an axis that does not start at zero."""
     with rc_context(STYLE):
-        figure = _figure(width, height or max(1.6, 0.28 * len(labels) + 0.9))
+        figure = _figure(width, height or max(1.6, 0.26 * len(labels) + 0.9))
         axes = figure.add_subplot()
         order = list(reversed(range(len(labels))))
-        axes.barh(order, list(values), color=ACCENT)
+        low = min(values, default=0.0)
+        start = max(0.0, 5 * ((low - 3) // 5))
+        axes.hlines(order, start, list(values), color=MUTED, linewidth=1)
+        axes.plot(list(values), order, "o", color=ACCENT, markersize=6)
+        for y, value in zip(order, values, strict=True):
+            axes.annotate(
+                f"{value:.0f}",
+                (value, y),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+                color=INK,
+            )
+        axes.set_xlim(start, 100 + (100 - start) * 0.06)
+        axes.set_ylim(-0.6, len(labels) - 0.4)
         axes.set_yticks(order, [safe_label(label, 32) for label in labels])
-        axes.set_xlabel(safe_label(x_label))
+        axes.tick_params(axis="y", length=0)
+        suffix = f"; axis starts at {start:.0f}" if start > 0 else ""
+        axes.set_xlabel(safe_label(x_label + suffix, 80))
         axes.set_title(safe_label(title, 80), loc="left", color=INK)
+        axes.grid(axis="x", color="#e1e6ef", linewidth=0.6)
+        axes.set_axisbelow(True)
         return _to_svg(figure)

@@ -72,15 +72,28 @@ def environment() -> Environment:
     return env
 
 
+@functools.cache
+def text_environment() -> Environment:
+    """The same templates for text/plain mail parts: nothing is escaped (there is no markup),
+    and data is still only ever a value, never template source."""
+    return Environment(
+        loader=PackageLoader("promoteros_pipelines.rendering", "templates"),
+        autoescape=False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 def format_number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
-        return "n/a"
+        return "unknown"
     return f"{value:,.{digits}f}"
 
 
 def format_percent(value: float | None, digits: int = 0) -> str:
     if value is None:
-        return "n/a"
+        return "unknown"
     return f"{value * 100:.{digits}f}%"
 
 

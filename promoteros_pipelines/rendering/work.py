@@ -32,6 +32,8 @@ class RenderedReport:
     filename: str
     pdf: bytes
     kpis: list[Kpi]
+    title: str = ""  # "weekly venue report for KOKO": what the mail calls it
+    summary: tuple[str, ...] = ()  # a few sentences for the mail's body
 
 
 def momentum_chart(args: tuple[list[str], list[float], str] | None) -> Any:
@@ -47,7 +49,7 @@ def _ranked_momentum(labels: tuple[str, ...], values: tuple[float, ...], title: 
     it is a fifth of a venue PDF's time. Keyed by the data itself, so it cannot go stale."""
     from promoteros_pipelines.rendering import charts
 
-    return charts.ranked_bars(labels, values, x_label="Momentum score (0-100)", title=title)
+    return charts.momentum_dots(labels, values, x_label="Momentum score (0-100)", title=title)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class ReportJob:
     context: dict[str, Any]
     kpis: list[Kpi]
     momentum_chart: tuple[list[str], list[float], str] | None = None
+    title: str = ""
+    summary: tuple[str, ...] = ()
 
 
 def render_job(job: ReportJob) -> RenderedReport:
@@ -70,7 +74,16 @@ def render_job(job: ReportJob) -> RenderedReport:
     from promoteros_pipelines.rendering.render import render_pdf
 
     pdf = render_pdf(TEMPLATES[job.role], context)
-    return RenderedReport(job.role, job.venue_id, job.venue_slug, job.filename, pdf, job.kpis)
+    return RenderedReport(
+        job.role,
+        job.venue_id,
+        job.venue_slug,
+        job.filename,
+        pdf,
+        job.kpis,
+        job.title or f"weekly {job.role} report",
+        job.summary,
+    )
 
 
 def default_workers() -> int:

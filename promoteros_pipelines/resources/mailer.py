@@ -8,7 +8,9 @@ what would have been sent.
 
 Header values are built by the stdlib ``email`` package with the strict SMTP policy; line
 breaks in a name or subject are replaced by spaces first, so text from the data (an artist
-called "x\\r\\nBcc: y") can never add a header.
+called "x\\r\\nBcc: y") can never add a header. ``MAIL_POLICY`` also keeps a header's value on
+its name's line: the stdlib folds a 70-77 character subject right after ``Subject:``, and
+readers then show it with a leading space.
 """
 
 import re
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -46,6 +48,26 @@ class Attachment:
     mime_type: str = "application/pdf"
 
 
+class _MailPolicy(EmailPolicy):
+    """The SMTP policy (CRLF, 78-character lines), except that a folded header never starts
+    with a line break: ``Subject:\\r\\n Northern...`` becomes ``Subject: Northern...``."""
+
+    def fold(self, name: str, value: str) -> str:
+        folded = super().fold(name, value)
+        broken = f"{name}:{self.linesep} "
+        return f"{name}: {folded[len(broken) :]}" if folded.startswith(broken) else folded
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        folded = super().fold_binary(name, value)
+        broken = f"{name}:{self.linesep} ".encode("ascii")
+        if folded.startswith(broken):
+            return f"{name}: ".encode("ascii") + folded[len(broken) :]
+        return folded
+
+
+MAIL_POLICY = _MailPolicy(linesep="\r\n")
+
+
 def one_line(value: str) -> str:
     """A header-safe single line: CR, LF and other line breaks become spaces."""
     return re.sub(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+", " ", value).strip()
@@ -65,7 +87,7 @@ def compose(
 
     ``idempotency_key`` becomes the Message-ID's left part, so a resend is recognisable.
     """
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = one_line(sender)
     message["To"] = ", ".join(one_line(address) for address in to)
     message["Subject"] = one_line(subject)

@@ -188,7 +188,7 @@ NOUNS = [
 PREFIXES = ("DJ", "Lil", "MC", "Young", "Big")
 GENRES = (
     "indie pop",
-    "hip hop",
+    "hip-hop",
     "techno",
     "r&b",
     "afrobeats",

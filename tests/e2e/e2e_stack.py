@@ -43,6 +43,7 @@ class Stack:
     instance: DagsterInstance
     logs: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
+    secret: str = SECRET
     # how to (re)start each process, for the fault tests that kill one
     commands: dict[str, list[str]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -78,7 +79,7 @@ class Stack:
         return httpx.post(
             f"{self.ingress_url}/webhooks/{source}/{event_type}",
             content=body,
-            headers=signed_headers(SECRET, body),
+            headers=signed_headers(self.secret, body),
             timeout=10,
         )
 
@@ -143,11 +144,18 @@ def _stop(processes: list[subprocess.Popen], grace: float = 15.0) -> None:
 
 @contextmanager
 def webhook_stack(
-    database_url: str, workdir: Path, startup_timeout: float = 120, dagster_yaml: str = DAGSTER_YAML
+    database_url: str,
+    workdir: Path,
+    startup_timeout: float = 120,
+    dagster_yaml: str = DAGSTER_YAML,
+    secret: str = SECRET,
+    port: int | None = None,
 ) -> Iterator[Stack]:
     """Start ingress and daemon against ``database_url`` (warehouse and Dagster storage).
 
     ``dagster_yaml`` defaults to the one `promoteros` writes, so the stack runs as deployed.
+    ``secret`` signs the sources n8n and scraper; ``port`` (default: a free one) is the
+    ingress's, for a sender configured before the stack starts.
     """
     home, logs = workdir / "dagster_home", workdir / "logs"
     home.mkdir(parents=True, exist_ok=True)
@@ -160,12 +168,12 @@ def webhook_stack(
         "PROMOTEROS_DATABASE_URL": database_url,
         "PROMOTEROS_DAGSTER_DATABASE_URL": database_url,
         "PROMOTEROS_DAGSTER_STORAGE_URL": with_driver(database_url, "psycopg2"),
-        "PROMOTEROS_WEBHOOK_SECRETS_N8N": SECRET,
-        "PROMOTEROS_WEBHOOK_SECRETS_SCRAPER": SECRET,
+        "PROMOTEROS_WEBHOOK_SECRETS_N8N": secret,
+        "PROMOTEROS_WEBHOOK_SECRETS_SCRAPER": secret,
     }
     saved = {k: os.environ.get(k) for k in ("PROMOTEROS_DAGSTER_STORAGE_URL", "DAGSTER_HOME")}
     os.environ["PROMOTEROS_DAGSTER_STORAGE_URL"] = env["PROMOTEROS_DAGSTER_STORAGE_URL"]
-    port = free_loopback_port()
+    port = port or free_loopback_port()
     bin_dir = Path(sys.executable).parent
     commands = {
         "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
@@ -183,7 +191,9 @@ def webhook_stack(
         ],
     }
     instance = DagsterInstance.from_config(str(home))
-    stack = Stack(f"http://127.0.0.1:{port}", instance, logs, commands=commands, env=env)
+    stack = Stack(
+        f"http://127.0.0.1:{port}", instance, logs, secret=secret, commands=commands, env=env
+    )
     try:
         for name in commands:
             stack.start(name)

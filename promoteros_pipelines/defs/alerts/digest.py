@@ -1,9 +1,16 @@
 """The daily digest: one email per organisation per day, plus a Slack summary for ops.
 
-Templates live beside this module (``templates/daily_digest.*.j2``); the HTML one renders with
-autoescaping, so an artist called ``<script>`` shows as text, and values are data, never
-template source, so ``{{7*7}}`` stays literal. ``digest_log`` (organisation, day) records the
-send: re-materialising a day renders again but never sends twice.
+Templates live beside this module (``templates/daily_digest.*.j2``): a styled HTML part in the
+weekly reports' look, built from the macros in ``rendering/templates/_email.html.j2``
+(shared with the weekly report mail), and a plain-text part with the same content. The HTML
+renders with autoescaping, so an artist called ``<script>`` shows as text, and values are
+data, never template source, so ``{{7*7}}`` stays literal. ``digest_log`` (organisation, day)
+records the send: re-materialising a day renders again but never sends twice.
+
+A momentum gainer is an artist whose momentum score rose since the day before *and* whose
+followers grew over the last 7 days: a score can also rise on engagement alone, and an artist
+losing followers is not news to a promoter. Sentences come from ``domain.wording`` (numbers in
+plain words) rather than the analytics' own explanations.
 """
 
 import datetime as dt
@@ -22,36 +29,51 @@ from dagster import (
 )
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from promoteros_pipelines import rendering
 from promoteros_pipelines.defs.alerts.assets import GROUP, OWNERS, alert_notifications
 from promoteros_pipelines.defs.alerts.delivery import stable_message_id
 from promoteros_pipelines.defs.partitions import analytics_daily
+from promoteros_pipelines.defs.reports.kpis import viral_events_between
+from promoteros_pipelines.domain.wording import (
+    compact,
+    event_sentence,
+    event_status,
+    growth_sentence,
+    percent,
+    platform_name,
+    platform_names,
+    plural,
+)
 from promoteros_pipelines.resources.mailer import Mailer, compose, display_address, one_line
 from promoteros_pipelines.resources.notifier import Notifier
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
-HTML = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+# the mail look (macros in _email.html.j2) is the reports' own, shared with the weekly mail
+LOOK = Path(rendering.__file__).parent / "templates"
+LOADER = FileSystemLoader([TEMPLATES, LOOK])
+HTML = Environment(loader=LOADER, autoescape=True, undefined=StrictUndefined)
 # text/plain has no markup to escape; it is still rendered from data, never as template source
-TEXT = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined)
+TEXT = Environment(loader=LOADER, autoescape=False, undefined=StrictUndefined)
 DIGEST_ROLES = ["exec", "ops", "analyst"]
 TOP_GAINERS = 10
 OPS_SLACK_TARGET = "slack"
+GAINER_COLUMNS = [
+    {"key": "name", "title": "Artist", "num": False},
+    {"key": "score", "title": "Momentum", "num": True},
+    {"key": "change", "title": "Since yesterday", "num": True},
+    {"key": "why", "title": "Audience growth", "num": False},
+]
 
 GAINERS = """
-SELECT m.artist_id, a.name, m.momentum_score, m.why,
-    m.momentum_score - coalesce(p.momentum_score, 0) AS change
+SELECT m.artist_id, a.name, m.momentum_score, m.growth_7d, m.followers, m.lead_platform,
+    m.peer_growth_median, m.momentum_score - coalesce(p.momentum_score, 0) AS change
 FROM promoteros.artist_momentum m
 JOIN promoteros.artists a USING (artist_id)
 LEFT JOIN promoteros.artist_momentum p ON p.artist_id = m.artist_id AND p.day = m.day - 1
-WHERE m.day = $1 AND m.momentum_score > coalesce(p.momentum_score, 0)
+WHERE m.day = $1 AND m.momentum_score > coalesce(p.momentum_score, 0) AND m.growth_7d > 0
 ORDER BY change DESC, m.artist_id
 LIMIT $2
-"""
-VIRAL = """
-SELECT v.artist_id, a.name, v.status, v.explanation
-FROM promoteros.viral_events v JOIN promoteros.artists a USING (artist_id)
-WHERE v.detected_at >= $1 AND v.detected_at < $2 AND v.status <> 'dismissed'
-ORDER BY v.peak_strength DESC, v.event_id
 """
 # capped: every one not yet in a digest (or already in this day's, so a re-run shows the same);
 # deferred: those held by quiet hours that day (sent since, listed so nobody is surprised)
@@ -96,12 +118,45 @@ def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dicts() if frame.height else []
 
 
+def gainer_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Gainers as the digest prints them: rounded numbers and a sentence on their growth."""
+    return [
+        {
+            "name": row["name"],
+            "score": f"{row['momentum_score']:.0f}",
+            "change": f"+{row['change']:.0f}" if row["change"] >= 0.5 else "+<1",
+            "growth": percent(row["growth_7d"]),
+            "followers": compact(row["followers"]),
+            "platform": platform_name(row["lead_platform"]),
+            "why": growth_sentence(row),
+        }
+        for row in _rows(frame)
+    ]
+
+
+def viral_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": row["artist"],
+            "status": event_status(row),
+            "what": event_sentence(row),
+            "platforms": platform_names(row["platforms"]),
+        }
+        for row in _rows(frame)
+    ]
+
+
+def summary_line(gainers: int, viral: int, held: int) -> str:
+    """ "3 momentum gainers, 1 new viral event, no alerts held back." """
+    held_text = plural(held, "alert") + " held back" if held else "no alerts held back"
+    return f"{plural(gainers, 'momentum gainer')}, {plural(viral, 'new viral event')}, {held_text}."
+
+
 def _slack_summary(context: dict[str, Any]) -> str:
     top = ", ".join(one_line(row["name"]) for row in context["gainers"][:3]) or "none"
     return (
         f"*Daily digest {context['day']}: {one_line(context['organisation'])}*\n"
-        f"{len(context['gainers'])} momentum gainers (top: {top}), "
-        f"{len(context['viral'])} new viral events, {len(context['held'])} alerts held back."
+        f"{context['summary']} Top gainers: {top}."
     )
 
 
@@ -125,8 +180,8 @@ def daily_digest(
     day = dt.date.fromisoformat(context.partition_key)
     start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     end = start + dt.timedelta(days=1)
-    gainers = _rows(warehouse.read_frame(GAINERS, [day, TOP_GAINERS]))
-    viral = _rows(warehouse.read_frame(VIRAL, [start, end]))
+    gainers = gainer_rows(warehouse.read_frame(GAINERS, [day, TOP_GAINERS]))
+    viral = viral_rows(viral_events_between(warehouse, start, end, include_dismissed=False))
     held = warehouse.read_frame(HELD, [start, end, day])
     organisations = warehouse.read_frame(
         "SELECT organisation_id, slug, name FROM promoteros.organisations ORDER BY slug"
@@ -145,16 +200,21 @@ def daily_digest(
             skipped += 1
             continue
         mine = _rows(held.filter(pl.col("organisation_id") == org_id)) if held.height else []
+        for row in mine:
+            row["people_text"] = plural(row["people"], "person", "people")
         values = {
             "organisation": org["name"],
             "day": day.isoformat(),
+            "day_long": f"{day:%A} {day.day} {day:%B %Y}",
             "title": f"{org['name']} daily digest {day.isoformat()}",
+            "summary": summary_line(len(gainers), len(viral), len(mine)),
             "gainers": gainers,
+            "gainer_columns": GAINER_COLUMNS,
             "viral": viral,
             "held": mine,
         }
         text, html = render(values)
-        top = f", top mover {gainers[0]['name']}" if gainers else ""
+        top = f": top mover {gainers[0]['name']}" if gainers else ""
         key = f"digest-{org['slug']}-{day.isoformat()}"
         message = compose(
             sender=mailer.mail_from,

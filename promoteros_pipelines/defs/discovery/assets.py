@@ -14,9 +14,16 @@ from dagster import (
 )
 from pydantic import Field
 
-from promoteros_pipelines.defs.discovery.store import ArtistToTrack, track_artists
+from promoteros_pipelines.defs.discovery.store import (
+    ArtistToTrack,
+    fill_genres,
+    spotify_ids_without_genres,
+    track_artists,
+)
 from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.domain.discovery import ID_PLATFORMS, normalize_name, rank_new_candidates
+from promoteros_pipelines.domain.genres import canonical_list
+from promoteros_pipelines.resources.platforms.errors import PlatformError
 from promoteros_pipelines.resources.platforms.resources import (
     SpotifyResource,
     TikTokResource,
@@ -120,6 +127,9 @@ class WatchRequest(Config):
     platform_ids: dict[str, str] = Field(
         default_factory=dict, description="Platform -> external id, e.g. {'spotify': '...'}."
     )
+    genres: list[str] = Field(
+        default_factory=list, description="Genres, if the requester knows them (any spelling)."
+    )
 
 
 class TrackedArtistsConfig(Config):
@@ -145,6 +155,7 @@ def _from_watch(request: WatchRequest) -> ArtistToTrack:
         reason=f"Watch request (webhook event {request.event_id})"
         if request.event_id
         else "Watch request",
+        genres=tuple(canonical_list(request.genres)),
     )
 
 
@@ -158,6 +169,27 @@ def _newest_candidates(warehouse: PostgresWarehouse) -> pl.DataFrame:
     )
 
 
+def _genres_from_spotify(
+    context: AssetExecutionContext,
+    warehouse: PostgresWarehouse,
+    spotify: SpotifyResource,
+    artist_ids: list[int],
+) -> int:
+    """Give artists without genres Spotify's, in the shared vocabulary; a Spotify failure
+    only leaves them without genres until the next run (it never fails the tracking)."""
+    wanted = spotify_ids_without_genres(warehouse, artist_ids)
+    if not wanted:
+        return 0
+    try:
+        found = spotify.fetch_genres(list(wanted))
+    except PlatformError as error:
+        context.log.warning(f"genres not fetched from Spotify, retried next run: {error}")
+        return 0
+    return fill_genres(
+        warehouse, {wanted[sid]: canonical_list(names) for sid, names in found.items()}
+    )
+
+
 @asset(
     group_name=GROUP,
     kinds=KINDS,
@@ -166,12 +198,16 @@ def _newest_candidates(warehouse: PostgresWarehouse) -> pl.DataFrame:
     metadata=table("artists"),
 )
 def tracked_artists(
-    context: AssetExecutionContext, config: TrackedArtistsConfig, warehouse: PostgresWarehouse
+    context: AssetExecutionContext,
+    config: TrackedArtistsConfig,
+    warehouse: PostgresWarehouse,
+    spotify: SpotifyResource,
 ) -> MaterializeResult:
     """Artists PromoterOS follows (`promoteros.artists` with their ids in
     `promoteros.artist_platform_ids`): the newest trending candidates, or the artists named in
     watch requests from n8n. An artist already tracked under any of its ids or its name is
-    matched, not duplicated; scraper numbers that were waiting for it are filed under it."""
+    matched, not duplicated; scraper numbers that were waiting for it are filed under it.
+    Genres come from the watch request or Spotify, in the vocabulary venues use."""
     if config.watch_requests:
         wanted = [_from_watch(request) for request in config.watch_requests]
         candidates = pl.DataFrame()
@@ -188,6 +224,9 @@ def tracked_artists(
             for row in candidates.iter_rows(named=True)
         ]
     outcomes, moved = track_artists(warehouse, wanted)
+    with_genres = _genres_from_spotify(
+        context, warehouse, spotify, sorted({o.artist_id for o in outcomes})
+    )
     if not candidates.is_empty():
         with warehouse.connect() as conn, conn.cursor() as cursor:
             cursor.executemany(
@@ -222,6 +261,7 @@ def tracked_artists(
             "artists_created": MetadataValue.int(int(report["created"].sum() or 0)),
             "artists_matched": MetadataValue.int(int((~report["created"]).sum() or 0)),
             "pending_observations_filed": MetadataValue.int(moved),
+            "genres_from_spotify": MetadataValue.int(with_genres),
             "conflicts": MetadataValue.int(sum(len(o.conflicts) for o in outcomes)),
             "artists": markdown_table(report, limit=20),
         }

@@ -27,6 +27,7 @@ def watch_run_config(event: InboxEvent) -> dict[str, Any]:
         "event_id": event.event_id,
         "artist_name": watch.artist_name,
         "platform_ids": dict(watch.platform_ids),
+        **({"genres": list(watch.genres)} if watch.genres else {}),
     }
     return {"ops": {"tracked_artists": {"config": {"watch_requests": [request]}}}}
 

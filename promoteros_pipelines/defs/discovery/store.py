@@ -114,3 +114,26 @@ def track_artists(
         outcomes = [_track_one(conn, artist) for artist in artists]
         moved = conn.execute(MOVE_PENDING, {"artist_ids": [o.artist_id for o in outcomes]}).rowcount
     return outcomes, moved
+
+
+def spotify_ids_without_genres(warehouse: PostgresWarehouse, artist_ids: list[int]) -> dict:
+    """Spotify id -> artist id, for those of ``artist_ids`` that have no genres yet."""
+    frame = warehouse.read_frame(
+        "SELECT p.external_id, a.artist_id FROM promoteros.artists a"
+        " JOIN promoteros.artist_platform_ids p USING (artist_id)"
+        " WHERE a.artist_id = ANY($1) AND a.genres = '{}' AND p.platform = 'spotify'",
+        [artist_ids],
+    )
+    return dict(frame.iter_rows()) if frame.height else {}
+
+
+def fill_genres(warehouse: PostgresWarehouse, genres: Mapping[int, list[str]]) -> int:
+    """Store genres on artists that have none (a person's edit is never overwritten);
+    returns how many artists got genres."""
+    with warehouse.connect() as conn, conn.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE promoteros.artists SET genres = %s, updated_at = now()"
+            " WHERE artist_id = %s AND genres = '{}'",
+            [(names, artist_id) for artist_id, names in genres.items() if names],
+        )
+        return max(cursor.rowcount, 0)

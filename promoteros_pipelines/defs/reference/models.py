@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from promoteros_pipelines.domain.genres import canonical_list
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -21,8 +23,11 @@ def _time_zone(value: str) -> str:
 
 
 def _genres(value: str | list[str]) -> list[str]:
+    """Genres in the shared vocabulary (``domain/genres.py``), so "Hip Hop" and "rap" are both
+    stored as "hip-hop" and match the artists' genres; a genre the vocabulary does not know is
+    kept, lower-cased. Sorted, without repeats."""
     items = value.split("|") if isinstance(value, str) else value
-    return sorted({item.strip().lower() for item in items if item.strip()})
+    return sorted(set(canonical_list(items)))
 
 
 TimeZone = Annotated[str, AfterValidator(_time_zone)]

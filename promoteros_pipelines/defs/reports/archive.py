@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from promoteros_pipelines.defs.reports.kpis import Organisation
+from promoteros_pipelines.defs.reports.periods import parse_week
 from promoteros_pipelines.defs.reports.weekly import ROLE_RECIPIENTS, VENUE, RenderedReport
 from promoteros_pipelines.resources.mailer import (
     Attachment,
@@ -117,6 +118,34 @@ def _claim(warehouse, conn, item: ArchivedReport, email: str, resend: bool) -> i
     return None if row is None else row[0]
 
 
+EYEBROWS = {"executive": "Weekly executive report", "ops": "Weekly operations report"}
+
+
+def report_mail(org: Organisation, period: str, report: RenderedReport, name: str) -> dict:
+    """Subject, text and HTML of the mail that carries ``report`` to ``name``: what it is,
+    for which week, and the week in a few sentences, in the reports' look."""
+    from promoteros_pipelines.rendering.render import environment, text_environment
+
+    week = parse_week(period)
+    values = {
+        "name": name,
+        "organisation": org.name,
+        "title": report.title,
+        "eyebrow": EYEBROWS.get(report.role, "Weekly venue report"),
+        "week": period,
+        "first_day": week.monday.isoformat(),
+        "last_day": week.days[-1].isoformat(),
+        "filename": report.filename,
+        "summary": list(report.summary),
+        "subject": f"{org.name}: {report.title}, week {period}",
+    }
+    return {
+        "subject": values["subject"],
+        "text": text_environment().get_template("weekly_mail.txt.j2").render(**values),
+        "html": environment().get_template("weekly_mail.html.j2").render(**values),
+    }
+
+
 def deliver_reports(
     warehouse: PostgresWarehouse,
     mailer: Mailer,
@@ -131,9 +160,6 @@ def deliver_reports(
     summary = DeliverySummary()
     for item in archived:
         report = item.report
-        what = f"weekly {report.role} report"
-        if report.venue_slug:
-            what += f" ({report.venue_slug})"
         for person in recipients_for(report, people):
             email = person["email"]
             label = f"{report.filename} -> {email}"
@@ -144,14 +170,13 @@ def deliver_reports(
                 continue
             error = None
             try:
+                mail = report_mail(org, period, report, person["name"])
                 message = compose(
                     sender=mailer.mail_from,
                     to=[display_address(person["name"], email)],
-                    subject=f"{org.name}: {what}, week {period}",
-                    text=(
-                        f"Hello {person['name']},\n\nattached is the {what} of {org.name} "
-                        f"for week {period}.\n\nPromoterOS"
-                    ),
+                    subject=mail["subject"],
+                    text=mail["text"],
+                    html=mail["html"],
                     attachments=[Attachment(report.filename, report.pdf)],
                     idempotency_key=f"{org.slug}.{period}.{item.archive_id}.{attempt}",
                 )

@@ -15,6 +15,7 @@ import polars as pl
 
 from promoteros_pipelines.defs.reports.periods import Week
 from promoteros_pipelines.domain.report_kpis import Kpi, not_connected, share
+from promoteros_pipelines.domain.wording import plural
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 ACCURACY_LOOKBACK = dt.timedelta(days=28)
@@ -228,18 +229,24 @@ def catalogue_kpis(warehouse: PostgresWarehouse, week: Week) -> list[Kpi]:
             share(kept, calls),
             share(kept_before, calls_before),
             unit="percent",
-            note=f"{kept} of {calls} confirmed viral calls kept growing",
+            note=f"{kept} of {plural(calls, 'confirmed viral call')} kept growing"
+            if calls
+            else "no confirmed viral calls in the 4 weeks before to check",
+            empty="no calls yet",
         ),
     ]
+
+
+COUNTED = (
+    ("New artists tracked", "artists", "first_seen_at"),
+    ("Viral events found", "viral_events", "detected_at"),
+)
 
 
 def daily_counts(warehouse: PostgresWarehouse, week: Week) -> dict[str, list[int]]:
     """New artists and viral events per local day of the week (for the trend chart)."""
     out: dict[str, list[int]] = {}
-    for name, table, column in (
-        ("New artists", "artists", "first_seen_at"),
-        ("Viral events", "viral_events", "detected_at"),
-    ):
+    for name, table, column in COUNTED:
         frame = warehouse.read_frame(
             f"SELECT ({column} AT TIME ZONE $3)::date AS day, count(*) AS n"
             f" FROM {warehouse.qualified(table)} WHERE {column} >= $1 AND {column} < $2"
@@ -251,18 +258,65 @@ def daily_counts(warehouse: PostgresWarehouse, week: Week) -> dict[str, list[int
     return out
 
 
-def viral_events(warehouse: PostgresWarehouse, week: Week) -> pl.DataFrame:
-    return warehouse.read_frame(
-        f"""
-        SELECT a.name AS artist, e.detected_at, e.status, array_to_string(e.platforms, ', ')
-               AS platforms, e.peak_strength, e.max_probability, e.explanation
-        FROM {warehouse.qualified("viral_events")} e
-        JOIN {warehouse.qualified("artists")} a USING (artist_id)
-        WHERE e.detected_at >= $1 AND e.detected_at < $2
-        ORDER BY e.peak_strength DESC, e.detected_at
-        """,
-        [week.start, week.end],
+def weekly_counts(
+    warehouse: PostgresWarehouse, week: Week, weeks: int = 8
+) -> tuple[list[Week], dict[str, list[int]]]:
+    """New artists and viral events per local week, for the ``weeks`` weeks ending with ``week``."""
+    periods = [week]
+    while len(periods) < weeks:
+        periods.insert(0, periods[0].previous())
+    out: dict[str, list[int]] = {}
+    for name, table, column in COUNTED:
+        frame = warehouse.read_frame(
+            f"SELECT date_trunc('week', {column} AT TIME ZONE $3)::date AS monday,"
+            f" count(*) AS n FROM {warehouse.qualified(table)}"
+            f" WHERE {column} >= $1 AND {column} < $2 GROUP BY 1",
+            [periods[0].start, week.end, week.time_zone],
+        )
+        by_week = dict(zip(frame["monday"].to_list(), frame["n"].to_list(), strict=True))
+        out[name] = [int(by_week.get(period.monday, 0)) for period in periods]
+    return periods, out
+
+
+# the strongest signal of each event: its numbers make the plain-English "what happened"
+VIRAL_EVENTS_SQL = """
+SELECT e.event_id, e.artist_id, a.name AS artist, a.genres AS artist_genres, e.detected_at,
+       e.status, e.confirmed_by, array_to_string(e.platforms, ',') AS platforms,
+       e.peak_strength, e.max_probability, e.explanation,
+       s.signal_type, s.platform, s.metric, s.value_before, s.value_after, s.growth,
+       s.baseline, s.ratio, s.robust_z, s.platforms AS signal_platforms
+FROM {events} e
+JOIN {artists} a USING (artist_id)
+LEFT JOIN LATERAL (
+    SELECT * FROM {signals} s
+    WHERE s.artist_id = e.artist_id AND s.detected_at >= e.window_start
+      AND s.detected_at <= e.last_signal_at
+    ORDER BY s.strength DESC, s.detected_at LIMIT 1
+) s ON true
+WHERE e.detected_at >= $1 AND e.detected_at < $2 AND ($3::boolean OR e.status <> 'dismissed')
+ORDER BY e.peak_strength DESC, e.detected_at, e.event_id
+"""
+
+
+def viral_events_between(
+    warehouse: PostgresWarehouse,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    include_dismissed: bool = True,
+) -> pl.DataFrame:
+    """Viral events detected in [start, end), strongest first, each with its artist's name and
+    genres and the numbers of its strongest signal (null columns when none is kept)."""
+    sql = VIRAL_EVENTS_SQL.format(
+        events=warehouse.qualified("viral_events"),
+        artists=warehouse.qualified("artists"),
+        signals=warehouse.qualified("viral_signals"),
     )
+    return warehouse.read_frame(sql, [start, end, include_dismissed])
+
+
+def viral_events(warehouse: PostgresWarehouse, week: Week) -> pl.DataFrame:
+    return viral_events_between(warehouse, week.start, week.end)
 
 
 def new_artists(warehouse: PostgresWarehouse, week: Week) -> pl.DataFrame:
@@ -275,16 +329,27 @@ def new_artists(warehouse: PostgresWarehouse, week: Week) -> pl.DataFrame:
     )
 
 
+def artist_genre_names(warehouse: PostgresWarehouse) -> list[str]:
+    """Every genre name stored on an artist (a few hundred at most), to match venues against."""
+    frame = warehouse.read_frame(
+        f"SELECT DISTINCT unnest(genres) AS genre FROM {warehouse.qualified('artists')}"
+    )
+    return frame["genre"].to_list() if frame.height else []
+
+
 def top_momentum(
     warehouse: PostgresWarehouse, week: Week, genres: list[str] | None = None, limit: int = 10
 ) -> pl.DataFrame:
-    """Artists with the highest momentum on the last scored day before the week ends."""
+    """Artists with the highest momentum on the last scored day before the week ends;
+    with ``genres`` (stored genre names, see ``domain.genres.fitting_genres``) only artists
+    carrying one of them."""
     return warehouse.read_frame(
         f"""
         WITH latest AS (
             SELECT max(day) AS day FROM {warehouse.qualified("artist_momentum")} WHERE day < $1
         )
         SELECT a.name AS artist, m.momentum_score, m.growth_7d, m.followers, m.lead_platform,
+               m.peer_growth_median, a.genres AS artist_genres,
                array_to_string(a.genres, ', ') AS genres
         FROM {warehouse.qualified("artist_momentum")} m
         JOIN latest USING (day)

@@ -1,20 +1,23 @@
 """The weekly executive report set for one organisation: executive, ops, and one per venue.
 
 Data is read once per organisation and shared by the variants; only the venue pages read
-their own booking, ticketing and genre-matched momentum figures.
+their own booking, ticketing and genre-matched momentum figures. A venue's artists are those
+whose genres fit its own through the shared taxonomy (``domain/genres.py``): a techno act fits
+an electronic room.
 """
 
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from promoteros_pipelines.defs.reports import kpis
+from promoteros_pipelines.defs.reports import kpis, rows
 from promoteros_pipelines.defs.reports.periods import Week
+from promoteros_pipelines.domain import genres as taxonomy
 from promoteros_pipelines.domain.report_kpis import Kpi, run_success_rate
+from promoteros_pipelines.domain.wording import plural
 from promoteros_pipelines.rendering.work import (
     EXECUTIVE,
     OPS,
@@ -28,36 +31,7 @@ from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 # which recipient roles get which variant (venue managers: their own venue's report)
 ROLE_RECIPIENTS = {EXECUTIVE: ("exec",), OPS: ("ops", "analyst"), VENUE: ("venue_manager",)}
-
-EVENT_COLUMNS = [
-    {"key": "artist", "title": "Artist", "num": False},
-    {"key": "detected", "title": "Detected", "num": False},
-    {"key": "status", "title": "Status", "num": False},
-    {"key": "platforms", "title": "Platforms", "num": False},
-    {"key": "strength", "title": "Peak strength", "num": True},
-    {"key": "explanation", "title": "Why", "num": False},
-]
-ARTIST_COLUMNS = [
-    {"key": "name", "title": "Artist", "num": False},
-    {"key": "first_seen", "title": "First seen", "num": False},
-    {"key": "source", "title": "Source", "num": False},
-    {"key": "genres", "title": "Genres", "num": False},
-    {"key": "reason", "title": "Why tracked", "num": False},
-]
-MOMENTUM_COLUMNS = [
-    {"key": "artist", "title": "Artist", "num": False},
-    {"key": "score", "title": "Momentum (0-100)", "num": True},
-    {"key": "growth", "title": "Followers 7 d", "num": True},
-    {"key": "followers", "title": "Followers", "num": True},
-    {"key": "lead_platform", "title": "Lead platform", "num": False},
-    {"key": "genres", "title": "Genres", "num": False},
-]
-RUN_COLUMNS = [
-    {"key": "job", "title": "Job", "num": False},
-    {"key": "SUCCESS", "title": "Succeeded", "num": True},
-    {"key": "FAILURE", "title": "Failed", "num": True},
-    {"key": "CANCELED", "title": "Cancelled", "num": True},
-]
+TREND_WEEKS = 8
 
 
 @dataclass(frozen=True)
@@ -67,40 +41,6 @@ class RunStats:
     this_week: list[tuple[str, str]] = field(default_factory=list)
     previous: list[tuple[str, str]] = field(default_factory=list)
     available: bool = True
-
-
-def _local(value: dt.datetime | None, time_zone: str) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(time_zone)).strftime("%a %d %b %H:%M")
-
-
-def _event_rows(frame: pl.DataFrame, time_zone: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "artist": row["artist"],
-            "detected": _local(row["detected_at"], time_zone),
-            "status": row["status"],
-            "platforms": row["platforms"],
-            "strength": f"{row['peak_strength']:.2f}",
-            "explanation": row["explanation"],
-        }
-        for row in frame.iter_rows(named=True)
-    ]
-
-
-def _momentum_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {
-            "artist": row["artist"],
-            "score": f"{row['momentum_score']:.0f}",
-            "growth": "" if row["growth_7d"] is None else f"{row['growth_7d'] * 100:+.1f}%",
-            "followers": "" if row["followers"] is None else f"{row['followers']:,.0f}",
-            "lead_platform": row["lead_platform"] or "",
-            "genres": row["genres"] or "",
-        }
-        for row in frame.iter_rows(named=True)
-    ]
 
 
 def _chart_args(frame: pl.DataFrame, title: str) -> tuple[list[str], list[float], str] | None:
@@ -113,10 +53,11 @@ def pipeline_kpi(runs: RunStats) -> tuple[Kpi, str, list[dict[str, Any]]]:
     """The success-rate tile, a one-line summary and a per-job table."""
     rate, finished = run_success_rate([s for _, s in runs.this_week])
     before, _ = run_success_rate([s for _, s in runs.previous])
+    label = "Pipeline success rate"
     if not runs.available:
         kpi = Kpi(
             "pipeline_success",
-            "Pipeline success rate",
+            label,
             None,
             None,
             unit="percent",
@@ -124,8 +65,8 @@ def pipeline_kpi(runs: RunStats) -> tuple[Kpi, str, list[dict[str, Any]]]:
             connected=False,
         )
         return kpi, "Dagster run history was not available for this rendering.", []
-    note = f"{finished} finished runs"
-    kpi = Kpi("pipeline_success", "Pipeline success rate", rate, before, unit="percent", note=note)
+    note = plural(finished, "finished run") if finished else "no pipeline run finished this week"
+    kpi = Kpi("pipeline_success", label, rate, before, unit="percent", note=note, empty="no runs")
     counts = Counter(runs.this_week)
     jobs = sorted({job for job, _ in runs.this_week})
     table = [
@@ -134,11 +75,39 @@ def pipeline_kpi(runs: RunStats) -> tuple[Kpi, str, list[dict[str, Any]]]:
     ]
     failed = sum(row["FAILURE"] for row in table)
     summary = (
-        f"{finished} pipeline runs finished this week; {failed} failed."
+        f"{plural(finished, 'pipeline run')} finished this week; {failed} failed."
         if finished
         else "No pipeline runs finished this week."
     )
     return kpi, summary, table
+
+
+def headline(
+    catalogue: list[Kpi], events: list[dict[str, Any]], momentum: pl.DataFrame, pipeline: str
+) -> list[str]:
+    """The week in four sentences, for the top of the executive summary."""
+    new, viral = catalogue[0], catalogue[1]
+    lines = [
+        f"{plural(int(new.value or 0), 'new artist')} tracked"
+        f" ({int(new.previous or 0):,} the week before)."
+    ]
+    if events:
+        top = events[0]
+        lines.append(
+            f"{plural(int(viral.value or 0), 'viral event')} this week"
+            + ("; the strongest" if len(events) > 1 else "")
+            + f": {top['artist']}, {top['what']}."
+        )
+    else:
+        lines.append("No viral events this week.")
+    if not momentum.is_empty():
+        leaders = ", ".join(
+            f"{name} ({score:.0f})"
+            for name, score in momentum.select("artist", "momentum_score").head(3).iter_rows()
+        )
+        lines.append(f"Highest momentum at the week's end: {leaders}.")
+    lines.append(pipeline)
+    return lines
 
 
 def render_weekly_set(
@@ -165,32 +134,27 @@ def render_weekly_set(
         catalogue[2],
         pipeline,
     ]
-    events = _event_rows(kpis.viral_events(warehouse, week), org.time_zone)
-    artists = [
-        {**row, "first_seen": _local(row["first_seen_at"], org.time_zone)}
-        for row in kpis.new_artists(warehouse, week).iter_rows(named=True)
-    ]
+    event_frame = kpis.viral_events(warehouse, week)
+    events = rows.event_rows(event_frame, org.time_zone)
     momentum = kpis.top_momentum(warehouse, week)
-    daily = kpis.daily_counts(warehouse, week)
-    counts = [k for k in org_kpis if k.unit == "count" and k.connected]
+    periods, weekly = kpis.weekly_counts(warehouse, week, TREND_WEEKS)
     from promoteros_pipelines.rendering import charts  # matplotlib loads on the first render
 
     shared_charts = {
-        "comparison": charts.comparison_bars(
-            [k.label for k in counts],
-            [k.value for k in counts],
-            [k.previous for k in counts],
-            y_label="Count per week",
-            title="This week vs previous week",
+        "weeks": charts.small_multiples(
+            [f"W{p.monday.isocalendar()[1]:02d}" for p in periods],
+            weekly,
+            x_label="ISO week",
+            title=f"The last {TREND_WEEKS} weeks (this week in orange)",
         ),
-        "daily": charts.daily_lines(
-            [d.strftime("%a %d") for d in week.days],
-            daily,
-            y_label="Count per day",
+        "daily": charts.small_multiples(
+            [d.strftime("%a\n%d") for d in week.days],
+            kpis.daily_counts(warehouse, week),
             x_label=f"Day ({org.time_zone})",
-            title="New artists and viral events per day",
+            title="This week, day by day",
+            highlight_last=False,
         ),
-        "momentum": momentum_chart(_chart_args(momentum, "Highest momentum at week end")),
+        "momentum": momentum_chart(_chart_args(momentum, "Highest momentum at the week's end")),
     }
     base = {
         "org": org,
@@ -201,10 +165,11 @@ def render_weekly_set(
         },
         "generated_at": generated.strftime("%Y-%m-%d %H:%M %Z"),
         "viral_events": events,
-        "event_columns": EVENT_COLUMNS,
-        "momentum_columns": MOMENTUM_COLUMNS,
+        "event_columns": rows.EVENT_COLUMNS,
+        "momentum_columns": rows.MOMENTUM_COLUMNS,
         "pipeline_summary": pipeline_summary,
     }
+    brief = headline(catalogue, events, momentum, pipeline_summary)
     jobs = [
         ReportJob(
             role,
@@ -215,20 +180,28 @@ def render_weekly_set(
                 **base,
                 "document_title": f"{org.name}: weekly {role} report {week.label}",
                 "kpis": org_kpis,
+                "headline": brief,
                 "charts": shared_charts,
-                "new_artists": artists,
-                "artist_columns": ARTIST_COLUMNS,
-                "momentum": _momentum_rows(momentum),
+                "new_artists": rows.artist_rows(kpis.new_artists(warehouse, week), org.time_zone),
+                "artist_columns": rows.ARTIST_COLUMNS,
+                "momentum": rows.momentum_rows(momentum),
                 "pipeline_runs": run_rows,
-                "run_columns": RUN_COLUMNS,
+                "run_columns": rows.RUN_COLUMNS,
             },
             org_kpis,
+            title=f"weekly {'executive' if role == EXECUTIVE else 'operations'} report",
+            summary=tuple(brief),
         )
         for role in (EXECUTIVE, OPS)
     ]
     venues = kpis.venues(warehouse, org.organisation_id).iter_rows(named=True)
-    rankings: dict[tuple[str, ...], pl.DataFrame] = {}  # venues sharing genres read one
-    jobs.extend(_venue_job(warehouse, org, week, v, catalogue, base, rankings) for v in venues)
+    stored_genres = kpis.artist_genre_names(warehouse)
+    rankings: dict[tuple[str, ...] | None, pl.DataFrame] = {}  # venues sharing genres read one
+    for venue in venues:
+        job = _venue_job(
+            warehouse, org, week, venue, catalogue, base, event_frame, stored_genres, rankings
+        )
+        jobs.append(job)
     return render_jobs(jobs, workers)
 
 
@@ -239,28 +212,44 @@ def _venue_job(
     venue: dict[str, Any],
     catalogue: list[Kpi],
     base: dict[str, Any],
-    rankings: dict[tuple[str, ...], pl.DataFrame],
+    event_frame: pl.DataFrame,
+    stored_genres: list[str],
+    rankings: dict[tuple[str, ...] | None, pl.DataFrame],
 ) -> ReportJob:
     venue_kpis = [
         *kpis.booking_kpis(warehouse, org, week, venue["venue_id"]),
         *kpis.ticket_kpis(warehouse, org, week, venue["venue_id"]),
         *catalogue[:2],
     ]
-    genres = list(venue["genres"] or [])
-    key = tuple(sorted(genres))
-    if key not in rankings:
-        rankings[key] = kpis.top_momentum(warehouse, week, genres or None)
-    momentum = rankings[key]
-    note = f"Artists with the highest momentum whose genres overlap {venue['name']}'s " + (
-        f"({', '.join(genres)})." if genres else "(no genres set for this venue: all artists)."
+    genres = taxonomy.canonical_list(venue["genres"] or [])
+    # None: a venue without genres sees every artist; [] (nothing fits) sees none
+    fitting = tuple(taxonomy.fitting_genres(genres, stored_genres)) if genres else None
+    if fitting not in rankings:
+        rankings[fitting] = kpis.top_momentum(
+            warehouse, week, None if fitting is None else list(fitting)
+        )
+    momentum = rankings[fitting]
+    room = ", ".join(genres)
+    note = (
+        f"The artists with the highest momentum whose genres fit {venue['name']} ({room}):"
+        " the same genre, or a kind of it (techno fits electronic, alt rock fits rock)."
+        if genres
+        else f"{venue['name']} has no genres set, so every artist is listed; add its genres"
+        " to the venues reference file to see the acts that fit its room."
     )
+    events = rows.event_rows(event_frame, org.time_zone, genres or None)
+    fitting_events = [e for e in events if e["fits"]] if genres else events
     context = {
         **base,
         "document_title": f"{org.name}: weekly venue report {week.label}, {venue['name']}",
         "venue": venue,
+        "venue_genres": room,
         "kpis": venue_kpis,
-        "momentum": _momentum_rows(momentum),
+        "momentum": rows.momentum_rows(momentum, genres),
+        "momentum_columns": rows.VENUE_MOMENTUM_COLUMNS if genres else rows.MOMENTUM_COLUMNS,
         "momentum_note": note,
+        "viral_events": fitting_events,
+        "other_viral_events": _others(len(events) - len(fitting_events), venue["name"]),
     }
     return ReportJob(
         VENUE,
@@ -270,5 +259,35 @@ def _venue_job(
         context,
         venue_kpis,
         # titled by genres, not venue, so venues sharing genres share one drawn chart
-        _chart_args(momentum, f"Highest momentum in {', '.join(genres) or 'all genres'}"),
+        _chart_args(momentum, f"Highest momentum among artists fitting {room or 'any genre'}"),
+        title=f"weekly venue report for {venue['name']}",
+        summary=_venue_summary(venue["name"], momentum, fitting_events),
     )
+
+
+def _others(count: int, name: str) -> str:
+    if not count:
+        return ""
+    verb = "was" if count == 1 else "were"
+    return f"{plural(count, 'other viral event')} this week {verb} outside {name}'s genres."
+
+
+def _venue_summary(
+    name: str, momentum: pl.DataFrame, events: list[dict[str, Any]]
+) -> tuple[str, ...]:
+    lines = []
+    if not momentum.is_empty():
+        leaders = ", ".join(
+            f"{artist} ({score:.0f})"
+            for artist, score in momentum.select("artist", "momentum_score").head(3).iter_rows()
+        )
+        lines.append(f"Artists to watch for {name}: {leaders}.")
+    else:
+        lines.append(f"No artist whose genres fit {name} has a momentum score yet.")
+    if events:
+        lines.append(
+            f"{plural(len(events), 'viral event')} this week in {name}'s genres"
+            + ("; the strongest" if len(events) > 1 else "")
+            + f": {events[0]['artist']}, {events[0]['what']}."
+        )
+    return tuple(lines)

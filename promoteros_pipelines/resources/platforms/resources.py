@@ -100,7 +100,7 @@ class PlatformResource(ConfigurableResource):
 
 
 class SpotifyResource(PlatformResource):
-    """Spotify Web API: artist followers and popularity, trending playlists."""
+    """Spotify Web API: artist followers, popularity and genres, trending playlists."""
 
     platform: ClassVar[str] = "spotify"
 
@@ -135,6 +135,9 @@ class SpotifyResource(PlatformResource):
 
     def fetch_trending(self) -> pl.DataFrame:
         return self.get_client().fetch_trending(self.playlists)
+
+    def fetch_genres(self, artist_ids: Sequence[str]) -> dict[str, list[str]]:
+        return self.get_client().fetch_genres(artist_ids)
 
 
 class YouTubeResource(PlatformResource):

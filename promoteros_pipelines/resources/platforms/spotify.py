@@ -1,4 +1,4 @@
-"""Spotify Web API client: artist metrics in batches of 50 and trending playlists.
+"""Spotify Web API client: artist metrics and genres in batches of 50, trending playlists.
 
 Canonical metrics: ``followers`` = ``followers.total``; ``popularity`` = ``popularity`` (0-100).
 """
@@ -91,6 +91,17 @@ class SpotifyClient:
             records.append((artist_id, "followers", artist["followers"]["total"], at))
             records.append((artist_id, "popularity", artist["popularity"], at))
         return records, failures
+
+    def fetch_genres(self, artist_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Spotify's genres of each artist id, as Spotify spells them, 50 ids per request;
+        malformed and unknown ids are left out."""
+        genres: dict[str, list[str]] = {}
+        for batch in chunks([i for i in artist_ids if SPOTIFY_ID.match(i)], BATCH):
+            response = self.session.request("GET", "/v1/artists", params={"ids": ",".join(batch)})
+            for artist_id, artist in zip(batch, response.json()["artists"], strict=False):
+                if artist is not None:
+                    genres[artist_id] = [str(g) for g in artist.get("genres") or []]
+        return genres
 
     def playlist_artists(self, playlist_id: str, source: str, page_size: int = 100) -> pl.DataFrame:
         """Every artist on a playlist (following ``next`` pages), ranked by track position."""

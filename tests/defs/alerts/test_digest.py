@@ -1,6 +1,8 @@
-"""daily_digest: one email per organisation per day, hostile artist names render as text."""
+"""daily_digest: one styled email per organisation per day (HTML and plain text), gainers that
+really grew, counts in words, hostile artist names as text."""
 
 import datetime as dt
+import re
 
 import pytest
 from alerts_support import Stack, alert, alert_stack, organisation, recipient
@@ -28,12 +30,19 @@ def artist(stack: Stack, name: str) -> int:
     return rows[0]["artist_id"]
 
 
-def momentum(stack: Stack, artist_id: int, day: dt.date, score: float, why: str) -> None:
+def momentum(
+    stack: Stack,
+    artist_id: int,
+    day: dt.date,
+    score: float,
+    why: str,
+    growth_7d: float | None = 0.12,
+) -> None:
     stack.sql(
-        "INSERT INTO promoteros.artist_momentum"
-        " (artist_id, day, momentum_score, why, momentum_version, platforms_scored)"
-        " VALUES (%s, %s, %s, %s, 'test', 1)",
-        (artist_id, day, score, why),
+        "INSERT INTO promoteros.artist_momentum (artist_id, day, momentum_score, why,"
+        " growth_7d, followers, lead_platform, peer_growth_median, momentum_version,"
+        " platforms_scored) VALUES (%s, %s, %s, %s, %s, 12700, 'tiktok', 0.03, 'test', 1)",
+        (artist_id, day, score, why, growth_7d),
     )
 
 
@@ -46,6 +55,12 @@ def viral_event(stack: Stack, artist_id: int, explanation: str) -> None:
         " '{tiktok}', '{k}', 3.0, %s)",
         (artist_id, at, at, at, explanation),
     )
+
+
+def visible(html: str) -> str:
+    """What a reader sees of an HTML part: text without tags, spacing collapsed (entities
+    stay escaped, so escaped markup is still recognisable)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" )", ")")
 
 
 def run_digest(stack: Stack) -> dict:
@@ -65,6 +80,10 @@ def test_digest_once_per_organisation_with_hostile_names_as_text(stack: Stack) -
     for rank, artist_id in enumerate(ids):
         momentum(stack, artist_id, DAY - dt.timedelta(days=1), 40, "steady")
         momentum(stack, artist_id, DAY, 60 + rank * 10, "<b>bold</b> growth")
+    # the biggest score jump of the day, but followers fell: not a gainer
+    shrinking = artist(stack, "Shrinking Violet")
+    momentum(stack, shrinking, DAY - dt.timedelta(days=1), 10, "steady", growth_7d=-0.05)
+    momentum(stack, shrinking, DAY, 95, "engagement 99%", growth_7d=-0.05)
     viral_event(stack, ids[0], "<img src=x onerror=alert(1)> 300% in a day")
     # two viral alerts for an analyst capped at one an hour: the second waits for the digest
     alert(stack, "viral:a", "viral", "warning", subject="First {{7*7}}")
@@ -87,15 +106,26 @@ def test_digest_once_per_organisation_with_hostile_names_as_text(stack: Stack) -
     message = north_mail.message
     # the CR-LF artist (top mover) is in the subject on one line and adds no header
     assert "Bcc" not in message and "\n" not in message["Subject"]
-    assert "top mover Evil Bcc: attacker@evil.example" in message["Subject"]
+    subject = str(message["Subject"])
+    top = "top mover Evil Bcc: attacker@evil.example"
+    assert subject == f"North daily digest {DAY.isoformat()}: {top}"  # no leading space
+    assert "Bcc: attacker" not in message.as_string().split("\n\n")[0].replace(subject, "")
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
+    # one styled HTML part and a plain-text part with the same content, counts in words
+    assert html.lstrip().lower().startswith("<!doctype html>") and "style=" in html
+    for part in (visible(html), " ".join(text.split())):
+        assert "3 momentum gainers, 1 new viral event, 1 alert held back." in part
+        assert "Shrinking Violet" not in part  # score up, followers down: not a gainer
+        assert "TikTok followers +12% in 7 days to 12,700, about 4x as fast" in part
+        assert "explanation" not in part and "robust" not in part
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
-    assert "&lt;b&gt;bold&lt;/b&gt;" in html
     assert "{{7*7}}" in html and "49" not in html
     assert "{{7*7}}" in text and "<script>alert(1)</script>" in text
-    assert "&lt;script&gt;Second&lt;/script&gt; (hourly cap, 1 people)" in html
+    assert "&lt;script&gt;Second&lt;/script&gt;" in html
+    assert "&lt;script&gt;Second&lt;/script&gt; (hourly cap, 1 person)" in visible(html)
+    assert "<script>Second</script> (hourly cap, 1 person)" in text
     assert message["Message-ID"] == f"<digest-north-{DAY.isoformat()}@promoteros.invalid>"
     digested = stack.sql(
         "SELECT digest_day FROM promoteros.notification_log"
@@ -104,7 +134,8 @@ def test_digest_once_per_organisation_with_hostile_names_as_text(stack: Stack) -
     )
     assert digested == [{"digest_day": DAY}]
     slack = [body["text"] for path, _, body in stack.hooks.posts if path == "/slack"]
-    assert len(slack) == 2 and any("1 alerts held back" in text for text in slack)
+    assert len(slack) == 2 and any("1 alert held back" in text for text in slack)
+    assert all("Shrinking Violet" not in text for text in slack)
     assert analyst  # the capped analyst is among the digest's readers
 
     again = run_digest(stack)

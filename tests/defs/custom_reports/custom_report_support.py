@@ -26,7 +26,8 @@ ARTISTS = {
 
 
 def seed_world(warehouse: PostgresWarehouse) -> dict[str, int]:
-    """Organisation ``acme``, venues ``the-loft`` (indie) and ``warehouse-9`` (techno)."""
+    """Organisation ``acme``, venues ``the-loft`` (indie) and ``warehouse-9`` (electronic: its
+    techno artist fits it through the genre taxonomy)."""
     ids: dict[str, int] = {}
     with warehouse.connect() as conn:
         conn.execute(
@@ -35,7 +36,7 @@ def seed_world(warehouse: PostgresWarehouse) -> dict[str, int]:
         )
         for slug, name, genres in (
             ("the-loft", "The Loft", ["indie"]),
-            ("warehouse-9", "Warehouse 9", ["techno"]),
+            ("warehouse-9", "Warehouse 9", ["electronic"]),
         ):
             conn.execute(
                 "INSERT INTO promoteros.venues (organisation_id, slug, name, city, country, "

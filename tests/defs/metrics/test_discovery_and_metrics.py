@@ -11,6 +11,7 @@ from promoteros_pipelines.defs.discovery import assets as discovery
 from promoteros_pipelines.defs.metrics import assets as metrics
 from promoteros_pipelines.defs.metrics.observations import metric_observations
 from promoteros_pipelines.defs.partitions import six_hourly
+from promoteros_pipelines.domain.genres import canonical_list
 from promoteros_pipelines.simulator import metrics_at, trending_at
 
 ASSETS = [
@@ -93,6 +94,14 @@ def test_discovery_tracks_trending_artists_and_not_tracked_ones(resources, small
     )
     # the pre-tracked trending artists were not added again under another row
     assert artists.filter(pl.col("artist_id").is_in(already)).height == 3
+    # genres come from Spotify, in the vocabulary venues use ("hip hop" -> "hip-hop")
+    world_genres = dict(small_world.artists.select("name", "genres").iter_rows())
+    on_spotify = warehouse.read_table("artist_platform_ids").filter(pl.col("platform") == "spotify")
+    with_ids = discovered.filter(pl.col("artist_id").is_in(on_spotify["artist_id"].to_list()))
+    got = with_ids.filter(pl.col("genres").list.len() > 0)
+    assert got.height > with_ids.height / 2  # the rest are not on Spotify's API yet
+    for name, genres in got.select("name", "genres").iter_rows():
+        assert genres == canonical_list(world_genres[name]), name
     candidates = warehouse.read_table("trending_candidates")
     assert candidates.filter(pl.col("artist_id").is_null()).is_empty()
     assert all(reason.startswith("Trending on") for reason in candidates["reason"])
@@ -189,6 +198,7 @@ def test_a_watch_request_tracks_the_artist_and_files_waiting_observations(resour
                             "event_id": 1,
                             "artist_name": "Zoë Marlowe",
                             "platform_ids": {"tiktok": "zoe.marlowe", "spotify": "abc123"},
+                            "genres": ["Hip Hop", "rap", "UK Drill"],
                         }
                     ]
                 }
@@ -203,6 +213,7 @@ def test_a_watch_request_tracks_the_artist_and_files_waiting_observations(resour
         "zoe marlowe",
         "watch",
     )
+    assert artist["genres"] == ["hip-hop", "uk drill"]  # the request's, in the vocabulary
     assert warehouse.read_table("metric_observations")["value"].to_list() == [1234.0]
     assert warehouse.read_table("pending_observations")["external_id"].to_list() == [
         "somebody.else"

@@ -11,6 +11,7 @@ from promoteros_pipelines.defs.reference.loader import (
     read_reference,
 )
 from promoteros_pipelines.defs.reference.store import store_reference
+from promoteros_pipelines.domain.genres import is_known
 
 
 @pytest.fixture
@@ -95,3 +96,15 @@ def test_storing_twice_changes_nothing_and_keeps_links(warehouse):
         " ORDER BY r.email"
     )
     assert ("callum.reid@northernlights.example", "barrowland-ballroom") in managers.rows()
+
+
+def test_venue_genres_are_stored_in_the_shared_vocabulary(reference_dir):
+    _replace(reference_dir / "venues.csv", "indie|pop|hip-hop", "Hip Hop|rap| Indie |Dark Techno")
+    venues = read_reference(reference_dir).venues
+    koko = venues.filter(venues["slug"] == "koko-camden")["genres"].to_list()[0]
+    assert list(koko) == ["dark techno", "hip-hop", "indie"]
+
+
+def test_shipped_venue_genres_are_all_known_to_the_taxonomy():
+    for genres in read_reference().venues["genres"].to_list():
+        assert genres and all(is_known(genre) for genre in genres), genres

@@ -5,11 +5,24 @@ import re
 
 from pypdf import PdfReader
 
-VALUE = re.compile(r"\s*(not connected yet|n/a|[\d,]+%?)")
+VALUE = re.compile(r"\s*(not connected yet|no runs|no calls yet|none yet|[\d,]+%?)")
 
 
 def pages(pdf: bytes) -> list[str]:
     return [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def flat(text: str | list[str]) -> str:
+    """Page text (or several pages') with all whitespace runs as one space."""
+    return " ".join((" ".join(text) if isinstance(text, list) else text).split())
+
+
+def between(text: str, start: str, end: str | None = None) -> str:
+    """The flattened text from ``start`` up to ``end`` (or the end)."""
+    text = flat(text)
+    begin = text.index(start)
+    stop = text.index(end, begin) if end else len(text)
+    return text[begin:stop]
 
 
 def tile_value(page_text: str, label: str) -> str:

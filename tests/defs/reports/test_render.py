@@ -12,7 +12,7 @@ from promoteros_pipelines.defs.reports.periods import BadPeriod, parse_week
 from promoteros_pipelines.defs.reports.weekly import RunStats, render_weekly_set
 from promoteros_pipelines.domain.report_kpis import NOT_CONNECTED
 from promoteros_pipelines.rendering.render import PackageOnlyFetcher, html_to_pdf, render_html
-from tests.defs.reports.pdf_text import pages, tile_value
+from tests.defs.reports.pdf_text import between, flat, pages, tile_value
 from tests.defs.reports.world import HOSTILE_NAMES, WEEK, seed_world
 
 
@@ -117,17 +117,71 @@ def test_page_one_kpis_match_the_database_and_hostile_names_are_text(warehouse):
 
     assert [r.role for r in reports] == ["executive", "ops", "venue", "venue"]
     executive = pages(reports[0].pdf)
-    assert 2 <= len(executive) <= 3
+    assert len(executive) == 2
     page_one = executive[0]
     for label, value in _expected_from_database(warehouse, week).items():
         assert tile_value(page_one, label) == value, label
     assert tile_value(page_one, "New artists tracked") == str(expected_world.new_artists)
     assert tile_value(page_one, "Pipeline success rate") == "75%"
-    assert tile_value(page_one, "Tickets sold") == NOT_CONNECTED
-    assert tile_value(page_one, "Booking recommendations made") == NOT_CONNECTED
+    # sources that are not live share one line instead of four empty tiles
+    assert (
+        f"{NOT_CONNECTED.capitalize()}: Booking recommendations made, Booking recommendations"
+        " accepted, Tickets sold, Sell-through"
+    ) in flat(page_one)
+    # the brief counts in words, singular and plural, and names the strongest event's artist
+    brief = between(page_one, "The week in brief", "This week at a glance")
+    assert "5 new artists tracked (4 the week before)." in brief
+    assert "2 viral events this week; the strongest: <script>alert(1)</script>," in brief
+    assert "4 pipeline runs finished this week; 1 failed." in brief
+    assert "2 of 3 confirmed viral calls kept growing" in flat(page_one)
+    for report in reports:
+        text = flat(pages(report.pdf))
+        assert "n/a" not in text and "robust" not in text, report.filename
 
     ops_text = "".join("".join(pages(reports[1].pdf)).split())
     assert "<script>alert(1)</script>" in ops_text
     assert "{{7*7}}" in ops_text
     assert "49" not in ops_text
     assert "Bcc:victim@example.com" in ops_text  # CR/LF flattened to one line of text
+
+
+def test_a_venue_sees_the_artists_whose_genres_are_kinds_of_its_own(warehouse):
+    seed_world(warehouse.database_url)
+    org = kpis.organisation(warehouse, "northern-lights-live")
+    reports = render_weekly_set(warehouse, org, parse_week(WEEK, org.time_zone), RunStats())
+    venue = {r.venue_slug: pages(r.pdf) for r in reports if r.role == "venue"}
+
+    # Venue 1 says only "electronic"; its artists say techno, Dark Techno, house
+    electronic = between(venue["venue-1"], "Artists to watch for Venue 1", "Momentum in")
+    for name, fit in (
+        ("Last Week 0", "techno (electronic)"),
+        ("Last Week 1", "dark techno (electronic)"),
+        ("Last Week 2", "house (electronic)"),
+    ):
+        assert f"{name} " in electronic and fit in electronic, name
+    assert "Last Week 3" not in electronic  # jazz does not fit an electronic room
+    assert "Quiet Harbour" not in electronic  # nor does indie
+    assert "Last Week 0" in between(venue["venue-1"], "Momentum in")  # the chart too
+
+    indie = between(venue["venue-0"], "Artists to watch for Venue 0", "Momentum in")
+    assert "Quiet Harbour" in indie and "<script>alert(1)</script>" in unwrapped(indie)
+    assert "Last Week" not in indie
+    # the week's viral events both involve indie artists: Venue 0's, not Venue 1's
+    events = between(venue["venue-0"], "Viral events this week")
+    assert "<script>alert(1)</script>" in unwrapped(events)
+    assert "2 other viral events this week were outside Venue 1's genres." in flat(venue["venue-1"])
+
+
+def unwrapped(text: str) -> str:
+    """Text with every space removed: table cells wrap long names anywhere."""
+    return "".join(text.split())
+
+
+def test_no_page_is_blank(warehouse):
+    seed_world(warehouse.database_url)
+    org = kpis.organisation(warehouse, "northern-lights-live")
+    runs = RunStats([("a", "SUCCESS")], [])
+    for report in render_weekly_set(warehouse, org, parse_week(WEEK, org.time_zone), runs):
+        for number, text in enumerate(pages(report.pdf), start=1):
+            body = flat(text).replace("Northern Lights Live · Week 2026-W47", "")
+            assert len(body) > 200, f"{report.filename} page {number} is nearly empty: {body}"

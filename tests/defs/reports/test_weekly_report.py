@@ -61,6 +61,27 @@ def test_reports_are_archived_mailed_once_and_resent_only_on_request(warehouse, 
         }
         assert attachment["manager0@example.com"].get_filename().endswith("venue-venue-0.pdf")
         assert attachment["manager1@example.com"].get_filename().endswith("venue-venue-1.pdf")
+        # names, not slugs; one line even when the venue's name tries to add a header
+        subjects = {email: str(mail.message["Subject"]) for email, mail in by_recipient.items()}
+        assert subjects["manager0@example.com"] == (
+            "Northern Lights Live: weekly venue report for Venue Bcc: victim@example.com,"
+            " week 2026-W47"
+        )
+        assert subjects["manager1@example.com"] == (
+            "Northern Lights Live: weekly venue report for Venue 1, week 2026-W47"
+        )
+        assert subjects["ada@example.com"].startswith("Northern Lights Live: weekly executive")
+        # a styled HTML part and a plain-text part, both with the week in brief
+        ada = by_recipient["ada@example.com"].message
+        html = ada.get_body(("html",)).get_content()
+        text = ada.get_body(("plain",)).get_content()
+        assert "Hello Ada Exec," in text and "5 new artists tracked (4 the week before)." in text
+        assert "5 new artists tracked (4 the week before)." in html and "style=" in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+        manager = by_recipient["manager1@example.com"].message
+        assert "Artists to watch for Venue 1: Last Week 0 (90)" in " ".join(
+            manager.get_body(("plain",)).get_content().split()
+        )
         executive = attachment["ada@example.com"]
         assert executive.get_filename() == "northern-lights-live-2026-W47-executive.pdf"
         page_one = pages(executive.get_content())[0]

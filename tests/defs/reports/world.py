@@ -49,7 +49,8 @@ def seed_world(url: str, *, venues: int = 2, slug: str = "northern-lights-live")
                     f"venue-{index}",
                     f"Venue {index}",
                     300 + index * 100,
-                    ["indie"] if index % 2 == 0 else ["techno"],
+                    # venue 1 names only a parent genre: its artists are techno, house...
+                    ["indie"] if index % 2 == 0 else ["electronic"],
                 ),
             ).fetchone()[0]
             for index in range(venues)
@@ -73,8 +74,13 @@ def seed_world(url: str, *, venues: int = 2, slug: str = "northern-lights-live")
         artists: list[int] = []
         for index, name in enumerate(names_this):
             artists.append(_artist(conn, name, at(index % 7), ["indie"]))
-        for index in range(4):
-            _artist(conn, f"Last Week {index}", at(-7 + index), ["techno"])
+        # previous week: genres as platforms spell them; all but the jazz act fit "electronic"
+        last_week = [
+            _artist(conn, f"Last Week {index}", at(-7 + index), genres)
+            for index, genres in enumerate(
+                [["techno"], ["Dark Techno"], ["house", "jazz"], ["jazz"]]
+            )
+        ]
         old = [_artist(conn, f"Old Call {i}", at(-40), ["indie"]) for i in range(3)]
         # viral events: 2 this week (hostile artists), 1 previous week, 3 confirmed calls before
         for artist_id, when in ((artists[0], at(1)), (artists[1], at(2))):
@@ -88,6 +94,8 @@ def seed_world(url: str, *, venues: int = 2, slug: str = "northern-lights-live")
             _momentum(conn, artist_id, at(5).date(), after, 70.0)
         for index, artist_id in enumerate(artists):
             _momentum(conn, artist_id, at(5).date(), 5000.0 + index, 60.0 + index)
+        for index, artist_id in enumerate(last_week):
+            _momentum(conn, artist_id, at(5).date(), 8000.0 + index, 90.0 - index)
     return Expected(5, 4, 2, 1, 3, 2)
 
 
