@@ -20,7 +20,6 @@ def test_n8n_labels_reach_the_run_and_ours_win(inbox, instance, warehouse):
     # Dagster adds the sensor's name itself; nothing else outside n8n/ and ours
     others = {k for k in request.tags if not k.startswith(("n8n/", "promoteros/"))}
     assert others <= {"dagster/sensor_name"}
-    assert "promoteros/platform" not in request.tags  # tracked_artists calls no platform
 
 
 def test_a_stored_trigger_with_foreign_tags_is_refused_not_run(inbox, instance, warehouse):
