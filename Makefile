@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test test-n8n lint format lock bench dev stop clean
+.PHONY: setup demo test chaos test-n8n lint format lock bench dev stop clean
 
 # --compile-bytecode: compiled once at install, as pip does by default and uv only when asked.
 # Otherwise every new interpreter (code server, each run worker) compiles Dagster again where
@@ -27,6 +27,11 @@ demo: setup
 
 test: setup lint
 	$(BIN)/pytest -n auto
+
+# The fault scenarios (tests/faults, marker `chaos`): they kill PostgreSQL and the Dagster
+# daemon, so they run one at a time, on a server of their own, after `make test`.
+chaos: setup
+	$(BIN)/pytest -p no:xdist -m chaos tests/faults
 
 # The n8n templates (integrations/n8n/) run in a real n8n: the version is the one in
 # integrations/n8n/package.json (its package-lock.json pins the rest), installed once into a

@@ -21,12 +21,25 @@ from pydantic import (
 
 MAX_OBSERVATIONS = 5_000
 PIPELINE_TRIGGER_ALLOWLIST_ENV = "PROMOTEROS_PIPELINE_TRIGGER_ALLOWLIST"
+# Run tags a pipeline.trigger may set: ``n8n/<name>``, the name a letter or digit then up to 62
+# letters, digits, ``_``, ``.`` or ``-``. Dagster's own tags (``dagster/*``, ``.dagster/*``) and
+# ours (``promoteros/*``) steer priority, retries and the run queue, so they never come from a
+# webhook; values are printable text.
+TRIGGER_TAG_PREFIX = "n8n/"
+TRIGGER_TAG_KEY_PATTERN = r"^n8n/[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+TRIGGER_TAG_VALUE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 
 ScrapedPlatform = Literal["spotify", "youtube", "tiktok", "instagram"]
 WatchPlatform = Literal["spotify", "youtube", "tiktok", "instagram", "bandsintown"]
 MetricName = Literal["followers", "views", "likes", "comments", "shares", "posts", "popularity"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# ids and slugs: no control characters (a "\x1f" id would be accepted and match nothing)
+Identifier = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
 
 # Asset and job names a webhook may start; extend with PROMOTEROS_PIPELINE_TRIGGER_ALLOWLIST.
 DEFAULT_PIPELINE_TARGETS = frozenset(
@@ -46,6 +59,12 @@ DEFAULT_PIPELINE_TARGETS = frozenset(
         "weekly_executive_report",
     }
 )
+
+
+TriggerTagKey = Annotated[str, StringConstraints(pattern=TRIGGER_TAG_KEY_PATTERN)]
+TriggerTagValue = Annotated[
+    str, StringConstraints(max_length=300, pattern=TRIGGER_TAG_VALUE_PATTERN)
+]
 
 
 class EventModel(BaseModel):
@@ -139,14 +158,16 @@ def allowed_pipeline_targets() -> frozenset[str]:
 
 
 class PipelineTrigger(EventModel):
-    """``pipeline.trigger``: materialise named assets or run a named job, allow-listed only."""
+    """``pipeline.trigger``: materialise named assets or run a named job, allow-listed only.
+
+    ``tags`` become run tags only under ``n8n/`` (``TRIGGER_TAG_KEY_PATTERN``), so a sender
+    can label its runs but never set Dagster's priority, retries or our run-queue limits.
+    """
 
     assets: list[Identifier] = Field(default_factory=list, max_length=50)
     job: Identifier | None = None
     partition_key: Identifier | None = None
-    tags: dict[Identifier, Annotated[str, StringConstraints(max_length=300)]] = Field(
-        default_factory=dict, max_length=20
-    )
+    tags: dict[TriggerTagKey, TriggerTagValue] = Field(default_factory=dict, max_length=20)
 
     @model_validator(mode="after")
     def _allowed(self) -> "PipelineTrigger":

@@ -1,5 +1,7 @@
 """``promoteros events list|show|replay``: the webhook inbox, its dead letters and replays."""
 
+import time
+
 import click
 from rich.table import Table
 
@@ -28,7 +30,8 @@ def command() -> None:
 
     Each event follows the Dagster run that handles it: pending, waiting (no job handles its
     type yet), running, done, failed (Dagster retries the run) or dead (retries used up, or a
-    payload that cannot run). Dead events can be replayed.
+    payload that cannot run). Dead events can be replayed, and so can running events whose
+    run has ended or vanished (the stranded_events sensor also re-files those by itself).
     """
 
 
@@ -84,21 +87,42 @@ def show_command(event_id: int) -> None:
     click.echo(payload_text(event.payload))
 
 
+def _run_finished(run_id: str | None) -> tuple[bool, str]:
+    """Whether the event's run (its latest retry) will do nothing more, and what it is doing."""
+    if run_id is None:
+        return True, "no run was recorded"
+    from dagster import DagsterInstance
+
+    from promoteros_pipelines.defs.inbox.recovery import describe, follow_run
+    from promoteros_pipelines.runtime.dagster_home import ensure_dagster_home
+
+    ensure_dagster_home()
+    with DagsterInstance.get() as instance:
+        state = follow_run(instance, run_id, time.time())
+    return state.finished, describe(state)
+
+
 @command.command("replay")
 @click.argument("event_id", type=int)
 @click.option(
     "--force",
     is_flag=True,
-    help="Also replay a failed event (Dagster may still retry its run: it could run twice).",
+    help=(
+        "Also replay a failed event (Dagster may still retry its run) or a running one whose "
+        "run is still active. It may then run twice; the writers are idempotent, so nothing "
+        "is stored twice, but the work is done twice."
+    ),
 )
 @friendly_errors
 def replay_command(event_id: int, force: bool) -> None:
-    """Put a dead event back to pending; its sensor starts a new run within seconds.
+    """Put an event back to pending; its sensor starts a new run within seconds.
 
-    Its attempt count is kept, and the new run gets a run key naming the attempt.
+    Dead events always; failed events with --force; running events when their run has
+    finished, failed or no longer exists (the status sensors lost track), or with --force.
+    The new run gets a run key naming the attempt.
     """
     try:
-        attempts = replay_event(_warehouse(), event_id, force=force)
+        attempts = replay_event(_warehouse(), event_id, force=force, run_finished=_run_finished)
     except ReplayRefused as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"event {event_id} is pending again (attempt {attempts + 1} next)")

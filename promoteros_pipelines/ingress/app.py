@@ -1,10 +1,11 @@
 """The webhook ingress: verify, validate, commit, then answer. No Dagster import, no state.
 
 Order of checks for ``POST /webhooks/{source}/{event_type}``: known route (404), body size
-(413, from Content-Length and while streaming), signature (401), JSON (400), schema (422),
-durable insert (202, or 200 for a replayed webhook-id). Nothing is stored unless every check
-passed. Rejections are logged with source, type, reason and webhook-id only: never a secret,
-never the body.
+(413, from Content-Length and while streaming), signature (401; nothing about the body is
+read before it), UTF-8 and JSON (400), schema (422), durable insert (202, or 200 for a
+webhook-id this source already sent; 503 when the database does not confirm it). Nothing is
+stored unless every check passed. Rejections are logged with source, type, reason and
+webhook-id only: never a secret, never the body.
 """
 
 import gc
@@ -29,9 +30,19 @@ from promoteros_pipelines.ingress.inbox import Inbox, InboxRejected, InboxUnavai
 from promoteros_pipelines.ingress.metrics import IngressMetrics
 from promoteros_pipelines.ingress.openapi import openapi_document
 from promoteros_pipelines.ingress.report_downloads import ReportDownloads
-from promoteros_pipelines.ingress.signatures import SignatureRejected, verify
+from promoteros_pipelines.ingress.signatures import NotUtf8, SignatureRejected, verify
 
 log = logging.getLogger("promoteros_pipelines.ingress")
+RETRY_AFTER_SECONDS = 2
+UNAVAILABLE_MAYBE_STORED = (
+    "the database did not confirm the event: it may or may not have been stored. Resend it "
+    "with the same webhook-id; that is safe: a stored event is answered 200 with its id and "
+    "is never stored twice"
+)
+UNAVAILABLE_NOT_STORED = (
+    "the database is unreachable and the event was not stored; resend it with the same "
+    "webhook-id (a resend is always safe: an event is never stored twice)"
+)
 
 
 class Rejection(Exception):
@@ -156,6 +167,7 @@ class Ingress:
             max_batch=settings.max_batch,
             writers=settings.writers,
             store_timeout=settings.store_timeout,
+            connect_timeout=settings.connect_timeout,
         )
         self._openapi = json.dumps(openapi_document(settings.sources)).encode()
 
@@ -206,7 +218,7 @@ class Ingress:
             webhook_id = verify(verifiers, body, headers, source)
         except SignatureRejected as rejected:
             raise Rejection(401, rejected.reason, rejected.detail) from None
-        except UnicodeDecodeError:
+        except NotUtf8:
             raise Rejection(400, "invalid_json", "the body is not UTF-8 text") from None
         try:
             event = model.model_validate_json(body)
@@ -221,12 +233,12 @@ class Ingress:
             )
         except InboxRejected as error:
             raise Rejection(422, "schema_violation", f"payload cannot be stored: {error}") from None
-        except InboxUnavailable:
+        except InboxUnavailable as unavailable:
             raise Rejection(
                 503,
                 "unavailable",
-                "the event was not stored; retry with the same webhook-id",
-                {"retry-after": "5"},
+                UNAVAILABLE_MAYBE_STORED if unavailable.maybe_stored else UNAVAILABLE_NOT_STORED,
+                {"retry-after": str(RETRY_AFTER_SECONDS)},
             ) from None
 
     async def healthz(self, request: Request) -> Response:

@@ -1,7 +1,7 @@
 """Ingress settings from the environment: which sources exist, their secrets, the body cap.
 
-Secrets never leave this module except as ``standardwebhooks.Webhook`` verifiers; error
-messages name the variable to fix, never its value.
+Secrets never leave this module except as ``SourceSecret`` verifiers; error messages name the
+variable to fix, never its value.
 """
 
 import os
@@ -9,8 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from standardwebhooks.webhooks import Webhook
-
+from promoteros_pipelines.ingress.signatures import SourceSecret
 from promoteros_pipelines.settings import DATABASE_URL_ENV, ConfigurationError
 
 SECRETS_ENV_PREFIX = "PROMOTEROS_WEBHOOK_SECRETS_"
@@ -25,12 +24,12 @@ def secrets_env(source: str) -> str:
     return f"{SECRETS_ENV_PREFIX}{source.upper()}"
 
 
-def parse_secrets(source: str, value: str) -> tuple[Webhook, ...]:
+def parse_secrets(source: str, value: str) -> tuple[SourceSecret, ...]:
     """One verifier per ``whsec_...`` secret; several at once allow rotation without downtime."""
     verifiers = []
     for position, secret in enumerate(value.replace(",", " ").split(), start=1):
         try:
-            verifiers.append(Webhook(secret))
+            verifiers.append(SourceSecret.parse(secret))
         except Exception as error:  # the library raises binascii.Error, ValueError, its own
             raise ConfigurationError(
                 f"Secret #{position} in {secrets_env(source)} is not a valid Standard Webhooks "
@@ -46,11 +45,13 @@ class IngressSettings:
     """Everything the ingress needs; build it with ``from_env`` or directly in tests."""
 
     database_url: str
-    verifiers: Mapping[str, tuple[Webhook, ...]] = field(default_factory=dict)
+    verifiers: Mapping[str, tuple[SourceSecret, ...]] = field(default_factory=dict)
     max_body: int = DEFAULT_MAX_BODY
     max_batch: int = 512
     writers: int = 2
-    store_timeout: float = 10.0
+    store_timeout: float = 5.0
+    # how long a request may wait for a pooled connection before it is answered 503
+    connect_timeout: float = 0.5
 
     @property
     def sources(self) -> frozenset[str]:
@@ -68,7 +69,7 @@ class IngressSettings:
                 f"{DATABASE_URL_ENV} is not set; start the ingress with `promoteros ingress`, "
                 "which resolves the database like every other command."
             )
-        verifiers: dict[str, tuple[Webhook, ...]] = {}
+        verifiers: dict[str, tuple[SourceSecret, ...]] = {}
         for name, value in env.items():
             if not name.startswith(SECRETS_ENV_PREFIX):
                 continue

@@ -5,9 +5,17 @@ event on a queue and waits; writer tasks take whatever has queued up, insert it 
 statement, commit once, and only then resolve every request's future. A request is therefore
 still answered only after the commit that holds its row (durable before acknowledged).
 
-Natural key: ``webhook_id``. ``INSERT ... ON CONFLICT (webhook_id) DO NOTHING`` makes a
-redelivery a no-op; a concurrent insert of the same id by another batch or replica waits
-for that transaction, and the follow-up ``SELECT`` (a new snapshot) then finds its row.
+Natural key: (``source``, ``webhook_id``): each source names its own messages, so the same id
+from another source is another event, and a replay is only recognised within its source (it
+never reveals another source's event id). ``INSERT ... ON CONFLICT (source, webhook_id) DO
+NOTHING`` makes a redelivery a no-op; a concurrent insert of the same key by another batch or
+replica waits for that transaction, and the follow-up ``SELECT`` (a new snapshot) then finds
+its row.
+
+A dead database must not hold requests: a pooled connection is waited for at most
+``connect_timeout``, and a circuit breaker (pybreaker) opens after a few failed writes, so
+while it is open every request is answered 503 at once, without touching the pool. After
+``reset_timeout`` the next write is the trial: it closes the breaker if the database took it.
 """
 
 import asyncio
@@ -15,7 +23,8 @@ import logging
 from dataclasses import dataclass, field
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+import pybreaker
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +35,30 @@ INSERT INTO promoteros.webhook_events (source, event_type, webhook_id, payload)
 SELECT source, event_type, webhook_id, payload
 FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]::jsonb[])
     AS incoming(source, event_type, webhook_id, payload)
-ORDER BY webhook_id
-ON CONFLICT (webhook_id) DO NOTHING
-RETURNING webhook_id, event_id
+ORDER BY source, webhook_id
+ON CONFLICT (source, webhook_id) DO NOTHING
+RETURNING source, webhook_id, event_id
 """
-SELECT_EXISTING = (
-    "SELECT webhook_id, event_id FROM promoteros.webhook_events WHERE webhook_id = ANY(%s)"
-)
+SELECT_EXISTING = """
+SELECT e.source, e.webhook_id, e.event_id
+FROM promoteros.webhook_events e
+JOIN unnest(%s::text[], %s::text[]) AS wanted(source, webhook_id) USING (source, webhook_id)
+"""
+# A few failed writes in a row open the breaker; it lets one trial write through a second later.
+BREAKER_FAIL_MAX = 3
+BREAKER_RESET_SECONDS = 1.0
 
 
 class InboxUnavailable(Exception):
-    """The database did not take the event; the sender should retry (answered 503)."""
+    """The database did not take the event; the sender should retry (answered 503).
+
+    ``maybe_stored``: the write may have reached the database before it failed (a timeout, a
+    connection lost mid-commit); False when it was refused before any attempt (breaker open).
+    """
+
+    def __init__(self, reason: str, *, maybe_stored: bool = True) -> None:
+        super().__init__(reason)
+        self.maybe_stored = maybe_stored
 
 
 class InboxRejected(Exception):
@@ -67,7 +89,8 @@ class Inbox:
         *,
         max_batch: int = 512,
         writers: int = 2,
-        store_timeout: float = 10.0,
+        store_timeout: float = 5.0,
+        connect_timeout: float = 0.5,
         max_queue: int = 20_000,
     ) -> None:
         self._pool = AsyncConnectionPool(
@@ -76,12 +99,26 @@ class Inbox:
             max_size=writers + 2,
             open=False,
             name="ingress",
-            kwargs={"application_name": "promoteros-ingress"},
+            # psycopg_pool retries a lost connection with a doubling delay (1, 2, 4, 8 s ...)
+            # for reconnect_timeout: after a long outage its next try could come a minute after
+            # the server is back. Give up after 3 s instead; the next write that needs a
+            # connection (the breaker's trial, each second) then starts a fresh attempt at once.
+            reconnect_timeout=3.0,
+            # a server that does not answer is given up on quickly (the breaker does the rest)
+            kwargs={"application_name": "promoteros-ingress", "connect_timeout": 2},
         )
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queue)
         self._max_batch = max_batch
         self._writers = writers
         self._store_timeout = store_timeout
+        self._connect_timeout = connect_timeout
+        # a payload PostgreSQL refuses says nothing about the database's health
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=BREAKER_FAIL_MAX,
+            reset_timeout=BREAKER_RESET_SECONDS,
+            exclude=[psycopg.DataError],
+            name="ingress-database",
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self.batches = 0
         self.rows = 0
@@ -120,7 +157,7 @@ class Inbox:
         try:
             self._queue.put_nowait(_Pending(source, event_type, webhook_id, payload, future))
         except asyncio.QueueFull:
-            raise InboxUnavailable("the write queue is full") from None
+            raise InboxUnavailable("the write queue is full", maybe_stored=False) from None
         try:
             # on timeout the future is cancelled; the writer skips it, the row may still commit
             # (the sender's retry with the same webhook-id then gets the 200 and the event id)
@@ -135,7 +172,19 @@ class Inbox:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                results = await self._write(batch)
+                with self.breaker.calling():
+                    results = await self._write(batch)
+            except pybreaker.CircuitBreakerError as error:
+                # open: refused before any attempt; tripping now: this batch's write failed
+                tripped = error.__cause__ is not None or error.__context__ is not None
+                if tripped:
+                    log.error("Could not store %d webhook events; breaker open", len(batch))
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(
+                            InboxUnavailable("the database is unreachable", maybe_stored=tripped)
+                        )
+                continue
             except psycopg.DataError as error:
                 if not batch[0].future.done():
                     batch[0].future.set_exception(InboxRejected(str(error).splitlines()[0]))
@@ -144,7 +193,11 @@ class Inbox:
                 log.error("Could not store %d webhook events: %s", len(batch), error)
                 for item in batch:
                     if not item.future.done():
-                        item.future.set_exception(InboxUnavailable(type(error).__name__))
+                        item.future.set_exception(
+                            error
+                            if isinstance(error, InboxUnavailable)
+                            else InboxUnavailable(type(error).__name__)
+                        )
                 continue
             for item, result in zip(batch, results, strict=True):
                 if item.future.done():
@@ -182,23 +235,35 @@ class Inbox:
             [item.webhook_id for item in batch],
             [item.payload for item in batch],
         )
-        async with self._pool.connection() as conn, conn.transaction():
-            cursor = await conn.execute(INSERT_BATCH, columns)
-            inserted = dict(await cursor.fetchall())
-            missing = [item.webhook_id for item in batch if item.webhook_id not in inserted]
-            existing: dict[str, int] = {}
-            if missing:
-                cursor = await conn.execute(SELECT_EXISTING, (missing,))
-                existing = dict(await cursor.fetchall())
+        try:
+            async with (
+                self._pool.connection(timeout=self._connect_timeout) as conn,
+                conn.transaction(),
+            ):
+                cursor = await conn.execute(INSERT_BATCH, columns)
+                inserted = {(src, wid): eid for src, wid, eid in await cursor.fetchall()}
+                missing = [
+                    (item.source, item.webhook_id)
+                    for item in batch
+                    if (item.source, item.webhook_id) not in inserted
+                ]
+                existing: dict[tuple[str, str], int] = {}
+                if missing:
+                    sources, ids = zip(*missing, strict=True)
+                    cursor = await conn.execute(SELECT_EXISTING, (list(sources), list(ids)))
+                    existing = {(src, wid): eid for src, wid, eid in await cursor.fetchall()}
+        except PoolTimeout:
+            raise InboxUnavailable("no database connection within the timeout") from None
         self.batches += 1
         self.rows += len(inserted)
         results = []
         for item in batch:
-            # the first request carrying a newly inserted id created it; any twin is a replay
-            event_id = inserted.pop(item.webhook_id, None)
+            key = (item.source, item.webhook_id)
+            # the first request carrying a newly inserted key created it; any twin is a replay
+            event_id = inserted.pop(key, None)
             if event_id is not None:
-                existing[item.webhook_id] = event_id
+                existing[key] = event_id
                 results.append(StoredEvent(event_id, created=True))
             else:
-                results.append(StoredEvent(existing[item.webhook_id], created=False))
+                results.append(StoredEvent(existing[key], created=False))
         return results

@@ -1,7 +1,8 @@
 """The ingress's OpenAPI 3.1 document, generated from the same pydantic models that validate.
 
 One path per event type (``/webhooks/{source}/scraper.metrics`` ...) so n8n users and client
-generators see the exact body each type takes.
+generators see the exact body each type takes; every other route (health, metrics, report
+downloads, this document) is described too, so a schema-driven fuzzer reaches all of them.
 """
 
 from typing import Any
@@ -23,12 +24,14 @@ SIGNATURE_HEADERS = (
 
 ERROR_RESPONSES = {
     "400": "Body is not JSON (or not UTF-8).",
-    "401": "Missing or bad signature, stale timestamp, or no secret configured for the source.",
+    "401": "Missing or bad signature, stale timestamp, or no secret configured for the source "
+    "(checked before anything in the body is read).",
     "404": "Unknown source or event type.",
     "405": "Only POST is allowed.",
     "413": "Body over the limit (PROMOTEROS_INGRESS_MAX_BODY, default 1 MiB).",
     "422": "The body does not match the event type's schema; detail names the fields.",
-    "503": "The database did not take the event; retry later with the same webhook-id.",
+    "503": "The database did not confirm the event; it may have been stored. Resending it with "
+    "the same webhook-id after Retry-After seconds is safe: it is never stored twice.",
 }
 
 
@@ -90,8 +93,65 @@ def openapi_document(sources: frozenset[str] | None = None) -> dict[str, Any]:
                 },
             }
         }
-    paths["/healthz"] = {"get": {"summary": "Database reachable", "responses": _plain("200")}}
-    paths["/metrics"] = {"get": {"summary": "Prometheus metrics", "responses": _plain("200")}}
+    paths["/healthz"] = {
+        "get": {
+            "summary": "Database reachable",
+            "operationId": "get_healthz",
+            "responses": {
+                "200": {"description": "The database answers."},
+                "503": _response("The database does not answer.", "Error"),
+            },
+        }
+    }
+    paths["/metrics"] = {
+        "get": {
+            "summary": "Prometheus metrics",
+            "operationId": "get_metrics",
+            "responses": {
+                "200": {
+                    "description": "Counters and latency histogram, Prometheus text format.",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    }
+    paths["/openapi.json"] = {
+        "get": {
+            "summary": "This document",
+            "operationId": "get_openapi",
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI 3.1 document of the ingress.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    }
+    paths["/reports/{token}"] = {
+        "get": {
+            "summary": "Download a custom report through its signed, expiring link",
+            "operationId": "get_report",
+            "parameters": [
+                {
+                    "name": "token",
+                    "in": "path",
+                    "required": True,
+                    "description": "The signed token of a mailed report link.",
+                    "schema": {"type": "string"},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The report file (PDF, XLSX, CSV or JSON).",
+                    "content": {"application/octet-stream": {}},
+                },
+                "307": {"description": "Redirect to a short-lived presigned URL (object store)."},
+                "403": _response("The link was altered or is not a report link.", "Error"),
+                "410": _response("The link expired, or its report was deleted.", "Error"),
+                "503": _response("Downloads are not configured, or the store is down.", "Error"),
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {

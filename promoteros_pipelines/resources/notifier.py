@@ -4,7 +4,8 @@
 ``idempotency_key``), so callers inside a pipeline never block on, or fail because of, a slow
 receiver. ``deliver_pending`` posts what is due, signed like the ingress verifies
 (Standard Webhooks; ``webhook-id`` = the idempotency key, so a receiver that honours it never
-acts twice), reschedules failures with exponential backoff and full jitter, and after
+acts twice), reschedules failures with exponential backoff and full jitter (never sooner
+than a 429's or 503's ``Retry-After`` asks), and after
 ``max_attempts`` marks a delivery ``dead`` (listed and replayed by ``promoteros outbox``).
 A circuit breaker per target stops hammering a receiver that is down.
 """
@@ -54,6 +55,20 @@ _BREAKERS: dict[tuple[str, str, int, float], pybreaker.CircuitBreaker] = {}
 
 class ReceiverUnavailable(Exception):
     """A failure worth retrying (network error, 5xx, 429); trips the target's breaker."""
+
+    def __init__(
+        self, message: str, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (the delta form; an HTTP date is read as absent)."""
+    if value is None or not value.strip().isdigit():
+        return None
+    return float(value.strip())
 
 
 @dataclass(frozen=True)
@@ -236,7 +251,7 @@ class Notifier(ConfigurableResource):
             report.deferred.append(delivery["delivery_id"])
             return
         except ReceiverUnavailable as error:
-            self._failed(conn, delivery, str(error), getattr(error, "status_code", None), report)
+            self._failed(conn, delivery, error, report)
             return
         if response.is_success:
             conn.execute(RECORD_DELIVERED, (response.status_code, delivery["delivery_id"]))
@@ -280,26 +295,28 @@ class Notifier(ConfigurableResource):
         except httpx.HTTPError as error:
             raise ReceiverUnavailable(f"{type(error).__name__} posting to {target.name}") from error
         if response.status_code >= 500 or response.status_code in RETRYABLE_STATUSES:
-            failure = ReceiverUnavailable(
-                f"HTTP {response.status_code} from {target.name}: {response.text[:200]}"
+            raise ReceiverUnavailable(
+                f"HTTP {response.status_code} from {target.name}: {response.text[:200]}",
+                response.status_code,
+                retry_after_seconds(response.headers.get("retry-after")),
             )
-            failure.status_code = response.status_code  # type: ignore[attr-defined]
-            raise failure
         return response
 
     def _failed(
         self,
         conn: psycopg.Connection,
         delivery: dict[str, Any],
-        error: str,
-        status_code: int | None,
+        failure: ReceiverUnavailable,
         report: DeliveryReport,
     ) -> None:
         attempts = delivery["attempts"] + 1
+        error, status_code = str(failure), failure.status_code
         if attempts >= self.max_attempts:
             conn.execute(RECORD_DEAD, (error, status_code, delivery["delivery_id"]))
             report.dead.append(delivery["delivery_id"])
             return
         delay = backoff_seconds(attempts, self.retry_base_seconds, self.retry_max_seconds)
+        if failure.retry_after is not None:  # the receiver said when; no sooner, within the cap
+            delay = max(delay, min(failure.retry_after, self.retry_max_seconds))
         conn.execute(RECORD_RETRY, (error, status_code, delay, delivery["delivery_id"]))
         report.retried.append(delivery["delivery_id"])

@@ -44,6 +44,35 @@ class Stack:
     logs: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
     secret: str = SECRET
+    # how to (re)start each process, for the fault tests that kill one
+    commands: dict[str, list[str]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    named: dict[str, subprocess.Popen] = field(default_factory=dict)
+    killed: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, name: str) -> subprocess.Popen:
+        """Start (or restart) process ``name`` in a session of its own, appending its log."""
+        with (self.logs / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                self.commands[name],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes.append(process)
+        self.named[name] = process
+        return process
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal process ``name`` alone (not its children, which a crash would orphan),
+        wait for it to die, and keep its group to be cleaned up when the stack stops."""
+        process = self.named.pop(name)
+        process.send_signal(sig)
+        process.wait(timeout=30)
+        self.processes.remove(process)
+        self.killed.append(process)
 
     def post(self, source: str, event_type: str, payload: Any) -> httpx.Response:
         body = json.dumps(payload).encode()
@@ -162,25 +191,20 @@ def webhook_stack(
         ],
     }
     instance = DagsterInstance.from_config(str(home))
-    stack = Stack(f"http://127.0.0.1:{port}", instance, logs, secret=secret)
+    stack = Stack(
+        f"http://127.0.0.1:{port}", instance, logs, secret=secret, commands=commands, env=env
+    )
     try:
-        for name, argv in commands.items():
-            with (logs / f"{name}.log").open("wb") as log:
-                stack.processes.append(
-                    subprocess.Popen(
-                        argv,
-                        cwd=ROOT,
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
+        for name in commands:
+            stack.start(name)
         _wait(lambda: _healthy(stack.ingress_url), startup_timeout, "ingress healthy", stack)
         _wait(lambda: _sensors_ready(instance), startup_timeout, "sensors ticking", stack)
         yield stack
     finally:
         _stop(stack.processes)
+        for process in stack.killed:  # what a killed daemon left behind: code server, workers
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
         instance.dispose()
         for key, value in saved.items():
             if value is None:

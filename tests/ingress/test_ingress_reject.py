@@ -15,8 +15,9 @@ from ingress_helpers import (
     observation,
 )
 
-from promoteros_pipelines.ingress.app import create_app
+from promoteros_pipelines.ingress.app import RETRY_AFTER_SECONDS, create_app
 from promoteros_pipelines.ingress.config import IngressSettings
+from promoteros_pipelines.ingress.inbox import BREAKER_FAIL_MAX
 from promoteros_pipelines.ingress.server import LoopbackServer
 from tests.support.webhooks import signed_headers
 
@@ -223,21 +224,30 @@ def test_five_thousand_observations_fit_and_one_more_does_not(database_url: str)
 
 
 def test_database_down_is_503_with_retry_after_never_500() -> None:
-    """Nothing listens on port 1: health says so and events are refused for a retry."""
+    """Nothing listens on port 1: health says so, and events are refused for a retry with an
+    answer that tells the sender a resend with the same webhook-id is safe. Once the breaker
+    has opened, requests are refused without a database attempt: then they were not stored."""
     settings = IngressSettings(
-        database_url="postgresql://promoteros@127.0.0.1:1/promoteros?connect_timeout=1",
-        store_timeout=1.0,
+        database_url="postgresql://promoteros@127.0.0.1:1/promoteros?connect_timeout=1"
     ).with_secrets({"n8n": N8N_NEW})
+    app = create_app(settings)
     with (
-        LoopbackServer(create_app(settings)) as server,
+        LoopbackServer(app) as server,
         httpx.Client(base_url=server.base_url, timeout=30) as client,
     ):
         health = client.get("/healthz")
         body = encode(GOOD)
-        response = client.post(METRICS, content=body, headers=signed_headers(N8N_NEW, body))
+        answers = [
+            client.post(METRICS, content=body, headers=signed_headers(N8N_NEW, body))
+            for _ in range(BREAKER_FAIL_MAX + 1)
+        ]
 
     assert health.status_code == 503
     assert health.json()["error"] == "database_unreachable"
-    assert response.status_code == 503
-    assert response.json()["error"] == "unavailable"
-    assert response.headers["retry-after"] == "5"
+    assert {answer.status_code for answer in answers} == {503}
+    assert {answer.json()["error"] for answer in answers} == {"unavailable"}
+    assert {answer.headers["retry-after"] for answer in answers} == {str(RETRY_AFTER_SECONDS)}
+    assert "may or may not have been stored" in answers[0].json()["detail"]
+    assert all("same webhook-id" in answer.json()["detail"] for answer in answers)
+    assert app.ingress.inbox.breaker.current_state == "open"
+    assert "was not stored" in answers[-1].json()["detail"]

@@ -2,10 +2,7 @@
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
-from promoteros_pipelines.runtime.dagster_home import PLATFORM_TAG
-
-# Calls the platform APIs: the run queue lets one such run at a time (see dagster.yaml).
-PLATFORM_API_TAGS = {PLATFORM_TAG: "platform-apis"}
+from promoteros_pipelines.runtime.dagster_home import PLATFORM_API_TAGS
 
 track_watched_artists = define_asset_job(
     "track_watched_artists",

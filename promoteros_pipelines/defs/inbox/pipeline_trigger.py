@@ -37,14 +37,18 @@ from promoteros_pipelines.defs.inbox.ticks import (
     run_key,
 )
 from promoteros_pipelines.events import (
+    TRIGGER_TAG_PREFIX,
     PipelineTrigger,
     allowed_pipeline_targets,
     parse_event,
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.runtime.dagster_home import PLATFORM_API_TAGS
 
 EVENT_TYPE = "pipeline.trigger"
 MAX_RUNS_PER_TICK = 50
+# Resources that call a platform API: a run using one joins the one-run-per-platform queue.
+PLATFORM_RESOURCES = frozenset({"spotify", "youtube", "tiktok", "instagram", "bandsintown"})
 # Assets renamed to match their tables; triggers sent with the old name keep working.
 RENAMED_ASSETS = {"trending_artists": "trending_candidates"}
 
@@ -104,6 +108,25 @@ def _asset_keys(trigger: PipelineTrigger, repository: RepositoryDefinition) -> l
     return sorted(set(keys))
 
 
+def trigger_run_tags(
+    trigger: PipelineTrigger, keys: Sequence[AssetKey], repository: RepositoryDefinition
+) -> dict[str, str]:
+    """The sender's ``n8n/*`` labels, then the tags that are ours to set.
+
+    The payload model already refuses other keys; the prefix is checked again here because
+    this is where tags reach Dagster. A run that calls a platform API carries the platform tag,
+    so a trigger queues behind the scheduled pull exactly as that pull would.
+    """
+    tags = {k: v for k, v in trigger.tags.items() if k.startswith(TRIGGER_TAG_PREFIX)}
+    graph = repository.asset_graph
+    for key in keys:
+        assets_def = graph.assets_def_for_key(key)
+        if assets_def.required_resource_keys & PLATFORM_RESOURCES:
+            tags.update(PLATFORM_API_TAGS)
+            break
+    return tags
+
+
 def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefinition) -> TickPlan:
     """Run requests, events refused (dead) and events waiting, with their reasons."""
     plan = TickPlan()
@@ -135,7 +158,10 @@ def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefini
                 job_name=job_name,
                 asset_selection=keys,
                 partition_key=trigger.partition_key,
-                tags={**trigger.tags, **event_run_tags(EVENT_TYPE, [event])},
+                tags={
+                    **trigger_run_tags(trigger, keys, repository),
+                    **event_run_tags(EVENT_TYPE, [event]),
+                },
             )
         )
     return plan

@@ -11,6 +11,9 @@ One row per accepted webhook (natural key ``webhook_id``; ``event_id`` is its id
 * ``dead``: retries are exhausted or the payload can never run; ``error`` says why, and
   ``promoteros events replay ID`` puts it back to ``pending``.
 
+A ``running`` or ``failed`` event whose run ended or vanished without its status following
+is re-filed by the ``stranded_events`` sensor (``recovery.py``), or by a replay.
+
 ``attempts`` counts the runs that finished on the event (success or not) and refusals by a
 sensor; a replay keeps it, which is how the sensors tell a replayed event from a new one
 (``pending`` with ``attempts > 0``, see ``read_inbox``) and why a replay's run gets a
@@ -18,7 +21,7 @@ new run key.
 """
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +32,7 @@ from psycopg.rows import dict_row
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 STATUSES = ("pending", "waiting", "running", "done", "failed", "dead")
-REPLAYABLE = ("dead", "failed")
+REPLAYABLE = ("dead", "failed", "running")
 EVENT_IDS_TAG = "promoteros/event_ids"
 EVENT_TYPE_TAG = "promoteros/event_type"
 TABLE = "webhook_events"
@@ -256,6 +259,43 @@ def mark_run_failed(
     )
 
 
+def refile_events(warehouse: PostgresWarehouse, event_ids: Sequence[int], reason: str) -> int:
+    """Back to ``pending`` (attempts + 1, so the new run gets a new run key): the run that
+    carried these events is gone or its retry never came."""
+    return _update(
+        warehouse,
+        "status = 'pending', error = %(reason)s, attempts = attempts + 1",
+        "status IN ('running', 'failed')",
+        {"ids": list(event_ids), "reason": reason},
+    )
+
+
+def move_to_run(warehouse: PostgresWarehouse, event_ids: Sequence[int], run_id: str) -> int:
+    """These events are carried by ``run_id`` now (a retry the status sensors did not file)."""
+    return _update(
+        warehouse,
+        "status = 'running', run_id = %(run_id)s, error = NULL",
+        "status IN ('running', 'failed') AND run_id IS DISTINCT FROM %(run_id)s",
+        {"ids": list(event_ids), "run_id": run_id},
+    )
+
+
+def unsettled_events(
+    warehouse: PostgresWarehouse, idle_seconds: float, limit: int
+) -> list[tuple[int, str | None]]:
+    """``(event_id, run_id)`` of events ``running`` or ``failed`` and untouched for
+    ``idle_seconds``, oldest first (a partial index keeps this cheap)."""
+    query = (
+        f"SELECT event_id, run_id FROM {warehouse.qualified(TABLE)}"
+        " WHERE status IN ('running', 'failed')"
+        " AND updated_at < now() - make_interval(secs => %(idle)s)"
+        " ORDER BY updated_at LIMIT %(limit)s"
+    )
+    with warehouse.connect() as conn:
+        rows = conn.execute(query, {"idle": idle_seconds, "limit": limit}).fetchall()
+    return [(int(event_id), run_id) for event_id, run_id in rows]
+
+
 @dataclass(frozen=True)
 class EventSummary:
     """A row of ``promoteros events list|show``."""
@@ -307,34 +347,58 @@ def get_event(warehouse: PostgresWarehouse, event_id: int) -> EventSummary | Non
     return EventSummary(**row) if row else None
 
 
-def replay_event(warehouse: PostgresWarehouse, event_id: int, *, force: bool = False) -> int:
-    """Put a ``dead`` (or, with ``force``, ``failed``) event back to ``pending``.
+def replay_event(
+    warehouse: PostgresWarehouse,
+    event_id: int,
+    *,
+    force: bool = False,
+    run_finished: Callable[[str | None], tuple[bool, str]] | None = None,
+) -> int:
+    """Put an event back to ``pending`` so its sensor starts a new run.
 
-    ``attempts`` is kept (so the next run gets a new run key). Its sensor picks it up below
-    its cursor because ``attempts > 0``. A ``failed`` event still has a Dagster retry coming,
-    so replaying it may run it twice; the writers are idempotent, but that is wasted work.
+    * ``dead``: always;
+    * ``failed``: only with ``force`` (Dagster still has a retry coming: it may run twice);
+    * ``running``: when ``run_finished(run_id)`` says its run is finished, failed or gone
+      (the status sensors lost track of it), or with ``force`` whatever the run does.
+
+    ``attempts`` goes up by one for a ``running`` event (its run never finished on it) and is
+    kept otherwise, so the next run always gets a new run key; its sensor picks it up below
+    its cursor because ``attempts > 0``. The writers are idempotent, so a forced replay
+    wastes work at worst; it never stores anything twice.
     """
-    allowed = REPLAYABLE if force else ("dead",)
     with warehouse.connect() as conn:
         row = conn.execute(
-            f"SELECT status, attempts FROM {warehouse.qualified(TABLE)}"
+            f"SELECT status, attempts, run_id FROM {warehouse.qualified(TABLE)}"
             " WHERE event_id = %s FOR UPDATE",
             (event_id,),
         ).fetchone()
         if row is None:
             raise ReplayRefused(f"event {event_id} does not exist")
-        status, attempts = row
-        if status not in allowed:
-            hint = (
-                "Dagster will retry its run; replay it once it is dead, or pass --force"
-                if status == "failed"
-                else "only dead or failed events can be replayed"
+        status, attempts, run_id = row
+        if status not in REPLAYABLE:
+            raise ReplayRefused(
+                f"event {event_id} is {status}: only dead, failed or stranded running events "
+                "can be replayed"
             )
-            raise ReplayRefused(f"event {event_id} is {status}: {hint}")
+        if status == "failed" and not force:
+            raise ReplayRefused(
+                f"event {event_id} is failed: Dagster will retry its run; replay it once it "
+                "is dead, or pass --force"
+            )
+        if status == "running" and not force:
+            finished, why = run_finished(run_id) if run_finished else (False, "")
+            if not finished:
+                raise ReplayRefused(
+                    f"event {event_id} is running: {why or 'its run may still be working'}; "
+                    "replay it once that run has ended, or pass --force (it may then run "
+                    "twice, which the writers absorb)"
+                )
+        if status == "running":
+            attempts += 1
         conn.execute(
             f"UPDATE {warehouse.qualified(TABLE)} SET status = 'pending', error = NULL,"
-            " updated_at = now() WHERE event_id = %s",
-            (event_id,),
+            " attempts = %s, updated_at = now() WHERE event_id = %s",
+            (attempts, event_id),
         )
     return attempts
 

@@ -77,7 +77,8 @@ def mirror_observations(
         if rows.is_empty():
             return report
         lines = observation_lines(rows, MEASUREMENT)
-        influx.write_lines(lines.to_list())
+        if lines.len():  # a batch of only non-finite values has nothing to send
+            influx.write_lines(lines.to_list())
         last = rows.row(-1, named=True)
         cursor = [
             last["ingested_at"],

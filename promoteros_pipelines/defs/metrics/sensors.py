@@ -73,9 +73,11 @@ def plan_tick(
 ) -> tuple[list[RunRequest], int]:
     """Run requests for one tick and the cursor after it.
 
-    New events are batched; a replayed event runs on its own under a run key that names its
-    attempt. When the read was cut off by its limit, the last (possibly partial) batch waits
-    for the next tick, so batches stay full under load.
+    New events are batched. Replayed (or re-filed) events are batched too, those of the same
+    attempt together, under run keys that name the attempt: an event is handed out once per
+    attempt, so such a key is never reused. (After a crash strands a run's 500 events they
+    come back as one run, not 500.) When the read was cut off by its limit, the last (possibly
+    partial) batch of new events waits for the next tick, so batches stay full under load.
     """
     replayed = [event for event in events if event.event_id <= after]
     new = [event for event in events if event.event_id > after]
@@ -83,7 +85,14 @@ def plan_tick(
     complete = fetched_all and len(batches) <= MAX_RUNS_PER_TICK
     if not complete and len(batches) > 1:
         batches = batches[: min(len(batches) - 1, MAX_RUNS_PER_TICK)]
-    requests = [batch_run_request([e], e.attempts) for e in replayed]
+    by_attempt: dict[int, list[InboxEvent]] = {}
+    for event in replayed:
+        by_attempt.setdefault(event.attempts, []).append(event)
+    requests = [
+        batch_run_request(batch, attempts)
+        for attempts, same in sorted(by_attempt.items())
+        for batch in plan_batches(same)
+    ]
     requests += [batch_run_request(batch) for batch in batches]
     planned = [event for batch in batches for event in batch]
     return requests, advanced_cursor(after, upto, planned, complete)

@@ -12,6 +12,16 @@ WATCH = {"artist_name": "Nova Lights", "platform_ids": {"spotify": "sp-nova"}}
 def run_cli(monkeypatch, tmp_path, database_url):
     monkeypatch.setenv("PROMOTEROS_DATABASE_URL", database_url)
     monkeypatch.setenv("PROMOTEROS_HOME", str(tmp_path / "home"))
+    # the CLI exports these for its Dagster children: undo that after the test, or later tests
+    # in this process would inherit a Dagster home on a database that is dropped by then
+    # (setenv first: monkeypatch only restores a variable it saw, and these are unset)
+    for name in (
+        "DAGSTER_HOME",
+        "PROMOTEROS_DAGSTER_STORAGE_URL",
+        "PROMOTEROS_DAGSTER_DATABASE_URL",
+    ):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     runner = CliRunner()
 
     def run(*args: str):
@@ -52,10 +62,23 @@ def test_replay_puts_a_dead_event_back_and_refuses_the_rest(run_cli, inbox):
     done = inbox.add("artist.watch", WATCH)
     inbox.set(done, status="done", attempts=1)
     refused = run_cli("replay", str(done))
-    assert refused.exit_code == 1 and "only dead or failed" in refused.output
+    assert refused.exit_code == 1 and "only dead, failed or stranded running" in refused.output
 
     failed = inbox.add("artist.watch", WATCH)
     inbox.set(failed, status="failed", attempts=1)
     assert "Dagster will retry" in run_cli("replay", str(failed)).output
     assert run_cli("replay", "--force", str(failed)).exit_code == 0
     assert inbox.row(failed)["status"] == "pending"
+
+
+def test_replay_takes_a_running_event_whose_run_is_gone(run_cli, inbox):
+    """The daemon lost the run (here: Dagster never heard of it): no --force needed."""
+    stranded = inbox.add("artist.watch", WATCH)
+    inbox.set(stranded, status="running", run_id="5b1c0de0-0000-4000-8000-000000000000")
+
+    replayed = run_cli("replay", str(stranded))
+
+    assert replayed.exit_code == 0, replayed.output
+    assert "attempt 2 next" in replayed.output
+    assert inbox.row(stranded)["status"] == "pending"
+    assert inbox.row(stranded)["attempts"] == 1
