@@ -1,9 +1,21 @@
-"""The demo run: every asset materialised on the simulated world, in dependency order.
+"""The demo run: the product's own jobs over a simulated world that lives in the present.
 
-Asset steps are separate Dagster runs recorded in the instance, so `promoteros dev` shows the
-demo's runs and materialisations afterwards. The simulator runs as a separate process on a
-free loopback port for the length of the demo, and its clock is moved to the end of each
-metric window before that window is pulled, as the schedule would meet it.
+The world is anchored at the current 6-hour window (``runtime.simulated_world``; tests pass
+their own ``now``). The demo writes its history as the 6-hourly pulls would have, then runs
+the jobs the schedules run, in order, each as a named Dagster run tagged with the step's
+title, so `promoteros dev` shows them in the runs list, the timeline and the ops report:
+
+1. reference data; the roster's history (seeded, one materialisation per 6-hour window);
+2. the last four windows pulled over HTTP from the simulator (``discover_and_pull``), its clock
+   moved to each window's end;
+3. daily metrics and momentum for every day of the history (one ``daily_analytics`` run);
+4. viral signals replayed over the history (the 30-minute schedule would have found them),
+   then the viral model trained on them (labels need 14 days of hindsight), then detection as
+   of now with that model: the events and alerts a promoter would get today;
+5. alert delivery (mail to the outbox), yesterday's digest and this week's reports so far.
+
+After the demo, `promoteros dev` serves the same world on the wall clock, so the schedules
+continue the history without a gap.
 """
 
 import datetime as dt
@@ -11,10 +23,9 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from dagster import AssetKey, DagsterInstance, Definitions, materialize
+from dagster import AssetKey, AssetMaterialization, DagsterInstance, Definitions, MetadataValue
 
 from promoteros_pipelines import demo_world
-from promoteros_pipelines.defs.partitions import six_hourly
 from promoteros_pipelines.resources.platforms.resources import (
     SIMULATOR_URL_ENV,
     BandsintownResource,
@@ -24,6 +35,7 @@ from promoteros_pipelines.resources.platforms.resources import (
     YouTubeResource,
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.runtime.simulated_world import WINDOW, WorldAnchor
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
 # The simulator is local: the real platforms' rate limits (5-10 requests/s) would only make
@@ -36,18 +48,13 @@ PLATFORM_RESOURCES = {
     "bandsintown": BandsintownResource,
 }
 SIMULATOR_PACE = {"requests_per_second": 2_000.0, "burst": 200, "max_concurrency": 16}
-RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-
-
-def _demo_resources(defs: Definitions) -> dict[str, object]:
-    resources = dict(defs.resources or {})
-    for name, factory in PLATFORM_RESOURCES.items():
-        resources[name] = factory.from_env(**SIMULATOR_PACE)
-    return resources
-
+# errors only: each step prints its own line, and the UI has every run's full log
+RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+DEMO_TAG = "promoteros/demo"
+STEP_TAG = "promoteros/demo_step"
 
 PULLED_WINDOWS = 4
-ANALYSED_DAYS = 3
+SIGNAL_REPLAY_EVERY = dt.timedelta(hours=48)  # viral_signals looks back 48 hours
 
 
 @dataclass
@@ -55,7 +62,10 @@ class DemoContext:
     instance: DagsterInstance
     warehouse: PostgresWarehouse
     world: demo_world.World
+    anchor: WorldAnchor
+    now: dt.datetime
     simulator_url: str
+    definitions: Definitions
 
 
 @dataclass(frozen=True)
@@ -72,140 +82,237 @@ class DemoStep:
     run: Callable[[DemoContext], StepOutcome]
 
 
-def materialise(
-    label: str,
-    assets: list[str],
-    partition_key: str | None = None,
-    before: Callable[[DemoContext], None] | None = None,
-    op_config: dict[str, dict] | None = None,
-) -> DemoStep:
-    def run(context: DemoContext) -> StepOutcome:
-        from promoteros_pipelines.definitions import defs
+def demo_definitions() -> Definitions:
+    """The code location's assets and jobs, with platform clients paced for the simulator."""
+    from promoteros_pipelines.definitions import defs
 
-        if before:
-            before(context)
-        result = materialize(
-            list(defs.assets or []),
-            selection=[AssetKey(name) for name in assets],
-            resources=_demo_resources(defs),
-            instance=context.instance,
-            partition_key=partition_key,
-            raise_on_error=False,
-            run_config={
-                **RUN_CONFIG,
-                "ops": {name: {"config": config} for name, config in (op_config or {}).items()},
-            },
-            tags={"promoteros/demo": "true"},
-        )
-        return StepOutcome(label, result.success, run_id=result.run_id)
+    resources = dict(defs.resources or {})
+    for name, factory in PLATFORM_RESOURCES.items():
+        resources[name] = factory.from_env(**SIMULATOR_PACE)
+    return Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        schedules=defs.schedules,  # the weekly report's job is only reachable through them
+        resources=resources,
+    )
+
+
+def alert_channels_line() -> str:
+    """Which alert channels deliver in this environment, in one line."""
+    from promoteros_pipelines.defs.alerts.delivery import Channels
+    from promoteros_pipelines.resources.mailer import SMTP_URL_ENV
+    from promoteros_pipelines.resources.notifier import TARGETS_ENV
+    from promoteros_pipelines.resources.sms import SmsGateway
+
+    channels = Channels.from_settings(os.environ.get(TARGETS_ENV, ""), SmsGateway.from_env())
+    mail = "SMTP" if os.environ.get(SMTP_URL_ENV) else "the outbox folder"
+    line = f"Alerts go by e-mail (to {mail}) and in-app"
+    skipped = channels.skipped()
+    return line + (f"; not set up, so skipped: {'; '.join(skipped)}." if skipped else ".")
+
+
+def run_job(
+    context: DemoContext,
+    label: str,
+    job: str,
+    *,
+    assets: list[str] | None = None,
+    partition_key: str | None = None,
+    partition_range: tuple[str, str] | None = None,
+    op_config: dict[str, dict] | None = None,
+) -> StepOutcome:
+    """Run the named ``job`` (optionally only some of its ``assets``) as the schedule would."""
+    tags = {DEMO_TAG: "true", STEP_TAG: label}
+    if partition_range:
+        tags["dagster/asset_partition_range_start"] = partition_range[0]
+        tags["dagster/asset_partition_range_end"] = partition_range[1]
+    result = context.definitions.resolve_job_def(job).execute_in_process(
+        run_config={
+            **RUN_CONFIG,
+            "ops": {name: {"config": config} for name, config in (op_config or {}).items()},
+        },
+        instance=context.instance,
+        partition_key=partition_key,
+        asset_selection=[AssetKey(name) for name in assets] if assets else None,
+        tags=tags,
+        raise_on_error=False,
+    )
+    return StepOutcome(label, result.success, run_id=result.run_id)
+
+
+def job_step(label: str, job: str, **kwargs) -> DemoStep:
+    return DemoStep(label, lambda context: run_job(context, label, job, **kwargs))
+
+
+def runs_step(label: str, runs: Callable[[DemoContext], Iterator[StepOutcome]]) -> DemoStep:
+    """A step made of several runs: it stops at the first that fails."""
+
+    def run(context: DemoContext) -> StepOutcome:
+        count = 0
+        for outcome in runs(context):
+            count += 1
+            if not outcome.success:
+                return StepOutcome(label, False, outcome.label, outcome.run_id)
+        return StepOutcome(label, True, f"{count} runs")
 
     return DemoStep(label, run)
 
 
 def _seed(context: DemoContext) -> StepOutcome:
-    counts = demo_world.seed_roster(context.warehouse, context.world)
-    detail = (
-        f"{counts['artists']:,} artists, {counts['observations']:,} observations"
-        if counts["artists"]
-        else "roster already seeded"
+    label = "Seed the roster and its history"
+    last_seeded = context.now - WINDOW * PULLED_WINDOWS
+    seeded = demo_world.seed_roster(
+        context.warehouse, context.world, context.anchor.history_start, last_seeded
     )
-    return StepOutcome("Seed the roster and its history", True, detail)
-
-
-def _recent_windows(world: demo_world.World) -> list[tuple[str, dt.datetime]]:
-    last_end = world.present.replace(minute=0, second=0, microsecond=0)
-    last_end -= dt.timedelta(hours=last_end.hour % 6)
-    ends = [last_end - dt.timedelta(hours=6 * n) for n in range(PULLED_WINDOWS - 1, -1, -1)]
-    return [
-        (six_hourly.get_partition_key_for_timestamp((end - dt.timedelta(hours=6)).timestamp()), end)
-        for end in ends
-    ]
-
-
-def demo_steps(world: demo_world.World) -> list[DemoStep]:
-    steps = [
-        materialise(
-            "Reference data (organisations, venues, recipients)",
-            ["organisations", "venues", "recipients"],
-        ),
-        DemoStep("Seed the roster and its history", _seed),
-        materialise(
-            "Discover trending artists and track the new ones",
-            ["trending_candidates", "tracked_artists"],
-            before=lambda c: demo_world.set_clock(c.simulator_url, c.world.present),
-        ),
-    ]
-    for key, end in _recent_windows(world):
-        steps.append(
-            materialise(
-                f"Pull platform metrics for the window ending {end:%Y-%m-%d %H:%M} UTC",
-                ["platform_metrics"],
-                partition_key=key,
-                before=lambda c, end=end: demo_world.set_clock(c.simulator_url, end),
+    for end in seeded.window_ends:  # the partitions view shows the seeded windows as filled
+        context.instance.report_runless_asset_event(
+            AssetMaterialization(
+                asset_key="platform_metrics",
+                partition=f"{end - WINDOW:%Y-%m-%d-%H:%M}",
+                description="Seeded by `promoteros demo` from the simulated world's model.",
+                metadata={"source": MetadataValue.text("simulator-seed")},
             )
         )
-    steps.append(
-        materialise(
-            "Latest metrics and the InfluxDB mirror", ["artist_metrics_latest", "influxdb_mirror"]
+    days = (last_seeded.date() - context.anchor.history_start).days
+    roster = f"{seeded.artists:,} artists tracked, " if seeded.artists else ""
+    detail = f"{roster}{seeded.observations:,} observations over {days} days, every 6 hours"
+    return StepOutcome(label, True, detail)
+
+
+def _pull_windows(now: dt.datetime) -> list[dt.datetime]:
+    return [now - WINDOW * n for n in range(PULLED_WINDOWS - 1, -1, -1)]
+
+
+def _pull(end: dt.datetime) -> DemoStep:
+    label = f"Discover and pull the window ending {end:%Y-%m-%d %H:%M} UTC"
+
+    def run(context: DemoContext) -> StepOutcome:
+        demo_world.set_clock(context.simulator_url, end)
+        return run_job(context, label, "discover_and_pull", partition_key=_window_key(end))
+
+    return DemoStep(label, run)
+
+
+def _window_key(end: dt.datetime) -> str:
+    return f"{end - WINDOW:%Y-%m-%d-%H:%M}"
+
+
+def _as_of(moment: dt.datetime) -> dict[str, str]:
+    return {"as_of": moment.isoformat()}
+
+
+def _signal_replay(context: DemoContext) -> Iterator[StepOutcome]:
+    first = dt.datetime.combine(context.anchor.history_start, dt.time(), dt.UTC)
+    moment = first + SIGNAL_REPLAY_EVERY
+    # the last run is detection itself, as of now
+    while moment < context.now - SIGNAL_REPLAY_EVERY / 2:
+        label = f"Viral signals as of {moment:%Y-%m-%d %H:%M} UTC"
+        yield run_job(
+            context,
+            label,
+            "viral_detection",
+            assets=["viral_signals"],
+            op_config={"viral_signals": _as_of(moment)},
         )
+        moment += SIGNAL_REPLAY_EVERY
+
+
+def _train(context: DemoContext) -> StepOutcome:
+    label = "Train the viral model on the signals with 14 days of hindsight"
+    outcome = run_job(
+        context,
+        label,
+        "viral_model_training",
+        op_config={"viral_model": _as_of(context.now)},
     )
-    steps.extend(_analytics_steps(world))
-    return steps
+    trained = context.warehouse.read_frame(
+        "SELECT version FROM promoteros.viral_models ORDER BY created_at DESC LIMIT 1"
+    )
+    detail = f"model {trained['version'][0]}" if trained.height else "not enough history: rules"
+    return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 
-def _analytics_steps(world: demo_world.World) -> list[DemoStep]:
-    """Daily features and momentum for the last days, then detection and what follows it,
-    all "as of" the simulated present rather than today's date."""
-    present = world.present
-    as_of = {"as_of": present.isoformat()}
-    days = [present - dt.timedelta(days=n) for n in range(ANALYSED_DAYS, 0, -1)]
-    steps = [
-        materialise(
-            f"Daily metrics and momentum for {day:%Y-%m-%d}",
-            ["daily_artist_metrics", "artist_momentum"],
-            partition_key=f"{day:%Y-%m-%d}",
-        )
-        for day in days
-    ]
-    yesterday = f"{days[-1]:%Y-%m-%d}"
-    # the last full week before the present, keyed by its Monday
-    start_of_week = present.date() - dt.timedelta(days=present.weekday())
-    last_monday = f"{start_of_week - dt.timedelta(days=7):%Y-%m-%d}"
+def _detect(context: DemoContext) -> StepOutcome:
+    label = "Viral detection as of now"
+    config = _as_of(context.now)
+    outcome = run_job(
+        context,
+        label,
+        "viral_detection",
+        op_config={"viral_signals": config, "viral_events": config},
+    )
+    found = context.warehouse.read_frame(
+        "SELECT count(*) FILTER (WHERE status <> 'dismissed') AS open,"
+        " count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
+        " max(model_version) AS model FROM promoteros.viral_events"
+    ).row(0, named=True)
+    by = f"model {found['model']}" if found["model"] else "the rules alone (no model)"
+    events = "event" if found["open"] == 1 else "events"
+    detail = f"{found['open']} open {events}, {found['confirmed']} confirmed by {by}"
+    return StepOutcome(label, outcome.success, detail, outcome.run_id)
+
+
+def demo_steps(anchor: WorldAnchor, now: dt.datetime) -> list[DemoStep]:
+    today = now.date()
+    yesterday = today - dt.timedelta(days=1)
+    monday = today - dt.timedelta(days=today.weekday())
     return [
-        *steps,
-        materialise(
-            "Viral signals and events (rules; no model trained yet)",
-            ["viral_signals", "viral_events"],
-            op_config={"viral_signals": as_of, "viral_events": as_of},
+        job_step("Reference data (organisations, venues, people, alerts)", "load_reference_data"),
+        DemoStep("Seed the roster and its history", _seed),
+        *(_pull(end) for end in _pull_windows(now)),
+        job_step(
+            f"Daily metrics and momentum, {anchor.history_start:%d %b} to {yesterday:%d %b}",
+            "daily_analytics",
+            partition_range=(f"{anchor.history_start}", f"{yesterday}"),
         ),
-        materialise(
-            "Alert preferences and notifications (mail goes to the outbox)",
-            ["alert_preferences", "alert_notifications"],
+        runs_step("Viral signals replayed over the history", _signal_replay),
+        DemoStep("Train the viral model", _train),
+        DemoStep("Viral detection as of now", _detect),
+        job_step("Alert delivery (mail goes to the outbox)", "alert_delivery"),
+        job_step(
+            f"Daily digest for {yesterday:%a %d %b}",
+            "daily_digest_job",
+            partition_key=f"{yesterday}",
         ),
-        materialise(f"Daily digest for {yesterday}", ["daily_digest"], partition_key=yesterday),
-        materialise(
-            f"Weekly executive reports for the week of {last_monday}",
-            ["weekly_executive_report"],
-            partition_key=last_monday,
+        job_step(
+            f"Weekly reports for this week so far (from {monday:%a %d %b})",
+            "weekly_executive_report_job",
+            partition_key=f"{monday}",
         ),
     ]
 
 
 @dataclass
 class Demo:
-    world: demo_world.World = field(default_factory=demo_world.demo_world)
+    """``now`` is the wall clock unless a test pins it; the world is anchored at its window."""
+
+    anchor: WorldAnchor
+    now: dt.datetime
+    world: demo_world.World = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.world = demo_world.demo_world(self.anchor)
 
     def steps(self) -> list[DemoStep]:
-        return demo_steps(self.world)
+        return demo_steps(self.anchor, self.now)
 
     def run(self, instance: DagsterInstance) -> Iterator[StepOutcome]:
         """Run each step and yield its outcome as soon as it finishes (for progress output)."""
         warehouse = PostgresWarehouse(database_url=os.environ[DATABASE_URL_ENV])
         previous = os.environ.get(SIMULATOR_URL_ENV)
-        with demo_world.running_simulator(self.world) as simulator_url:
+        with demo_world.running_simulator(self.world, self.now) as simulator_url:
             os.environ[SIMULATOR_URL_ENV] = simulator_url
             try:
-                context = DemoContext(instance, warehouse, self.world, simulator_url)
+                context = DemoContext(
+                    instance,
+                    warehouse,
+                    self.world,
+                    self.anchor,
+                    self.now,
+                    simulator_url,
+                    demo_definitions(),
+                )
                 for step in self.steps():
                     outcome = step.run(context)
                     yield outcome

@@ -1,9 +1,11 @@
 """The demo's simulated world: a roster with history, and the simulator serving it.
 
-A new user has no platform credentials and no history, so the demo makes both: the world's
-artists that are *not* trending right now become the promoter's existing roster, with 35
-days of daily history written straight from the simulator's model (``source`` =
-``'simulator-seed'``); the trending ones are left for discovery to find over HTTP.
+A new user has no platform credentials and no history, so the demo makes both. The world is
+anchored at the present (``runtime.simulated_world``): its artists that are *not* trending
+now become the promoter's existing roster, with ``HISTORY_DAYS`` of observations every six
+hours up to the last pulled windows, written straight from the simulator's model (``source``
+= ``'simulator-seed'``), as if the 6-hourly pulls had been running; the trending ones are left
+for discovery to find over HTTP.
 """
 
 import datetime as dt
@@ -12,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
 import polars as pl
@@ -19,6 +22,7 @@ import polars as pl
 from promoteros_pipelines.domain.discovery import normalized_name
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime.net import free_loopback_port
+from promoteros_pipelines.runtime.simulated_world import WINDOW, WorldAnchor
 from promoteros_pipelines.simulator import (
     World,
     generate_world,
@@ -26,25 +30,25 @@ from promoteros_pipelines.simulator import (
     trending_at,
 )
 
-DEMO_SEED = 7
-DEMO_ARTISTS = 2_000
-HISTORY_DAYS = 35
 TRENDING_LEFT_FOR_DISCOVERY = 300
+OBSERVATION_KEY = ["artist_id", "platform", "metric", "observed_at"]
 
 
-def demo_world() -> World:
-    return generate_world(seed=DEMO_SEED, n_artists=DEMO_ARTISTS)
+def demo_world(anchor: WorldAnchor) -> World:
+    return generate_world(seed=anchor.seed, n_artists=anchor.artists, present=anchor.present)
 
 
 @contextmanager
-def running_simulator(world: World, timeout: float = 60.0) -> Iterator[str]:
-    """`promoteros simulate serve` for ``world`` on a free loopback port; yields its base URL.
+def running_simulator(world: World, now: dt.datetime, timeout: float = 60.0) -> Iterator[str]:
+    """`promoteros simulate serve` for ``world`` on a free loopback port, its clock standing at
+    ``now`` (the demo moves it); yields its base URL.
 
     A separate process, so the simulator and the pipelines each get a core.
     """
     port = free_loopback_port()
     command = [sys.executable, "-m", "promoteros_pipelines.cli", "simulate", "serve"]
     command += ["--port", str(port), "--seed", str(world.seed), "--artists", str(world.n_artists)]
+    command += ["--present", world.present.isoformat(), "--now", now.isoformat(), "--speed", "0"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -71,13 +75,36 @@ def set_clock(base_url: str, now: dt.datetime) -> None:
     httpx.post(f"{base_url}/_control/clock", json={"now": now.isoformat()}).raise_for_status()
 
 
-def seed_roster(warehouse: PostgresWarehouse, world: World) -> dict[str, int]:
-    """Track the non-trending artists with their platform ids and daily history.
+@dataclass(frozen=True)
+class Seeded:
+    """What ``seed_roster`` wrote: new roster artists, observations, and the 6-hour windows
+    (each window's end, where its observations are stamped) it covered."""
 
-    Idempotent: an existing roster (any artist already tracked) is left as it is.
-    """
-    if not warehouse.read_frame("SELECT 1 FROM promoteros.artists LIMIT 1").is_empty():
-        return {"artists": 0, "observations": 0}
+    artists: int
+    observations: int
+    window_ends: list[dt.datetime]
+
+
+def window_ends(first_day: dt.date, until: dt.datetime) -> list[dt.datetime]:
+    """Every 6-hour window end after ``first_day``'s midnight, up to and including ``until``."""
+    end = dt.datetime.combine(first_day, dt.time(), dt.UTC) + WINDOW
+    ends = []
+    while end <= until:
+        ends.append(end)
+        end += WINDOW
+    return ends
+
+
+def _roster(warehouse: PostgresWarehouse, world: World) -> tuple[pl.DataFrame, int]:
+    """The roster's artist ids, tracking them first when the warehouse has no artist yet."""
+    existing = warehouse.read_frame(
+        "SELECT artist_id FROM promoteros.artists WHERE source = 'simulator-seed'"
+    )
+    if (
+        existing.height
+        or not warehouse.read_frame("SELECT 1 FROM promoteros.artists LIMIT 1").is_empty()
+    ):
+        return existing, 0
     trending = {
         artist
         for platform in ("spotify", "youtube", "tiktok")
@@ -106,20 +133,34 @@ def seed_roster(warehouse: PostgresWarehouse, world: World) -> dict[str, int]:
         "artist_id", "platform", "external_id"
     )
     warehouse.append("artist_platform_ids", ids)
-    midnight = world.present.replace(hour=0, minute=0, second=0, microsecond=0)
-    days = [midnight - dt.timedelta(days=n) for n in range(HISTORY_DAYS, 0, -1)]
-    history = pl.concat(
-        metrics_at(world, day)
-        .join(roster.select("artist_id"), on="artist_id")
-        .with_columns(pl.lit(day).dt.convert_time_zone("UTC").alias("observed_at"))
-        for day in days
-    ).with_columns(pl.lit("simulator-seed").alias("source"))
-    written = warehouse.upsert(
-        "metric_observations",
-        history.select("artist_id", "platform", "metric", "observed_at", "value", "source"),
-        key=["artist_id", "platform", "metric", "observed_at"],
-    )
-    return {"artists": artists.height, "observations": written}
+    return roster.select("artist_id"), artists.height
+
+
+def seed_roster(
+    warehouse: PostgresWarehouse, world: World, first_day: dt.date, until: dt.datetime
+) -> Seeded:
+    """Track the non-trending artists (once) and write their observations for every 6-hour
+    window from ``first_day`` to ``until``, stamped at each window's end.
+
+    Idempotent: an existing roster is kept, and observations are upserted on their natural key
+    with the values the world always gives for that moment.
+    """
+    roster, new_artists = _roster(warehouse, world)
+    ends = window_ends(first_day, until)
+    written = 0
+    for chunk in range(0, len(ends), 28):  # a week at a time keeps memory flat
+        history = pl.concat(
+            metrics_at(world, end)
+            .join(roster, on="artist_id")
+            .with_columns(pl.lit(end).dt.convert_time_zone("UTC").alias("observed_at"))
+            for end in ends[chunk : chunk + 28]
+        ).with_columns(pl.lit("simulator-seed").alias("source"))
+        written += warehouse.upsert(
+            "metric_observations",
+            history.select(*OBSERVATION_KEY, "value", "source"),
+            key=OBSERVATION_KEY,
+        )
+    return Seeded(new_artists, written, ends)
 
 
 def _tracked_since(present: dt.datetime, artist_id: pl.Expr) -> pl.Expr:

@@ -1,5 +1,10 @@
 """A real PostgreSQL for every test: PROMOTEROS_TEST_DATABASE_URL if set, else the embedded one.
 
+The embedded test server is started once, by the pytest process that starts the workers
+(``pytest_configure`` before xdist forks them), with a retry and a message saying what to do;
+two workers racing through ``initdb`` of a new data directory broke every test of the loser.
+It is stopped when the run ends if this run started it.
+
 The schema is migrated once into a template database (named after a hash of the migration
 files, so a changed migration gets a fresh template); each test gets its own database cloned
 from it, which takes a fraction of a second and lets tests run in parallel (`pytest -n auto`).
@@ -7,6 +12,7 @@ from it, which takes a fraction of a second and lets tests run in parallel (`pyt
 
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from importlib.resources import files
@@ -16,6 +22,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+# Tests pin their own dates (2025, the simulated world's default present); the partitions must
+# reach back that far whatever a demo anchored in this checkout's .promoteros.
+os.environ["PROMOTEROS_HISTORY_START"] = "2025-01-01"
+
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime import database
 from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres, create_database
@@ -24,6 +34,46 @@ from tests.support.databases import throwaway_database
 ROOT = Path(__file__).resolve().parents[1]
 TEST_HOME = ROOT / ".promoteros" / "test"
 TEMPLATE_LOCK = 724_001
+START_ATTEMPTS = 3
+TEST_DATABASE_URL_ENV = "PROMOTEROS_TEST_DATABASE_URL"
+_STARTED_HERE = pytest.StashKey[bool]()
+
+
+def _embedded() -> EmbeddedPostgres | None:
+    return None if os.environ.get(TEST_DATABASE_URL_ENV) else EmbeddedPostgres(TEST_HOME)
+
+
+def start_test_server(server: EmbeddedPostgres, attempts: int = START_ATTEMPTS) -> None:
+    """Start (or reuse) the embedded test server, retrying a failed first start."""
+    for attempt in range(1, attempts + 1):
+        try:
+            server.start()
+            return
+        except Exception as error:
+            if attempt == attempts:
+                log = server.pgdata / "log"
+                tail = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
+                raise pytest.UsageError(
+                    f"The embedded test PostgreSQL under {server.pgdata} did not start after "
+                    f"{attempts} attempts: {error}\n{tail}\nRun `rm -rf {TEST_HOME}` to start "
+                    f"from an empty data directory, or set {TEST_DATABASE_URL_ENV} to a server "
+                    "the tests may create databases on."
+                ) from error
+            time.sleep(2 * attempt)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    server = _embedded()
+    if server is None or hasattr(config, "workerinput"):  # xdist workers reuse the server
+        return
+    config.stash[_STARTED_HERE] = not server.is_running()
+    start_test_server(server)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = _embedded()
+    if server is not None and config.stash.get(_STARTED_HERE, False):
+        server.stop()
 
 
 def _migrations_digest() -> str:
@@ -37,11 +87,12 @@ def _migrations_digest() -> str:
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """URL of the maintenance database on the test server."""
-    configured = os.environ.get("PROMOTEROS_TEST_DATABASE_URL")
+    configured = os.environ.get(TEST_DATABASE_URL_ENV)
     if configured:
         return configured
     server = EmbeddedPostgres(TEST_HOME)
-    server.start()
+    if not server.is_running():  # stopped since the run began: one clear try, as above
+        start_test_server(server, attempts=1)
     return server.url("postgres")
 
 

@@ -138,3 +138,25 @@ def test_loading_the_code_location_leaves_heavy_libraries_unimported():
         check=True,
     )
     assert result.stdout.strip() == "", f"imported at load: {result.stdout.strip()}"
+
+
+def test_every_schedule_and_job_says_what_it_does():
+    undescribed = [s.name for s in defs.schedules or [] if not s.description]
+    undescribed += [
+        job.name
+        for job in defs.resolve_all_job_defs()
+        if not job.name.startswith("__") and not job.description
+    ]
+    assert undescribed == []
+
+
+def test_report_and_digest_schedules_are_on_by_default():
+    from dagster import DefaultScheduleStatus
+
+    promised = [
+        s
+        for s in defs.schedules or []
+        if s.name.startswith("weekly_executive_report_") or s.name == "daily_digest_schedule"
+    ]
+    assert len(promised) >= 2
+    assert {s.default_status for s in promised} == {DefaultScheduleStatus.RUNNING}

@@ -12,7 +12,7 @@ from promoteros_pipelines.runtime.dagster_home import ensure_dagster_home
 from promoteros_pipelines.runtime.database import DatabaseTarget, ensure_ready
 from promoteros_pipelines.settings import ConfigurationError, redact
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def friendly_errors(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,5 +1,7 @@
 """``promoteros dev``: database, Dagster UI + daemon and the project's services, until Ctrl-C."""
 
+import contextlib
+import datetime as dt
 import os
 import secrets
 import signal
@@ -29,25 +31,38 @@ class Service:
     module: str  # only started when this module exists (later features add services)
 
 
-def _workspace() -> Path:
-    for candidate in (Path.cwd() / "workspace.yaml", PROJECT_ROOT / "workspace.yaml"):
-        if candidate.exists():
+def _project() -> Path:
+    for candidate in (Path.cwd(), PROJECT_ROOT):
+        if (candidate / "pyproject.toml").exists() and (candidate / "workspace.yaml").exists():
             return candidate
-    raise ConfigurationError("workspace.yaml not found; run `promoteros dev` in the project root.")
+    raise ConfigurationError("pyproject.toml not found; run `promoteros dev` in the project root.")
 
 
-def services(host: str, port: int, ingress_port: int, simulator_port: int) -> list[Service]:
+def _dg() -> str:
+    beside = Path(sys.executable).with_name("dg")
+    return str(beside) if beside.exists() else "dg"
+
+
+def services(
+    host: str, port: int, ingress_port: int, simulator_port: int, verbose: bool = False
+) -> list[Service]:
     promoteros = [sys.executable, "-m", "promoteros_pipelines.cli"]
+    # the daemon logs every sensor tick at INFO (thousands of lines an hour): warnings only,
+    # unless asked; the UI keeps every run's and tick's full log either way
+    level = "info" if verbose else "warning"
     return [
         Service(
             "Dagster UI",
             [
-                sys.executable,
-                "-m",
-                "dagster",
+                _dg(),
                 "dev",
-                "-w",
-                str(_workspace()),
+                "--target-path",
+                str(_project()),
+                "--use-active-venv",
+                "--log-level",
+                level,
+                "--code-server-log-level",
+                level,
                 "-h",
                 host,
                 "-p",
@@ -55,7 +70,7 @@ def services(host: str, port: int, ingress_port: int, simulator_port: int) -> li
             ],
             port,
             f"http://{host}:{port}",
-            "dagster",
+            "dagster_dg_cli",
         ),
         Service(
             "Webhook ingress",
@@ -79,14 +94,17 @@ def services(host: str, port: int, ingress_port: int, simulator_port: int) -> li
 @click.option("--port", default=3000, show_default=True, help="Dagster UI port.")
 @click.option("--ingress-port", default=8787, show_default=True, help="Webhook ingress port.")
 @click.option("--simulator-port", default=8790, show_default=True, help="Simulator port.")
+@click.option("--verbose", is_flag=True, help="Log every daemon tick (INFO) as well.")
 @friendly_errors
-def command(host: str, port: int, ingress_port: int, simulator_port: int) -> None:
+def command(host: str, port: int, ingress_port: int, simulator_port: int, verbose: bool) -> None:
     """Start the database, the Dagster UI and daemon, the webhook ingress and the simulator.
 
-    Prints their URLs; Ctrl-C stops everything this command started, including the embedded
-    database when it was not already running.
+    The simulator serves the world `promoteros demo` anchored in PROMOTEROS_HOME on the wall
+    clock, so the schedules continue its history. Prints their URLs; Ctrl-C stops everything
+    this command started, including the embedded database when it was not already running.
     """
-    wanted = [s for s in services(host, port, ingress_port, simulator_port) if find_spec(s.module)]
+    everything = services(host, port, ingress_port, simulator_port, verbose)
+    wanted = [s for s in everything if find_spec(s.module)]
     busy = [s for s in wanted if not port_is_free(host, s.port)]
     if busy:
         raise ConfigurationError(
@@ -95,20 +113,48 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int) -> Non
         )
     _stop_on_signals()
     target = prepare_environment()
+    from promoteros_pipelines.runtime.simulated_world import anchor_world
+
+    # before the code location loads: partitions start where the simulated history starts
+    anchor = anchor_world(dt.datetime.now(dt.UTC))
+    console.print(
+        f"[green]✓[/] Platforms: the simulated world (seed {anchor.seed}, {anchor.artists:,} "
+        f"artists, history from {anchor.history_start:%d %b %Y}) on real time; no real "
+        "platform is called (set PROMOTEROS_<PLATFORM>_BASE_URL and credentials for that)."
+    )
     # the pipelines call the simulator this command starts, on whatever port it was given
     os.environ.setdefault("PROMOTEROS_SIMULATOR_URL", f"http://{host}:{simulator_port}")
     # custom-report links point at this ingress and are signed with a secret kept in the home
     os.environ.setdefault(PUBLIC_URL_ENV, f"http://{host}:{ingress_port}")
     os.environ.setdefault(LINK_SECRET_ENV, _local_link_secret())
+    # dg dev --use-active-venv: this interpreter's environment, activated or not
+    os.environ.setdefault("VIRTUAL_ENV", sys.prefix)
     children: list[subprocess.Popen] = []
+    # each run's own log (every step, at DEBUG) would scroll past here: it goes to a file, and
+    # the UI shows it per run; --verbose keeps everything on the terminal
+    log_path = promoteros_home() / "logs" / "dagster.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        for service in wanted:
-            children.append(subprocess.Popen(service.argv, env=os.environ.copy()))
-            console.print(f"[green]✓[/] {service.name}: {service.url}")
-        console.print("Press Ctrl-C to stop.")
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        raise ConfigurationError("a service exited on its own; see its output above")
+        with open(log_path, "ab") as dagster_log:
+            for service in wanted:
+                quiet = not verbose and service.module == "dagster_dg_cli"
+                output = {"stdout": dagster_log, "stderr": dagster_log} if quiet else {}
+                # each service in a process group of its own: stopping it stops what it
+                # started (dg dev starts the webserver, the daemon and a code server)
+                children.append(
+                    subprocess.Popen(
+                        service.argv, env=os.environ.copy(), start_new_session=True, **output
+                    )
+                )
+                console.print(f"[green]✓[/] {service.name}: {service.url}")
+            if not verbose:
+                console.print(f"Dagster's log (UI, daemon, runs): {log_path}")
+            console.print("Press Ctrl-C to stop.")
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        raise ConfigurationError(
+            f"a service exited on its own; see its output above (and {log_path})"
+        )
     except KeyboardInterrupt:
         console.print("Stopping...")
     finally:
@@ -143,10 +189,15 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
 
 
-def _stop_all(children: list[subprocess.Popen], grace: float = 15.0) -> None:
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signum)
+
+
+def _stop_all(children: list[subprocess.Popen], grace: float = 20.0) -> None:
+    """Ctrl-C to each service's whole group, then SIGKILL to any group still there."""
     for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)
+        _signal_group(child, signal.SIGINT)
     deadline = time.monotonic() + grace
     for child in children:
         try:
@@ -154,3 +205,4 @@ def _stop_all(children: list[subprocess.Popen], grace: float = 15.0) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+        _signal_group(child, signal.SIGKILL)  # anything the service left behind

@@ -1,25 +1,107 @@
-"""Asset metadata an analyst reads at a glance in the Dagster UI."""
+"""Asset metadata an analyst reads at a glance in the Dagster UI.
 
+Tables are ``MetadataValue.table``: the UI draws those inline on the asset page, where markdown
+longer than 1,000 characters hides behind a "[Show Markdown]" button. Values are formatted for
+people: counts with thousands separators, shares as percentages with one decimal, other
+numbers to two decimals, times to the minute, and artist names beside artist ids.
+"""
+
+import datetime as dt
+import re
 from typing import Any
 
 import polars as pl
-from dagster import MetadataValue, TableColumn, TableColumnConstraints, TableSchema
+from dagster import (
+    MetadataValue,
+    TableColumn,
+    TableColumnConstraints,
+    TableRecord,
+    TableSchema,
+)
 from psycopg import sql
 
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
+PERCENT_COLUMNS = re.compile(r"(^growth|_growth|growth_|rate$|_rate_|probability|share)")
+"""Columns holding a fraction (0.123 = 12.3 %) unless a call says otherwise."""
 
-def markdown_table(frame: pl.DataFrame, limit: int = 10) -> MetadataValue:
-    """The first ``limit`` rows as a markdown table (pipes in values escaped)."""
+
+def _cell(value: object, percent: bool, identifier: bool = False) -> str:
+    if value is None:
+        return ""
+    if identifier:  # ids are names, not quantities: no thousands separators
+        return str(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if percent:
+            return f"{value * 100:+.1f} %" if value < 0 else f"{value * 100:.1f} %"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+    if isinstance(value, dt.datetime):
+        zone = " UTC" if value.tzinfo is not None else ""
+        return f"{value.astimezone(dt.UTC) if zone else value:%Y-%m-%d %H:%M}{zone}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(item, percent) for item in value)
+    return str(value).replace("\n", " ")
+
+
+def preview_table(
+    frame: pl.DataFrame, limit: int = 10, percent: list[str] | None = None
+) -> MetadataValue:
+    """The first ``limit`` rows as a table the UI shows inline, formatted for people.
+
+    ``percent`` names the fraction columns shown as percentages; by default those whose name
+    says growth, rate, share or probability.
+    """
     shown = frame.head(limit)
-    header = "| " + " | ".join(shown.columns) + " |"
-    rule = "|" + "---|" * len(shown.columns)
+    as_percent = (
+        set(percent)
+        if percent is not None
+        else {c for c in shown.columns if PERCENT_COLUMNS.search(c)}
+    )
+    records = [
+        TableRecord(
+            {
+                name: _cell(row[name], name in as_percent, name.endswith("_id"))
+                for name in shown.columns
+            }
+        )
+        for row in shown.iter_rows(named=True)
+    ]
+    schema = TableSchema(columns=[TableColumn(name, "string") for name in shown.columns])
+    return MetadataValue.table(records, schema=schema)
 
-    def cell(value: object) -> str:
-        return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in shown.iter_rows()]
-    return MetadataValue.md("\n".join([header, rule, *body]))
+markdown_table = preview_table
+"""The former name (tables used to be markdown, which the UI hid behind a button)."""
+
+
+def with_artist_names(warehouse: PostgresWarehouse, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each artist's name in an ``artist`` column right after ``artist_id``."""
+    if frame.is_empty() or "artist_id" not in frame.columns:
+        return frame
+    names = warehouse.read_frame(
+        f"SELECT artist_id, name AS artist FROM {warehouse.qualified('artists')}"
+        " WHERE artist_id = ANY($1)",
+        [frame["artist_id"].unique().to_list()],
+    )
+    if names.is_empty():
+        names = pl.DataFrame(schema={"artist_id": pl.Int64, "artist": pl.String})
+    named = frame.join(
+        names.cast({"artist_id": frame.schema["artist_id"]}),
+        on="artist_id",
+        how="left",
+        maintain_order="left",
+    )
+    columns = list(frame.columns)
+    columns.insert(columns.index("artist_id") + 1, "artist")
+    return named.select(columns)
 
 
 FILES_INTO = "promoteros/files_into"

@@ -79,8 +79,15 @@ def generate_world(
     present_day: int = 180,
     horizon_days: int = 365,
     episode_rate: float = 0.05,
+    present: dt.datetime | None = None,
 ) -> World:
-    """Build a world; the same arguments always give the same world."""
+    """Build a world; the same arguments always give the same world.
+
+    ``present`` anchors the world in time instead of ``start`` (which then is ``present_day``
+    days earlier): the same world, shifted so that its present is that moment.
+    """
+    if present is not None:
+        start = present.astimezone(dt.UTC) - dt.timedelta(days=present_day)
     rng = np.random.default_rng(seed)
     n = n_artists
     artist_id = np.arange(1, n + 1, dtype=np.int64)

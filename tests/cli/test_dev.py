@@ -70,7 +70,9 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
         assert "dagster_webserver_version" in info
     finally:
         os.killpg(process.pid, signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
+        # a safety net, not a speed test: dg dev's services get 20 s to stop, then the embedded
+        # server up to a minute (pg_ctl's fast, then immediate shutdown) on a loaded machine
+        output, _ = process.communicate(timeout=150)
     text = output.decode()
     assert f"http://127.0.0.1:{ui}" in text and f"http://127.0.0.1:{ingress}" in text
     assert "Stopped the embedded PostgreSQL" in text
@@ -80,3 +82,14 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
     for port in (ui, ingress, simulator):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+
+
+def test_dev_runs_dg_dev_quietly_unless_verbose():
+    from promoteros_pipelines.cli.dev import services
+
+    quiet = services("127.0.0.1", 3000, 8787, 8790)[0].argv
+    loud = services("127.0.0.1", 3000, 8787, 8790, verbose=True)[0].argv
+    assert Path(quiet[0]).name == "dg" and quiet[1] == "dev"  # not the deprecated `dagster dev`
+    assert quiet[quiet.index("--log-level") + 1] == "warning"
+    assert loud[loud.index("--log-level") + 1] == "info"
+    assert quiet[quiet.index("-p") + 1] == "3000"

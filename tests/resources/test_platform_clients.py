@@ -1,6 +1,7 @@
 """Platform clients against the simulator over real HTTP: values, batching, shapes, discovery."""
 
 import polars as pl
+import pytest
 from dagster import EnvVar
 from polars.testing import assert_frame_equal
 
@@ -15,6 +16,7 @@ from promoteros_pipelines.resources.platforms import (
     fetch_trending_candidates,
 )
 from promoteros_pipelines.resources.platforms.spotify import DEFAULT_PLAYLISTS
+from promoteros_pipelines.settings import ConfigurationError
 from promoteros_pipelines.simulator import PLAYLISTS, metrics_at
 
 
@@ -161,9 +163,10 @@ def test_resource_builds_one_client_from_config(platform_server, platform_world,
     assert result.observations.height == 20
 
 
-def test_from_env_defaults_to_the_simulator_and_binds_secrets(monkeypatch):
+def test_from_env_uses_the_simulator_only_when_its_url_is_set(monkeypatch):
     monkeypatch.delenv("PROMOTEROS_SPOTIFY_BASE_URL", raising=False)
-    monkeypatch.delenv("PROMOTEROS_SIMULATOR_URL", raising=False)
+    monkeypatch.delenv("PROMOTEROS_SPOTIFY_CLIENT_ID", raising=False)
+    monkeypatch.setenv("PROMOTEROS_SIMULATOR_URL", "http://127.0.0.1:8790")
     monkeypatch.setenv("PROMOTEROS_SPOTIFY_CLIENT_SECRET", "s3cret")
     resource = SpotifyResource.from_env()
     assert resource.url() == "http://127.0.0.1:8790/spotify"
@@ -175,3 +178,21 @@ def test_from_env_defaults_to_the_simulator_and_binds_secrets(monkeypatch):
     assert isinstance(resource.client_secret, EnvVar)  # the UI shows the name, not the secret
     assert resource.client_secret.get_value() == "s3cret"
     assert resource.client_id == "simulator"
+
+
+def test_without_the_simulator_a_missing_setting_names_its_variable(monkeypatch):
+    for name in (
+        "PROMOTEROS_SIMULATOR_URL",
+        "PROMOTEROS_SPOTIFY_BASE_URL",
+        "PROMOTEROS_SPOTIFY_CLIENT_ID",
+        "PROMOTEROS_SPOTIFY_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    resource = SpotifyResource.from_env()
+    with pytest.raises(ConfigurationError, match="PROMOTEROS_SPOTIFY_BASE_URL"):
+        resource.url()
+    monkeypatch.setenv("PROMOTEROS_SPOTIFY_BASE_URL", "https://api.spotify.com")
+    with pytest.raises(ConfigurationError) as missing:
+        resource.get_client()
+    assert "PROMOTEROS_SPOTIFY_CLIENT_ID, PROMOTEROS_SPOTIFY_CLIENT_SECRET" in str(missing.value)
+    assert resource.client_id != "simulator"  # no dummy credential outside demo and dev

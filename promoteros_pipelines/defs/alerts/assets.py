@@ -22,6 +22,7 @@ from dagster import (
 from pydantic import Field
 
 from promoteros_pipelines.defs.alerts.delivery import (
+    Channels,
     DeliveryOutcome,
     DeliveryPolicy,
     deliver_due,
@@ -142,10 +143,14 @@ def alert_notifications(
     people who should hear about it, by role, severity and their preferences. One row per
     (alert, person, channel), sent at most once: `sent`, `deferred` (quiet hours; sent when they
     end), `capped` (over the hourly limit; in the next daily digest) or `dead` (gave up after
-    repeated failures; ops get a system alert)."""
+    repeated failures; ops get a system alert). Channels that are not set up (Slack without an
+    outbound target, SMS without a gateway) are skipped, and the run says so once."""
     policy = DeliveryPolicy(**config.model_dump())
     outcome = DeliveryOutcome()
-    route_pending(warehouse, dt.datetime.now(dt.UTC), policy.batch_limit, outcome)
+    channels = Channels.of(notifier, sms)
+    if channels.skipped():
+        context.log.info("Not set up, so skipped: " + "; ".join(channels.skipped()) + ".")
+    route_pending(warehouse, dt.datetime.now(dt.UTC), policy.batch_limit, outcome, channels)
     deliver_due(warehouse, mailer, notifier, sms, policy, outcome)
     if notifier.configured_targets():
         try:
@@ -194,4 +199,6 @@ alert_delivery_every_5_minutes = ScheduleDefinition(
     cron_schedule="*/5 * * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
+    description="Every 5 minutes: route new alerts to people and send what is due (quiet hours "
+    "and hourly caps respected).",
 )

@@ -20,9 +20,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from promoteros_pipelines.defs.alerts.store import Alert, file_alert
-from promoteros_pipelines.domain.alert_routing import ROUTED_SCHEMA, route
+from promoteros_pipelines.domain.alert_routing import DEFAULT_CHANNELS, ROUTED_SCHEMA, route
 from promoteros_pipelines.resources.mailer import Mailer, MailError, compose, display_address
-from promoteros_pipelines.resources.notifier import Notifier
+from promoteros_pipelines.resources.notifier import Notifier, parse_targets
 from promoteros_pipelines.resources.sms import SmsError, SmsGateway
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import ConfigurationError
@@ -37,7 +37,7 @@ FROM promoteros.alerts WHERE status = 'pending' ORDER BY alert_id LIMIT $1
 RECIPIENTS = """
 SELECT r.recipient_id, r.organisation_id, r.role, r.venue_id,
     coalesce(r.time_zone, o.time_zone) AS time_zone, p.channels, p.min_severity,
-    p.quiet_start, p.quiet_end, p.max_per_hour, p.phone
+    p.quiet_start, p.quiet_end, p.max_per_hour, p.phone, p.slack_target
 FROM promoteros.recipients r
 JOIN promoteros.organisations o USING (organisation_id)
 LEFT JOIN promoteros.alert_preferences p USING (recipient_id)
@@ -168,14 +168,68 @@ def stable_message_id(key: str) -> str:
     return f"<{key}@promoteros.invalid>"
 
 
+@dataclass(frozen=True)
+class Channels:
+    """Which channels can deliver at all: Slack needs an outbound target (the recipient's
+    ``slack_target``, default ``slack``), SMS a gateway. Email always can (SMTP or the outbox),
+    and in-app is a row of ours."""
+
+    slack_targets: frozenset[str] = frozenset()
+    sms: bool = False
+
+    @classmethod
+    def of(cls, notifier: Notifier, sms: SmsGateway) -> "Channels":
+        return cls(frozenset(notifier.configured_targets()), sms.configured)
+
+    @classmethod
+    def from_settings(cls, targets: str, sms: SmsGateway) -> "Channels":
+        """From the outbound targets setting itself (no warehouse needed)."""
+        return cls(frozenset(parse_targets(targets)), sms.configured)
+
+    def skipped(self) -> list[str]:
+        """One phrase per channel that is off, saying how to turn it on."""
+        off = []
+        if not self.slack_targets:
+            off.append(
+                "Slack (no outbound target: set PROMOTEROS_OUTBOUND_URL_SLACK or add "
+                "slack=https://... to PROMOTEROS_OUTBOUND_TARGETS)"
+            )
+        if not self.sms:
+            off.append(
+                "SMS (no gateway: set PROMOTEROS_SMS_ACCOUNT_SID, PROMOTEROS_SMS_AUTH_TOKEN "
+                "and PROMOTEROS_SMS_FROM)"
+            )
+        return off
+
+    def keep_available(self, recipients: pl.DataFrame) -> pl.DataFrame:
+        """Each person's channels without those that cannot deliver, so routing skips them
+        instead of queueing notifications that could only go dead."""
+        wanted = pl.col("channels").fill_null(pl.lit(DEFAULT_CHANNELS, dtype=pl.List(pl.String)))
+        slack_ok = pl.coalesce(pl.col("slack_target"), pl.lit("slack")).is_in(
+            sorted(self.slack_targets)
+        )
+        channels = pl.when(slack_ok).then(wanted).otherwise(wanted.list.set_difference(["slack"]))
+        if not self.sms:
+            channels = channels.list.set_difference(["sms"])
+        return recipients.with_columns(channels.alias("channels"))
+
+
 def route_pending(
-    warehouse: PostgresWarehouse, now: dt.datetime, limit: int, outcome: DeliveryOutcome
+    warehouse: PostgresWarehouse,
+    now: dt.datetime,
+    limit: int,
+    outcome: DeliveryOutcome,
+    channels: Channels | None = None,
 ) -> None:
-    """Route every pending alert into the notification log (a re-run inserts nothing new)."""
+    """Route every pending alert into the notification log (a re-run inserts nothing new).
+
+    With ``channels``, notifications are only made for channels that can deliver."""
     alerts = warehouse.read_frame(PENDING_ALERTS, [limit])
     if alerts.is_empty():
         return
     recipients = warehouse.read_frame(RECIPIENTS)
+    if channels is not None and recipients.height:
+        recipients = channels.keep_available(recipients)
     recent = warehouse.read_frame(RECENT, [now - dt.timedelta(hours=1)])
     routed = route(alerts, recipients, recent, now) if recipients.height else None
     routed = routed if routed is not None else pl.DataFrame(schema=ROUTED_SCHEMA)

@@ -21,6 +21,7 @@ import polars as pl
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    DefaultScheduleStatus,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -261,6 +262,13 @@ daily_digest_job = define_asset_job(
     description="One digest email per organisation for a UTC day.",
 )
 # 04:00 UTC: after every organisation's 02:00 analytics run (Europe) for the day just closed
+# on by default: the digest is a promise of the product (without SMTP it goes to the outbox)
 daily_digest_schedule = build_schedule_from_partitioned_job(
-    daily_digest_job, name="daily_digest_schedule", hour_of_day=4, minute_of_hour=0
+    daily_digest_job,
+    name="daily_digest_schedule",
+    hour_of_day=4,
+    minute_of_hour=0,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="04:00 UTC: each organisation's digest of the day that just closed (momentum "
+    "gainers, viral events, alerts held back by caps or quiet hours).",
 )

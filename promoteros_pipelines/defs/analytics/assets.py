@@ -20,7 +20,7 @@ from dagster import (
 )
 
 from promoteros_pipelines.defs import checks
-from promoteros_pipelines.defs.metadata import markdown_table, table, table_facts
+from promoteros_pipelines.defs.metadata import preview_table, table, table_facts, with_artist_names
 from promoteros_pipelines.defs.partitions import analytics_daily
 from promoteros_pipelines.domain.analytics import (
     DAILY_FEATURES_SCHEMA,
@@ -31,6 +31,7 @@ from promoteros_pipelines.domain.analytics import (
 from promoteros_pipelines.domain.analytics import (
     artist_momentum as score_artists,
 )
+from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_VIRAL_THRESHOLDS
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 GROUP = "analytics"
@@ -80,6 +81,22 @@ def _previous_counts(
         [first - dt.timedelta(days=days), first],
     )
     return [int(n) for n in counts["n"]] if counts.height else []
+
+
+def _fastest_growing(frame: pl.DataFrame, limit: int = 10) -> pl.DataFrame:
+    """Biggest one-day follower growth among audiences the viral detector would consider
+    (at least its floor of followers the day before), so a 23-follower account is not news."""
+    if frame.is_empty():
+        return frame.select("artist_id", "platform", "day", "followers", "growth_1d", "growth_z")
+    floor = DEFAULT_VIRAL_THRESHOLDS.audience_floor
+    before = pl.col("followers") / (1 + pl.col("growth_1d"))
+    return (
+        frame.drop_nulls("growth_1d")
+        .filter(before >= floor)
+        .sort("growth_1d", descending=True)
+        .head(limit)
+        .select("artist_id", "platform", "day", "followers", "growth_1d", "growth_z")
+    )
 
 
 @asset(
@@ -138,10 +155,9 @@ def daily_artist_metrics(
             "rows": MetadataValue.int(written),
             "artists": MetadataValue.int(frame["artist_id"].n_unique()),
             "observations_read": MetadataValue.int(observations.height),
-            "fastest_growing": markdown_table(
-                frame.drop_nulls("growth_1d")
-                .sort("growth_1d", descending=True)
-                .select("artist_id", "platform", "day", "followers", "growth_1d", "growth_z")
+            "fastest_growing": preview_table(
+                with_artist_names(warehouse, _fastest_growing(frame)),
+                percent=["growth_1d"],
             ),
         },
         check_results=results,
@@ -228,7 +244,7 @@ def artist_momentum(
             **table_facts(warehouse, "artist_momentum", exact=False),
             "days": MetadataValue.text(f"{first} to {last}"),
             "rows": MetadataValue.int(written),
-            "top_momentum": markdown_table(top),
+            "top_momentum": preview_table(with_artist_names(warehouse, top.head(10)), percent=[]),
         },
         check_results=results,
     )

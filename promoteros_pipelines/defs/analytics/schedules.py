@@ -46,6 +46,8 @@ viral_detection_every_30_minutes = ScheduleDefinition(
     cron_schedule="*/30 * * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
+    description="Every 30 minutes: viral signals over the last 48 hours, then new or updated "
+    "viral events (confirmed by the model once one is trained) and their alerts.",
 )
 viral_model_weekly = ScheduleDefinition(
     name="viral_model_weekly",
@@ -53,4 +55,6 @@ viral_model_weekly = ScheduleDefinition(
     cron_schedule="0 4 * * 1",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
+    description="Mondays 04:00 UTC: retrain the viral model on signals with 14 days of "
+    "hindsight, test it on the newest ones, and store it for viral detection.",
 )

@@ -24,7 +24,13 @@ from promoteros_pipelines.defs.analytics.model_store import (
     load_latest,
     save_model,
 )
-from promoteros_pipelines.defs.metadata import FILES_INTO, markdown_table, table
+from promoteros_pipelines.defs.metadata import (
+    FILES_INTO,
+    markdown_table,
+    preview_table,
+    table,
+    with_artist_names,
+)
 from promoteros_pipelines.domain.analytics import (
     EVENT_SCHEMA,
     SIGNAL_SCHEMA,
@@ -133,9 +139,19 @@ def viral_signals(
             "by_type": MetadataValue.json(
                 dict(frame.group_by("signal_type").len().iter_rows()) if frame.height else {}
             ),
-            "strongest": markdown_table(
-                frame.sort("strength", descending=True).select(
-                    "artist_id", "platform", "signal_type", "detected_at", "strength", "explanation"
+            "strongest": preview_table(
+                with_artist_names(
+                    warehouse,
+                    frame.sort("strength", descending=True)
+                    .head(10)
+                    .select(
+                        "artist_id",
+                        "platform",
+                        "signal_type",
+                        "detected_at",
+                        "strength",
+                        "explanation",
+                    ),
                 )
             ),
         },
@@ -333,6 +349,23 @@ def write_events(
     return alerts
 
 
+OPEN_EVENTS = """
+SELECT e.artist_id, a.name AS artist, e.detected_at, e.status, e.confirmed_by,
+       array_to_string(e.platforms, ', ') AS platforms, e.peak_strength, e.max_probability,
+       e.explanation
+FROM promoteros.viral_events e JOIN promoteros.artists a USING (artist_id)
+WHERE e.status <> 'dismissed'
+ORDER BY e.detected_at DESC, e.peak_strength DESC
+LIMIT 15
+"""
+
+
+def open_events_now(warehouse: PostgresWarehouse) -> pl.DataFrame:
+    """The table's state for the UI: events not dismissed, newest first (a run that finds
+    nothing new still shows what is open)."""
+    return warehouse.read_frame(OPEN_EVENTS)
+
+
 @asset(
     group_name=GROUP,
     kinds=KINDS,
@@ -368,19 +401,27 @@ def viral_events(
     return MaterializeResult(
         metadata={
             "as_of": MetadataValue.text(as_of.isoformat()),
-            "confirmed_by": MetadataValue.text(f"model {version}" if version else "rules alone"),
+            "confirmed_by": MetadataValue.text(
+                f"model {version}"
+                if version
+                else "rules alone: no viral model is trained yet (job viral_model_training)"
+            ),
             "new_events": MetadataValue.int(counts.get("new", 0)),
             "updated_events": MetadataValue.int(counts.get("updated", 0)),
             "alerts_filed": MetadataValue.int(alerts),
-            "events": markdown_table(
-                changed.select(
-                    "artist_id",
-                    "window_start",
-                    "status",
-                    "change",
-                    "peak_strength",
-                    "max_probability",
-                    "explanation",
+            "open_events": preview_table(open_events_now(warehouse), limit=15),
+            "changed_this_run": preview_table(
+                with_artist_names(
+                    warehouse,
+                    changed.select(
+                        "artist_id",
+                        "window_start",
+                        "status",
+                        "change",
+                        "peak_strength",
+                        "max_probability",
+                        "explanation",
+                    ),
                 )
             ),
         },

@@ -31,6 +31,7 @@ from promoteros_pipelines.resources.platforms.resources import (
 )
 from promoteros_pipelines.resources.platforms.trending import fetch_trending_candidates
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.settings import ConfigurationError
 
 GROUP = "discovery"
 KINDS = {"polars", "postgres"}
@@ -182,7 +183,7 @@ def _genres_from_spotify(
         return 0
     try:
         found = spotify.fetch_genres(list(wanted))
-    except PlatformError as error:
+    except (PlatformError, ConfigurationError) as error:  # down, or not set up here
         context.log.warning(f"genres not fetched from Spotify, retried next run: {error}")
         return 0
     return fill_genres(

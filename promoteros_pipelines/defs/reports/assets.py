@@ -10,6 +10,7 @@ run reports the week that ended at the local Monday midnight, for that zone's or
 import datetime as dt
 import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from dagster import (
     Config,
     DagsterInstance,
     DagsterRunStatus,
+    DefaultScheduleStatus,
     MaterializeResult,
     MetadataValue,
     RunRequest,
@@ -45,9 +47,7 @@ if TYPE_CHECKING:
 TIME_ZONES_ENV = "PROMOTEROS_REPORT_TIME_ZONES"
 FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 
-# Keys are the reported week's Monday; end_offset lets zones east of UTC report on their
-# Monday morning, before the UTC week has closed. The start matches the other time-partitioned
-# assets (2025), so the simulated world's weeks can be reported too.
+# Keys are the reported week's Monday (see defs/partitions.py).
 
 
 class WeeklyReportConfig(Config):
@@ -104,11 +104,12 @@ def weekly_executive_report(
     orgs = kpis.organisations(warehouse, config.time_zone or None)
     if config.organisations:
         orgs = [o for o in orgs if o.slug in config.organisations]
-    rows, failures = [], []
+    rows, failures, files = [], [], []
     for org in orgs:
         week = week_of_partition(context.partition_key, org.time_zone)
         reports = render_weekly_set(warehouse, org, week, dagster_run_stats(context.instance, week))
         archived = archive_reports(warehouse, org, week.label, reports)
+        files.extend({"organisation": org.slug, "pdf": str(a.path)} for a in archived)
         summary = None
         if config.send:
             people = kpis.recipients(warehouse, org.organisation_id)
@@ -138,6 +139,13 @@ def weekly_executive_report(
             "pdfs": sum(r["pdfs"] for r in rows),
             "emails_sent": sum(r["sent"] for r in rows),
             "preview": markdown_table(pl.DataFrame(rows)) if rows else MetadataValue.md("none"),
+            # where to open them: the week's folders, then every file
+            "folders": MetadataValue.md(
+                "\n".join(sorted({f"* `{Path(f['pdf']).parent}`" for f in files})) or "none"
+            ),
+            "files": markdown_table(pl.DataFrame(files), limit=100)
+            if files
+            else MetadataValue.text("none"),
         }
     )
 
@@ -145,6 +153,8 @@ def weekly_executive_report(
 weekly_report_job = define_asset_job(
     "weekly_executive_report_job",
     selection=[weekly_executive_report],
+    description="Render, archive and mail one week's PDF reports (executive, ops, one per "
+    "venue) for each organisation.",
 )
 
 
@@ -169,6 +179,8 @@ def _schedule_for(zone: str) -> ScheduleDefinition:
         cron_schedule="0 9 * * 1",
         execution_timezone=zone,
         job=weekly_report_job,
+        # on by default: weekly PDFs by e-mail are a promise of the product (no SMTP: outbox)
+        default_status=DefaultScheduleStatus.RUNNING,
         description=f"Mondays 09:00 {zone}: last week's reports for organisations in {zone}.",
     )
     def _weekly(context: ScheduleEvaluationContext) -> RunRequest:

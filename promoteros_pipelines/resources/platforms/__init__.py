@@ -1,9 +1,11 @@
 """Platform API clients as Dagster resources: Spotify, YouTube, TikTok, Instagram, Bandsintown.
 
-Environment variables (``Resource.from_env()`` reads them; unset means the local simulator):
+Environment variables (``Resource.from_env()`` reads them). Unset base URLs and credentials
+mean the simulator only when ``PROMOTEROS_SIMULATOR_URL`` is set (``promoteros demo`` and
+``promoteros dev`` set it); otherwise a run that needs a platform fails naming what is missing.
 
 =====================================  ===============================================
-``PROMOTEROS_SIMULATOR_URL``           simulator root, default ``http://127.0.0.1:8790``
+``PROMOTEROS_SIMULATOR_URL``           simulator root (``promoteros dev``: ``http://127.0.0.1:8790``)
 ``PROMOTEROS_SPOTIFY_BASE_URL``        default ``$PROMOTEROS_SIMULATOR_URL/spotify``;
                                        real: ``https://api.spotify.com``
 ``PROMOTEROS_SPOTIFY_TOKEN_URL``       default ``<base>/api/token``;

@@ -3,8 +3,10 @@
 Each resource builds its client lazily and keeps it for the life of the process, so the
 connection pool, token cache, rate limiter and circuit breaker are shared by every call in a
 run. ``from_env()`` reads the environment variables listed in the package docstring, binding
-secrets with ``EnvVar`` (so the UI shows the variable's name, not the secret) and falling back
-to the simulator's base URL and dummy credentials when they are unset.
+secrets with ``EnvVar`` (so the UI shows the variable's name, not the secret). Only when
+``PROMOTEROS_SIMULATOR_URL`` is set (``promoteros demo`` and ``promoteros dev`` set it, and say
+so) do unset base URLs and credentials mean the simulator; anywhere else a missing setting
+fails the run with an error naming the variable, instead of quietly polling a local simulator.
 """
 
 import os
@@ -22,9 +24,9 @@ from promoteros_pipelines.resources.platforms.session import HttpPolicy
 from promoteros_pipelines.resources.platforms.social import InstagramClient, TikTokClient
 from promoteros_pipelines.resources.platforms.spotify import DEFAULT_PLAYLISTS, SpotifyClient
 from promoteros_pipelines.resources.platforms.youtube import YouTubeClient
+from promoteros_pipelines.settings import ConfigurationError
 
 SIMULATOR_URL_ENV = "PROMOTEROS_SIMULATOR_URL"
-DEFAULT_SIMULATOR_URL = "http://127.0.0.1:8790"
 SIMULATOR_SECRET = "simulator"
 
 
@@ -32,14 +34,30 @@ def _resolve(value: str) -> str:
     return (value.get_value() or "") if isinstance(value, EnvVar) else value
 
 
+def _simulated() -> bool:
+    return bool(os.environ.get(SIMULATOR_URL_ENV))
+
+
 def _env_url(platform: str) -> str:
-    explicit = os.environ.get(f"PROMOTEROS_{platform.upper()}_BASE_URL")
-    simulator = os.environ.get(SIMULATOR_URL_ENV, DEFAULT_SIMULATOR_URL).rstrip("/")
-    return explicit or f"{simulator}/{platform}"
+    name = f"PROMOTEROS_{platform.upper()}_BASE_URL"
+    explicit = os.environ.get(name)
+    if explicit:
+        return explicit
+    if not _simulated():
+        raise ConfigurationError(
+            f"{platform.title()} has no API address: set {name} (the real API's, see "
+            "promoteros_pipelines/resources/platforms/__init__.py) and its credentials, or "
+            f"{SIMULATOR_URL_ENV} to call the simulator instead (promoteros dev does)."
+        )
+    return f"{os.environ[SIMULATOR_URL_ENV].rstrip('/')}/{platform}"
 
 
 def _env_secret(name: str) -> str:
-    return EnvVar(name) if os.environ.get(name) else SIMULATOR_SECRET
+    """The secret as an EnvVar; the simulator's dummy when simulating; else empty (refused
+    when a client is built, naming ``name``)."""
+    if os.environ.get(name):
+        return EnvVar(name)
+    return SIMULATOR_SECRET if _simulated() else ""
 
 
 class PlatformResource(ConfigurableResource):
@@ -48,7 +66,7 @@ class PlatformResource(ConfigurableResource):
     base_url: str = Field(
         default="",
         description="API base URL. Empty: PROMOTEROS_<PLATFORM>_BASE_URL, else the simulator at "
-        "PROMOTEROS_SIMULATOR_URL, read when a run starts.",
+        "PROMOTEROS_SIMULATOR_URL when that is set, read when a run starts.",
     )
     timeout_seconds: float = Field(default=10.0, description="Per-request timeout.")
     max_attempts: int = Field(default=5, description="Attempts per call (retries + 1).")
@@ -63,6 +81,8 @@ class PlatformResource(ConfigurableResource):
     max_concurrency: int = Field(default=4, description="Parallel requests for per-item APIs.")
 
     platform: ClassVar[str] = ""
+    credentials: ClassVar[dict[str, str]] = {}
+    """Field -> the environment variable that sets it (named in the error when missing)."""
     _client: object = PrivateAttr(default=None)
 
     def policy(self) -> HttpPolicy:
@@ -87,9 +107,20 @@ class PlatformResource(ConfigurableResource):
     def build_client(self, transport: httpx.BaseTransport | None):
         raise NotImplementedError
 
+    def check_settings(self) -> None:
+        """Raise ConfigurationError naming every credential variable that is not set."""
+        missing = [env for field, env in self.credentials.items() if not getattr(self, field)]
+        if missing:
+            raise ConfigurationError(
+                f"{self.platform.title()} credentials are not set: {', '.join(missing)}. Set "
+                f"them, or {SIMULATOR_URL_ENV} to call the simulator instead (promoteros dev "
+                "does)."
+            )
+
     def get_client(self, transport: httpx.BaseTransport | None = None):
         """The resource's client, built once; ``transport`` is for tests and only used then."""
         if self._client is None:
+            self.check_settings()
             self._client = self.build_client(transport)
         return self._client
 
@@ -103,6 +134,10 @@ class SpotifyResource(PlatformResource):
     """Spotify Web API: artist followers, popularity and genres, trending playlists."""
 
     platform: ClassVar[str] = "spotify"
+    credentials: ClassVar[dict[str, str]] = {
+        "client_id": "PROMOTEROS_SPOTIFY_CLIENT_ID",
+        "client_secret": "PROMOTEROS_SPOTIFY_CLIENT_SECRET",
+    }
 
     client_id: str
     client_secret: str
@@ -144,6 +179,7 @@ class YouTubeResource(PlatformResource):
     """YouTube Data API v3: channel subscribers, views and videos; most-popular music."""
 
     platform: ClassVar[str] = "youtube"
+    credentials: ClassVar[dict[str, str]] = {"api_key": "PROMOTEROS_YOUTUBE_API_KEY"}
 
     api_key: str
 
@@ -170,6 +206,10 @@ class TikTokResource(PlatformResource):
     """TikTok Research API: followers, likes and videos per username; trending creators."""
 
     platform: ClassVar[str] = "tiktok"
+    credentials: ClassVar[dict[str, str]] = {
+        "client_key": "PROMOTEROS_TIKTOK_CLIENT_KEY",
+        "client_secret": "PROMOTEROS_TIKTOK_CLIENT_SECRET",
+    }
 
     client_key: str
     client_secret: str
@@ -204,6 +244,7 @@ class InstagramResource(PlatformResource):
     """Instagram Graph API business discovery: followers and media count per username."""
 
     platform: ClassVar[str] = "instagram"
+    credentials: ClassVar[dict[str, str]] = {"access_token": "PROMOTEROS_INSTAGRAM_ACCESS_TOKEN"}
 
     access_token: str
     ig_user_id: str = Field(description="Our own Instagram business account id (the caller).")
@@ -237,6 +278,7 @@ class BandsintownResource(PlatformResource):
     """Bandsintown API v3: artists' tour dates."""
 
     platform: ClassVar[str] = "bandsintown"
+    credentials: ClassVar[dict[str, str]] = {"app_id": "PROMOTEROS_BANDSINTOWN_APP_ID"}
 
     app_id: str
     requests_per_second: float = 5.0

@@ -2,12 +2,14 @@
 
 import pytest
 from alerts_support import Stack, alert, alert_stack, log, organisation, quiet_now, recipient
+from dagster import DagsterInstance, materialize
 
 from promoteros_pipelines.defs.alerts.assets import NO_DEAD_NOTIFICATIONS, alert_notifications
 from promoteros_pipelines.defs.alerts.delivery import replay_dead
 from promoteros_pipelines.defs.reference.loader import read_reference
 from promoteros_pipelines.defs.reference.preferences import read_preferences, store_preferences
 from promoteros_pipelines.defs.reference.store import store_reference
+from promoteros_pipelines.resources.notifier import Notifier
 from promoteros_pipelines.resources.sms import SmsGateway
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -204,3 +206,38 @@ def test_shipped_preferences_file_loads_twice_as_once(warehouse) -> None:
     assert stored.filter(stored["phone"].is_not_null())["channels"].to_list() == [
         ["email", "slack", "sms", "in_app"]
     ]
+
+
+def test_channels_that_are_not_set_up_are_skipped_not_sent_to_dead_letters(stack: Stack) -> None:
+    org = organisation(stack, "south")
+    ops = recipient(
+        stack,
+        org,
+        "Sam Ops",
+        "ops",
+        channels=["email", "slack", "sms", "in_app"],
+        phone="+447700900124",
+    )
+    system = alert(stack, "system:2", "system", "critical", subject="Pipeline down")
+    bare = stack.resources() | {
+        "notifier": Notifier(warehouse=PostgresWarehouse(database_url=stack.database_url)),
+        "sms": SmsGateway(),  # no gateway
+    }
+    instance = DagsterInstance.ephemeral()
+    result = materialize(
+        [alert_notifications],
+        resources=bare,
+        instance=instance,
+        run_config={"ops": {"alert_notifications": {"config": {"max_attempts": 1}}}},
+    )
+    assert result.success
+    assert {key: row["status"] for key, row in log(stack).items()} == {
+        (system, ops, "email"): "sent",
+        (system, ops, "in_app"): "sent",
+    }
+    # nothing went dead, so no "alerts by slack/sms are not getting through" mail to ops
+    assert stack.sql("SELECT count(*) AS n FROM promoteros.alerts")[0]["n"] == 1
+    assert len(stack.smtp.received) == 1
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    skipped = [m for m in messages if m.startswith("Not set up, so skipped")]
+    assert len(skipped) == 1 and "Slack" in skipped[0] and "SMS" in skipped[0]

@@ -97,7 +97,8 @@ def _train(
     from sklearn.inspection import permutation_importance
     from sklearn.metrics import roc_auc_score
 
-    x_train = train.select(FEATURES).to_numpy()
+    train = _mixed(train, seed)
+    x_train = _fit_matrix(train)
     y_train = train["label"].to_numpy()
     estimator = _classifier(seed).fit(x_train, y_train)
 
@@ -123,10 +124,25 @@ def _train(
         "feature_importances": {name: round(float(value), 4) for name, value in ranked},
     }
     # measured on the future it had not seen; what ships also learns from that future
-    final = _classifier(seed).fit(
-        labelled.select(FEATURES).to_numpy(), labelled["label"].to_numpy()
-    )
+    labelled = _mixed(labelled, seed)
+    final = _classifier(seed).fit(_fit_matrix(labelled), labelled["label"].to_numpy())
     return TrainedModel(estimator=final, threshold=threshold, metrics=metrics)
+
+
+def _mixed(rows: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """Rows in a seeded random order: the calibration folds are taken in row order, and a fold
+    of only the oldest signals can lack a feature that needs weeks of history (trend_growth_28d),
+    which HistGradientBoosting cannot fit."""
+    return rows.sample(fraction=1.0, shuffle=True, seed=seed)
+
+
+def _fit_matrix(rows: pl.DataFrame) -> np.ndarray:
+    """``FEATURES`` as a matrix; a feature with no value at all (a short history) is 0, since
+    HistGradientBoosting cannot bin an all-missing column (it then splits on nothing)."""
+    matrix = rows.select(FEATURES).to_numpy().astype(np.float64)
+    empty = np.isnan(matrix).all(axis=0)
+    matrix[:, empty] = 0.0
+    return matrix
 
 
 def _classifier(seed: int) -> "CalibratedClassifierCV":
