@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test chaos test-n8n lint format lock bench dev stop clean
+.PHONY: setup demo test typecheck chaos test-n8n lint format lock bench dev stop clean
 
 # --compile-bytecode: compiled once at install, as pip does by default and uv only when asked.
 # Otherwise every new interpreter (code server, each run worker) compiles Dagster again where
@@ -25,7 +25,7 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/promoteros demo
 
-test: setup lint
+test: setup lint typecheck
 	$(BIN)/pytest -n auto
 
 # The fault scenarios (tests/faults, marker `chaos`): they kill PostgreSQL and the Dagster
@@ -42,6 +42,10 @@ N8N_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/promoteros/n8n-$(N8N_VERSION
 test-n8n: setup
 	integrations/n8n/install.sh $(N8N_CACHE) $(BIN)/python $(BIN)/uv
 	PROMOTEROS_N8N_HOME=$(N8N_CACHE) $(BIN)/pytest -p no:xdist -m n8n tests/integrations
+
+# mypy over domain/ and defs/ (configured in pyproject.toml)
+typecheck: setup
+	$(BIN)/mypy
 
 lint: setup
 	$(BIN)/ruff check .

@@ -31,35 +31,41 @@ ROLES_BY_TYPE: dict[str, tuple[str, ...]] = {
 DEFAULT_CHANNELS = ["email", "in_app"]
 CAP_WINDOW = dt.timedelta(hours=1)
 
-ALERT_SCHEMA = {
-    "alert_id": pl.Int64,
-    "alert_type": pl.String,
-    "severity": pl.String,
-    "organisation_id": pl.Int64,
-    "venue_id": pl.Int64,
-    "created_at": pl.Datetime("us", "UTC"),
-}
-RECIPIENT_SCHEMA = {
-    "recipient_id": pl.Int64,
-    "organisation_id": pl.Int64,
-    "role": pl.String,
-    "venue_id": pl.Int64,
-    "time_zone": pl.String,  # the recipient's, or the organisation's when they have none
-    "channels": pl.List(pl.String),  # null = DEFAULT_CHANNELS
-    "min_severity": pl.String,
-    "quiet_start": pl.Time,
-    "quiet_end": pl.Time,
-    "max_per_hour": pl.Int32,
-    "phone": pl.String,
-}
-RECENT_SCHEMA = {"recipient_id": pl.Int64, "alerts_last_hour": pl.Int64}
-ROUTED_SCHEMA = {
-    "alert_id": pl.Int64,
-    "recipient_id": pl.Int64,
-    "channel": pl.String,
-    "status": pl.String,
-    "next_attempt_at": pl.Datetime("us", "UTC"),
-}
+ALERT_SCHEMA = pl.Schema(
+    {
+        "alert_id": pl.Int64(),
+        "alert_type": pl.String(),
+        "severity": pl.String(),
+        "organisation_id": pl.Int64(),
+        "venue_id": pl.Int64(),
+        "created_at": pl.Datetime("us", "UTC"),
+    }
+)
+RECIPIENT_SCHEMA = pl.Schema(
+    {
+        "recipient_id": pl.Int64(),
+        "organisation_id": pl.Int64(),
+        "role": pl.String(),
+        "venue_id": pl.Int64(),
+        "time_zone": pl.String(),  # the recipient's, or the organisation's when they have none
+        "channels": pl.List(pl.String()),  # null = DEFAULT_CHANNELS
+        "min_severity": pl.String(),
+        "quiet_start": pl.Time(),
+        "quiet_end": pl.Time(),
+        "max_per_hour": pl.Int32(),
+        "phone": pl.String(),
+    }
+)
+RECENT_SCHEMA = pl.Schema({"recipient_id": pl.Int64(), "alerts_last_hour": pl.Int64()})
+ROUTED_SCHEMA = pl.Schema(
+    {
+        "alert_id": pl.Int64(),
+        "recipient_id": pl.Int64(),
+        "channel": pl.String(),
+        "status": pl.String(),
+        "next_attempt_at": pl.Datetime("us", "UTC"),
+    }
+)
 
 
 def _role_table() -> pl.DataFrame:
@@ -126,8 +132,11 @@ def quiet_until(now: dt.datetime, frame: pl.DataFrame) -> pl.Series:
         today, clock = local_now.date(), local_now.time()
         start, end = pl.col("quiet_start"), pl.col("quiet_end")
         wraps = start > end
-        inside = pl.when(wraps).then((clock >= start) | (clock < end))
-        inside = inside.otherwise((clock >= start) & (clock < end))
+        inside = (
+            pl.when(wraps)
+            .then((clock >= start) | (clock < end))
+            .otherwise((clock >= start) & (clock < end))
+        )
         # the end is today unless the quiet period wraps and we are before midnight
         end_day = pl.when(wraps & (clock >= start)).then(pl.lit(today) + dt.timedelta(days=1))
         end_local = end_day.otherwise(pl.lit(today)).dt.combine(end)
@@ -166,7 +175,7 @@ def route(
             the last hour (the cap counts those first).
         now: the routing instant (timezone-aware).
     """
-    pairs = audience(alerts.cast(ALERT_SCHEMA), recipients.cast(RECIPIENT_SCHEMA))  # type: ignore[arg-type]
+    pairs = audience(alerts.cast(ALERT_SCHEMA), recipients.cast(RECIPIENT_SCHEMA))
     if pairs.is_empty():
         return pl.DataFrame(schema=ROUTED_SCHEMA)
     # Caps count alerts, not channels: the most severe, then oldest, alerts use the allowance.
@@ -205,7 +214,5 @@ def route(
     return (
         result.select(list(ROUTED_SCHEMA))
         .cast(ROUTED_SCHEMA)
-        .sort(  # type: ignore[arg-type]
-            ["alert_id", "recipient_id", "channel"]
-        )
+        .sort(["alert_id", "recipient_id", "channel"])
     )

@@ -8,7 +8,7 @@ escaped (matplotlib would read it as maths) and line breaks flattened.
 import base64
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -63,7 +63,7 @@ def _figure(width: float, height: float) -> Figure:
 
 def small_multiples(
     x_labels: Sequence[str],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     x_label: str,
     title: str,

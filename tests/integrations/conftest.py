@@ -30,8 +30,8 @@ from promoteros_pipelines.ingress.app import create_app
 from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.server import LoopbackServer
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
-from promoteros_pipelines.runtime import database
 from promoteros_pipelines.runtime.net import free_loopback_port
+from tests.support.databases import throwaway_database
 
 
 @pytest.fixture(scope="session")
@@ -53,9 +53,9 @@ def stack(
 ) -> Iterator[Stack]:
     with ExitStack() as running:
         warehouse_url = running.enter_context(
-            database.throwaway_database(server_url, "n8n_wh", template_database)
+            throwaway_database(server_url, "n8n_wh", template_database)
         )
-        n8n_url = running.enter_context(database.throwaway_database(server_url, "n8n_own"))
+        n8n_url = running.enter_context(throwaway_database(server_url, "n8n_own"))
         settings = IngressSettings(database_url=warehouse_url).with_secrets(
             {"n8n": keys.inbound.whsec}
         )

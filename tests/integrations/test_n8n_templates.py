@@ -22,8 +22,8 @@ from n8n_stack import DEPLOYED_WATCH_FORM, OBSERVATIONS, Key, Stack, expected_ob
 
 from promoteros_pipelines.resources.notifier import Notifier
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
-from promoteros_pipelines.runtime import database
 from tests.e2e.e2e_stack import webhook_stack
+from tests.support.databases import throwaway_database
 from tests.support.sensor_ticks import tick
 from tests.support.webhooks import signed_headers
 
@@ -319,7 +319,7 @@ def test_a_form_submission_reaches_a_successful_tracking_run_as_deployed(
     """The whole way, as a user meets it: n8n form -> `promoteros ingress` -> the Dagster
     daemon's sensor -> a run that tracks the artist."""
     with (
-        database.throwaway_database(server_url, "n8n_deployed", template_database) as url,
+        throwaway_database(server_url, "n8n_deployed", template_database) as url,
         webhook_stack(
             url, tmp_path, secret=stack.keys.inbound.whsec, port=stack.deployed_port
         ) as deployed,

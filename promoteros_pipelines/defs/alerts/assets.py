@@ -158,8 +158,8 @@ def alert_notifications(
             context.log.info(f"outbox: {len(pushed.delivered)} delivered, {len(pushed.dead)} dead")
         except ConfigurationError as error:
             context.log.warning(f"outbox not drained: {error}")
-    for error in outcome.errors[:10]:
-        context.log.warning(error)
+    for problem in outcome.errors[:10]:
+        context.log.warning(problem)
     counts = _counts_table(outcome)
     metadata = {
         "notifications_routed": MetadataValue.int(sum(outcome.routed.values())),

@@ -266,7 +266,7 @@ def _text(row: dict[str, Any]) -> str:
 
 
 def _send(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[Any],
     row: dict[str, Any],
     mailer: Mailer,
     notifier: Notifier,
@@ -322,7 +322,7 @@ def _send(
 
 
 def _dead_channel_alert(
-    conn: psycopg.Connection, row: dict[str, Any], error: str, now: dt.datetime
+    conn: psycopg.Connection[Any], row: dict[str, Any], error: str, now: dt.datetime
 ) -> int:
     channel = row["channel"]
     subject = f"Alerts by {channel} are not getting through"

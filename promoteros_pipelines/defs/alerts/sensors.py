@@ -7,6 +7,7 @@ a flood. The alert says what failed, what it affects and what to do.
 """
 
 import datetime as dt
+from typing import Any
 
 from dagster import (
     DefaultSensorStatus,
@@ -72,7 +73,7 @@ def run_failures_to_alerts(context: RunFailureSensorContext, warehouse: Postgres
 
 def _failed_sensor_ticks(context: SensorEvaluationContext, after: float) -> list:
     instance = context.instance
-    ticks = []
+    ticks: list[Any] = []
     # Dagster's enums for these are private; their values are stable strings
     for state in instance.all_instigator_state():
         if state.instigator_type.value != "SENSOR" or state.instigator_name == context.sensor_name:

@@ -22,7 +22,7 @@ def report_run_config(event: InboxEvent) -> dict[str, Any]:
     except ValidationError as error:
         reason = describe_invalid(error)
         raise PayloadRefused(f"report.request payload is invalid: {reason}") from error
-    config = {"event_id": event.event_id, "request": dict(event.payload)}
+    config = {"event_id": event.event_id, "request": dict(event.payload or {})}
     return {"ops": {"build_custom_report": {"config": config}}}
 
 

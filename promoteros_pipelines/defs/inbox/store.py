@@ -67,9 +67,10 @@ def format_event_ids(ids: Iterable[int]) -> str:
     """Compact text for a set of ids, runs collapsed: ``[1, 2, 3, 7]`` -> ``"1-3,7"``."""
     ordered = sorted(set(ids))
     parts: list[str] = []
-    start = previous = None
+    start: int | None = None
+    previous: int | None = None
     for event_id in [*ordered, None]:
-        if start is not None and (event_id is None or event_id != previous + 1):
+        if start is not None and previous is not None and event_id != previous + 1:
             parts.append(str(start) if start == previous else f"{start}-{previous}")
             start = None
         if event_id is not None and start is None:

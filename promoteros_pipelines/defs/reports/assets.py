@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -104,7 +104,9 @@ def weekly_executive_report(
     orgs = kpis.organisations(warehouse, config.time_zone or None)
     if config.organisations:
         orgs = [o for o in orgs if o.slug in config.organisations]
-    rows, failures, files = [], [], []
+    rows: list[dict[str, Any]] = []
+    failures: list[str] = []
+    files: list[dict[str, str]] = []
     for org in orgs:
         week = week_of_partition(context.partition_key, org.time_zone)
         reports = render_weekly_set(warehouse, org, week, dagster_run_stats(context.instance, week))

@@ -69,7 +69,7 @@ def pipeline_kpi(runs: RunStats) -> tuple[Kpi, str, list[dict[str, Any]]]:
     kpi = Kpi("pipeline_success", label, rate, before, unit="percent", note=note, empty="no runs")
     counts = Counter(runs.this_week)
     jobs = sorted({job for job, _ in runs.this_week})
-    table = [
+    table: list[dict[str, Any]] = [
         {"job": job, **{s: counts.get((job, s), 0) for s in ("SUCCESS", "FAILURE", "CANCELED")}}
         for job in jobs
     ]
