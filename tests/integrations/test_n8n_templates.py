@@ -125,6 +125,7 @@ def test_a_form_submission_becomes_an_artist_watch_and_a_tracking_run(stack):
             "event_id": event["event_id"],
             "artist_name": "Velvet Comets",
             "platform_ids": {"spotify": "sp-velvet", "tiktok": "velvetcomets"},
+            "genres": ["indie pop", "synthwave"],
         }
     ]
 
@@ -171,8 +172,9 @@ def test_pipeline_trigger_runs_the_named_assets(stack):
     (event,) = stored(stack, "pipeline.trigger")
     assert event["payload"] == {"assets": ["trending_artists", "tracked_artists"], "tags": {}}
     (run,) = run_requests(stack, "pipeline_trigger_events")
+    # The template still names the asset by its old key; the sensor maps it to the current one.
     assert {key.to_user_string() for key in run.asset_selection} == {
-        "trending_artists",
+        "trending_candidates",
         "tracked_artists",
     }
 
@@ -241,7 +243,7 @@ def test_a_slack_click_becomes_an_approval_decision_and_forged_clicks_are_refuse
 def test_n8n_accepts_the_outbox_signed_deliveries_and_refuses_tampered_ones(stack):
     url = f"{stack.n8n.url}/webhook/promoteros"
     outbox = Notifier(
-        database_url=stack.warehouse.database_url,
+        warehouse=stack.warehouse,
         targets=f"n8n={url}",
         signing_secret=stack.keys.outbound.whsec,
     )
@@ -250,7 +252,7 @@ def test_n8n_accepts_the_outbox_signed_deliveries_and_refuses_tampered_ones(stac
     assert report.delivered and not (report.dead or report.retried)
 
     impostor = Notifier(
-        database_url=stack.warehouse.database_url,
+        warehouse=stack.warehouse,
         targets=f"n8n={url}",
         signing_secret=Key.new().whsec,
     )
