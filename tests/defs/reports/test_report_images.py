@@ -1,17 +1,15 @@
-"""The reports as a reader sees them: every page rasterised by poppler's ``pdftoppm``.
+"""The reports as a reader sees them: every page rasterised (PDFium, through pypdfium2).
 
 Text assertions live in ``test_render.py`` (pypdf); here each page must be an A4 page with
 ink on it (no blank or nearly blank page). Set ``PROMOTEROS_REPORT_PNG_DIR`` to keep the PNGs
-and look at them. Needs ``pdftoppm`` (Debian/Ubuntu: ``apt-get install -y poppler-utils``);
-without it the test is skipped and says so.
+and look at them.
 """
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+import pypdfium2
 from PIL import Image
 
 from promoteros_pipelines.defs.reports import kpis
@@ -19,22 +17,17 @@ from promoteros_pipelines.defs.reports.periods import parse_week
 from promoteros_pipelines.defs.reports.weekly import RunStats, render_weekly_set
 from tests.defs.reports.world import WEEK, seed_world
 
-PDFTOPPM = shutil.which("pdftoppm")
-pytestmark = pytest.mark.skipif(
-    PDFTOPPM is None,
-    reason="pdftoppm is not installed (apt-get install -y poppler-utils)",
-)
-
 
 def rasterise(pdf: bytes, folder: Path, stem: str, dpi: int = 40) -> list[Path]:
-    source = folder / f"{stem}.pdf"
-    source.write_bytes(pdf)
-    subprocess.run(
-        [str(PDFTOPPM), "-r", str(dpi), "-png", str(source), str(folder / stem)],
-        check=True,
-        timeout=120,
-    )
-    return sorted(folder.glob(f"{stem}-*.png"))
+    """One PNG per page, as ``pdftoppm -png`` would name them (``stem-1.png``, ...)."""
+    document = pypdfium2.PdfDocument(pdf)
+    paths = []
+    for number, page in enumerate(document, start=1):
+        path = folder / f"{stem}-{number}.png"
+        page.render(scale=dpi / 72).to_pil().save(path)
+        paths.append(path)
+    document.close()
+    return paths
 
 
 def ink(image: Image.Image) -> float:
