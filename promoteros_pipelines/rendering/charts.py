@@ -2,12 +2,15 @@
 
 Text stays text in the SVG (``svg.fonttype: none``), so it is selectable in the PDF, set in
 the report's font, and escaped by matplotlib's XML writer. Labels from the data have ``$``
-escaped (matplotlib would read it as maths) and line breaks flattened.
+escaped (matplotlib would read it as maths), line breaks flattened, and characters no font
+draws (control, private-use, unassigned) dropped.
 """
 
 import base64
 import io
 import re
+import unicodedata
+import warnings
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -36,9 +39,13 @@ STYLE = {
 }
 
 
+UNDRAWABLE = {"Cc", "Co", "Cn", "Cs"}
+
+
 def safe_label(text: object, limit: int = 40) -> str:
     """A one-line chart label that matplotlib draws literally."""
-    flat = re.sub(r"\s+", " ", str(text)).strip()
+    flat = re.sub(r"\s+", " ", str(text))
+    flat = "".join(c for c in flat if unicodedata.category(c) not in UNDRAWABLE).strip()
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat.replace("\\", "\\\\").replace("$", r"\$")
@@ -46,7 +53,11 @@ def safe_label(text: object, limit: int = 40) -> str:
 
 def _to_svg(figure: Figure) -> Markup:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    with warnings.catch_warnings():
+        # Text stays text in the SVG and the PDF renderer falls back to a font that has the
+        # glyph; matplotlib only measures it, so its missing-glyph warning is noise here.
+        warnings.filterwarnings("ignore", r"Glyph .* missing from font", UserWarning)
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = buffer.getvalue()
     text = re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg") :], flags=re.S)
     # the report's compact font first: subsetting full DejaVu per PDF is the slow part
