@@ -95,6 +95,12 @@ def _moment(start: dt.datetime, days: np.ndarray) -> pl.Series:
     return pl.Series(micros).cast(pl.Duration("us")) + start
 
 
+def _after_present(when: np.ndarray, duration: np.ndarray, present_day: float) -> np.ndarray:
+    """Look-alikes still going on near the present start after it instead."""
+    overlaps = (when < present_day + 2) & (when + duration > present_day - 4)
+    return np.where(overlaps, present_day + 2, when)
+
+
 def _avoid_present(day: np.ndarray, present_day: float, horizon: float) -> np.ndarray:
     """Move a day out of [present - 4, present + 2) (the demo's and tests' "now")."""
     near = (day >= present_day - 4) & (day < present_day + 2)
@@ -121,7 +127,7 @@ def draw(
     """
     rng = np.random.default_rng([seed, 0x100C])
     n = present_mask.shape[0]
-    per_kind = max(3, round(rate * n))
+    per_kind = max(3, round(rate * n)) if rate > 0 else 0
     clean = np.setdiff1d(np.arange(n), episode_rows)
     clean = clean[rng.permutation(len(clean))]
     horizon = float(horizon_days)
@@ -196,6 +202,7 @@ def draw(
     )
     tiny_days = np.log(TINY_CEILING / np.where(tiny, a, 1.0)) / np.where(tiny, size, 1.0)
     duration = np.where(tiny, tiny_days, duration)
+    when = _after_present(when, duration, present_day)
     params = {
         "lk_artist": row,
         "lk_platform": column,
@@ -209,7 +216,9 @@ def draw(
     }
     names = np.asarray(LOOKALIKE_KINDS)
     metric_name = np.where(kind == MISSING, None, np.asarray(METRICS)[metric])
-    outages, outage_params = _draw_outages(rng, start, horizon, present_day, platforms)
+    outages, outage_params = _draw_outages(
+        rng, start, horizon, present_day, platforms, 0 if rate <= 0 else None
+    )
     others = np.setdiff1d(clean, row)
     witnesses = _outage_witnesses(
         rng, outages, present_mask, others[rng.permutation(len(others))], per_kind
@@ -240,12 +249,14 @@ def _draw_outages(
     horizon: float,
     present_day: float,
     platforms: tuple[str, ...],
+    count: int | None = None,
 ) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
-    count = max(1, round(horizon / OUTAGE_EVERY_DAYS))
+    count = max(1, round(horizon / OUTAGE_EVERY_DAYS)) if count is None else count
     column = np.repeat(np.arange(len(platforms)), count)
     day = _avoid_present(rng.uniform(7.0, horizon - 7.0, len(column)), present_day, horizon)
     day = np.round(day * 1440.0) / 1440.0  # whole minutes
     hours = np.round(rng.uniform(4.0, 18.0, len(column)) * 60.0) / 60.0
+    day = _after_present(day, hours / 24.0, present_day)
     end = day + hours / 24.0
     frame = pl.DataFrame(
         {
