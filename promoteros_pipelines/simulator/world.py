@@ -13,12 +13,18 @@ What is modelled (all of it a pure function of ``seed``, ``n_artists`` and a tim
   rounded to three significant figures as the real API does), ``views`` and ``posts`` (videos);
   TikTok ``followers``, ``likes`` and ``posts`` (videos); Instagram ``followers`` and ``posts``
   (media).
+* **Likes** on every platform (all-time totals: the real audience times likes per follower,
+  older posts earning a little more every day on a weekly rhythm, so the counter only goes
+  up). TikTok's are pulled; Spotify's (saves), YouTube's and Instagram's arrive through
+  scrapers (``SCRAPED_METRICS``; ``metrics_at(..., scraped=True)``).
 * **Viral episodes**, with ground truth in ``World.episodes`` (artist_id, kind, platforms, start,
-  size): ``follower_spike`` (one platform's followers gain ``size`` x within a day, 60% kept),
-  ``engagement_surge`` (TikTok likes / YouTube views multiplied by ``1 + size`` then fading over
-  days) and ``cascade`` (followers gain ``size`` x on every platform, TikTok first, then
-  Instagram, YouTube and Spotify 12 hours apart). A fifth of episodes start near ``present``
-  so a demo always has something going viral.
+  size), drawn in ``episodes.py``: ``follower_burst``, ``engagement_surge`` (likes on any
+  platform) and ``cross_platform``. A fifth start near ``present`` so a demo always has
+  something going viral.
+* **Look-alikes** (steps, glitches, resets, bot bursts, tiny or steadily fast accounts, missing
+  days, renamed metrics, platform outages), with ground truth in ``World.decoys`` and
+  ``World.outages``, drawn in ``lookalikes.py``; what a collector receives (gaps, renames) is
+  ``observed.observed_metrics_at``.
 * **Trending**: artists ranked by 7-day follower growth, with artists in a recent episode first;
   this feeds the Spotify "viral"/"trending" playlists and YouTube's most-popular chart.
 * Touring (organisations, venues, tour dates, shows and ticket sales) lives in ``touring.py``.
@@ -31,6 +37,7 @@ import numpy as np
 import polars as pl
 
 from promoteros_pipelines.simulator import lookalikes, names, touring
+from promoteros_pipelines.simulator.episodes import draw_episodes
 
 PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
 PLATFORM_METRICS = {
@@ -41,13 +48,10 @@ PLATFORM_METRICS = {
 }
 SCRAPED_METRICS = {"spotify": ("likes",), "youtube": ("likes",), "instagram": ("likes",)}
 LIKES_PER_DAY = 0.004
-EPISODE_KINDS = ("follower_burst", "engagement_surge", "cross_platform")
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 GENRES = names.GENRES
 _PRESENCE = np.array([0.95, 0.85, 0.8, 0.9])
 _AFFINITY = np.array([1.0, 0.6, 1.6, 0.8])
-# Half-days after a cascade starts, per platform: TikTok, then Instagram, YouTube, Spotify.
-_CASCADE_ORDER = np.array([3, 2, 0, 1])
 _DAY = 86_400.0
 
 
@@ -172,7 +176,7 @@ def generate_world(
             ]
         )
     }
-    episodes, expansion = _draw_episodes(
+    episodes, expansion = draw_episodes(
         rng, extra, present_mask, start, present, horizon_days, episode_rate
     )
     params |= expansion
@@ -213,71 +217,6 @@ def _base_audience(p: dict[str, np.ndarray], rows: np.ndarray, days: np.ndarray)
     """The logistic audience of ``rows`` at ``days`` (no noise, season or episodes)."""
     elapsed = days[:, None] - p["midpoint"][rows]
     return p["capacity"][rows] / (1.0 + np.exp(-p["rate"][rows] * elapsed))
-
-
-def _draw_episodes(
-    rng: np.random.Generator,
-    extra: np.random.Generator,
-    present_mask: np.ndarray,
-    start: dt.datetime,
-    present: dt.datetime,
-    horizon_days: int,
-    rate: float,
-) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
-    """Ground-truth episodes plus their flat (episode, platform) expansion for the metrics."""
-    n = present_mask.shape[0]
-    who = rng.choice(n, size=min(max(3, round(rate * n)), n), replace=False)
-    count = len(who)
-    kind = rng.choice(3, size=count, p=[0.4, 0.3, 0.3])
-    mask = present_mask[who]
-    near = rng.random(count) < 0.2
-    present_day = (present - start).total_seconds() / _DAY
-    day = np.where(
-        near,
-        rng.uniform(present_day - 4, present_day + 14, count),
-        rng.uniform(14, horizon_days, count),
-    )
-    size = np.select(
-        [kind == 0, kind == 1],
-        [rng.uniform(0.6, 3.0, count), rng.uniform(2.0, 6.0, count)],
-        rng.uniform(0.5, 2.0, count),
-    )
-    spike_pick = np.argmax(mask * rng.random((count, 4)), axis=1)
-    surge_pick = np.argmax(mask * extra.random((count, 4)), axis=1)  # likes, any platform
-    one_hot = np.zeros((count, 4), dtype=bool)
-    one_hot[np.arange(count), np.where(kind == 0, spike_pick, surge_pick)] = True
-    hit = np.where((kind == 2)[:, None], mask, one_hot)
-
-    rows, cols = np.nonzero(hit)
-    platform_lists = (
-        pl.DataFrame({"row": rows, "platform": np.asarray(PLATFORMS)[cols]})
-        .group_by("row", maintain_order=True)
-        .agg(platforms="platform")
-    )
-    starts = pl.Series(np.round(day * _DAY).astype("int64") * 1_000_000).cast(pl.Duration("us"))
-    frame = (
-        pl.DataFrame(
-            {
-                "row": np.arange(count, dtype=np.int64),
-                "artist_id": (who + 1).astype(np.int64),
-                "kind": pl.Series(np.asarray(EPISODE_KINDS)[kind]),
-                "start": starts + start,
-                "size": np.round(size, 3),
-            }
-        )
-        .join(platform_lists.with_columns(pl.col("row").cast(pl.Int64)), on="row")
-        .select("artist_id", "kind", "platforms", "start", "size")
-        .sort("start", "artist_id")
-    )
-    cascade = kind[rows] == 2
-    expansion = {
-        "ep_artist": who[rows],
-        "ep_platform": cols,
-        "ep_start": day[rows] + np.where(cascade, _CASCADE_ORDER[cols] * 0.5, 0.0),
-        "ep_size": np.round(size, 3)[rows],
-        "ep_engagement": kind[rows] == 1,
-    }
-    return frame, expansion
 
 
 def _noise(seed: int, n: int, salt: int, hour: int) -> np.ndarray:
