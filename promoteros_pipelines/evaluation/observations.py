@@ -1,20 +1,24 @@
 """Raw observations of a simulated world, as the collectors would store them.
 
-Only the series the viral detector reads are produced (followers and each platform's engagement
-counter), sampled every ``cadence`` from ``start`` to ``end``. Rows are ``OBSERVATION_SCHEMA``.
+Only the series a viral detector may read are produced: followers and likes on every platform
+(likes on Spotify, YouTube and Instagram arrive through scrapers) and YouTube views, sampled
+every ``cadence`` from ``start`` to ``end``, as a collector receives them
+(``simulator.observed``): no rows for an artist's missing days or a platform's outage, and a
+renamed metric under its raw name while the rename lasts. Rows are ``OBSERVATION_SCHEMA``.
 """
 
 import datetime as dt
 
 import polars as pl
 
-from promoteros_pipelines.domain.analytics.schema import ENGAGEMENT_METRIC, OBSERVATION_SCHEMA
-from promoteros_pipelines.simulator.world import World, metrics_at
+from promoteros_pipelines.domain.analytics.schema import OBSERVATION_SCHEMA
+from promoteros_pipelines.simulator.observed import observed_metrics_at
+from promoteros_pipelines.simulator.world import PLATFORMS, World
 
 DETECTOR_METRICS = pl.DataFrame(
     {
-        "platform": ["spotify", "youtube", "tiktok", "instagram", *ENGAGEMENT_METRIC],
-        "metric": ["followers"] * 4 + list(ENGAGEMENT_METRIC.values()),
+        "platform": [*PLATFORMS, *PLATFORMS, "youtube"],
+        "metric": ["followers"] * len(PLATFORMS) + ["likes"] * len(PLATFORMS) + ["views"],
     }
 )
 
@@ -30,9 +34,9 @@ def world_observations(
 ) -> pl.DataFrame:
     """Followers and engagement counters of every present artist at each sample time."""
     frames = [
-        metrics_at(world, at)
-        .join(DETECTOR_METRICS, on=["platform", "metric"], how="semi")
-        .with_columns(observed_at=pl.lit(at))
+        observed_metrics_at(world, at, metrics=DETECTOR_METRICS).with_columns(
+            observed_at=pl.lit(at)
+        )
         for at in sample_times(start, end, cadence)
     ]
     return (

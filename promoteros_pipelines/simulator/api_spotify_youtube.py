@@ -10,6 +10,17 @@ YouTube (base ``/youtube`` standing for ``https://www.googleapis.com/youtube``):
 ``GET /v3/channels?part=statistics&id=a,b&key=`` (at most 50 ids, unknown ids omitted, counts as
 strings, subscribers rounded to three significant figures) and
 ``GET /v3/videos?chart=mostPopular&videoCategoryId=10&maxResults=&pageToken=&key=``.
+
+Likes (canonical metric ``likes``, an all-time total per artist and platform, as
+``metrics_at(world, t, scraped=True)`` gives it):
+
+* Spotify's Web API has no engagement counter. The simulator adds a non-standard
+  ``"saves": {"total": N}`` to each artist object: all-time saves of the artist's tracks, as
+  Spotify for Artists reports them and scrapers send them (``scraper.metrics``, metric
+  ``likes``). Spotify ``likes`` = saves.
+* YouTube reports likes per video (``statistics.likeCount``), not per channel; YouTube
+  ``likes`` = the channel's all-time likes over its videos, which scrapers send. The
+  most-popular chart's videos carry their share of them, as they do of views.
 """
 
 import base64
@@ -88,6 +99,7 @@ def _artist_object(row: dict, base: str) -> dict:
     return {
         "external_urls": {"spotify": f"https://open.spotify.com/artist/{artist_id}"},
         "followers": {"href": None, "total": int(row["followers"])},
+        "saves": {"total": int(row["likes"])},
         "genres": row["genres"],
         "href": f"{base}v1/artists/{artist_id}",
         "id": artist_id,
@@ -266,7 +278,7 @@ async def youtube_most_popular(request: Request, state: SimState, now) -> Respon
         trending_at(state.world, now, "youtube")
         .head(MOST_POPULAR_SIZE)
         .join(
-            snap.select("artist_id", "external_id", "name", "views"),
+            snap.select("artist_id", "external_id", "name", "views", "likes"),
             on="artist_id",
             maintain_order="left",
         )
@@ -287,7 +299,10 @@ async def youtube_most_popular(request: Request, state: SimState, now) -> Respon
                     "channelTitle": title,
                     "categoryId": "10",
                 },
-                "statistics": {"viewCount": str(int(row["views"]) // (5 + raw[5] % 20))},
+                "statistics": {
+                    "viewCount": str(int(row["views"]) // (5 + raw[5] % 20)),
+                    "likeCount": str(int(row["likes"]) // (5 + raw[5] % 20)),
+                },
             }
         )
     body = {

@@ -3,6 +3,9 @@
 Every platform response carries a ``Date`` header with the *simulated* time at which its values
 were computed (whole seconds), so a client that stamps observations with the server's ``Date``
 gets exactly ``metrics_at(world, that_time)``; against a real API the header is simply now.
+A platform in one of the world's outages (``World.outages``) answers 503 to every data request,
+as a real one would; artists in their ``missing_days`` are answered as unknown (see
+``world.platform_snapshot``).
 """
 
 import asyncio
@@ -19,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from promoteros_pipelines.simulator.control import FaultBook, SimClock, TokenStore
+from promoteros_pipelines.simulator.observed import platform_down
 from promoteros_pipelines.simulator.world import World
 
 
@@ -118,6 +122,16 @@ async def _apply_fault(state: SimState, platform: str) -> Response | None:
     )
 
 
+def _outage(platform: str) -> Response:
+    """A platform outage of the world (``World.outages``): 503, as the ``down`` fault."""
+    return error_response(
+        platform,
+        503,
+        "Service unavailable (platform outage in the simulated world)",
+        code=_FAULT_CODES[503].get(platform),
+    )
+
+
 async def form_fields(request: Request) -> dict[str, str]:
     """An urlencoded body, parsed without python-multipart (token endpoints only need this)."""
     return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
@@ -150,6 +164,8 @@ def platform_endpoint(platform: str, auth: Callable[[Request, SimState], Respons
         async def endpoint(request: Request) -> Response:
             state = state_of(request)
             response = await _apply_fault(state, platform)
+            if response is None and platform_down(state.world, platform, state.now()):
+                response = _outage(platform)
             if response is None and auth is not None:
                 response = auth(request, state)
             now = state.now()

@@ -13,12 +13,18 @@ What is modelled (all of it a pure function of ``seed``, ``n_artists`` and a tim
   rounded to three significant figures as the real API does), ``views`` and ``posts`` (videos);
   TikTok ``followers``, ``likes`` and ``posts`` (videos); Instagram ``followers`` and ``posts``
   (media).
+* **Likes** on every platform (all-time totals: the real audience times likes per follower,
+  older posts earning a little more every day on a weekly rhythm, so the counter only goes
+  up). TikTok's are pulled; Spotify's (saves), YouTube's and Instagram's arrive through
+  scrapers (``SCRAPED_METRICS``; ``metrics_at(..., scraped=True)``).
 * **Viral episodes**, with ground truth in ``World.episodes`` (artist_id, kind, platforms, start,
-  size): ``follower_spike`` (one platform's followers gain ``size`` x within a day, 60% kept),
-  ``engagement_surge`` (TikTok likes / YouTube views multiplied by ``1 + size`` then fading over
-  days) and ``cascade`` (followers gain ``size`` x on every platform, TikTok first, then
-  Instagram, YouTube and Spotify 12 hours apart). A fifth of episodes start near ``present``
-  so a demo always has something going viral.
+  size), drawn in ``episodes.py``: ``follower_burst``, ``engagement_surge`` (likes on any
+  platform) and ``cross_platform``. A fifth start near ``present`` so a demo always has
+  something going viral.
+* **Look-alikes** (steps, glitches, resets, bot bursts, tiny or steadily fast accounts, missing
+  days, renamed metrics, platform outages), with ground truth in ``World.decoys`` and
+  ``World.outages``, drawn in ``lookalikes.py``; what a collector receives (gaps, renames) is
+  ``observed.observed_metrics_at``.
 * **Trending**: artists ranked by 7-day follower growth, with artists in a recent episode first;
   this feeds the Spotify "viral"/"trending" playlists and YouTube's most-popular chart.
 * Touring (organisations, venues, tour dates, shows and ticket sales) lives in ``touring.py``.
@@ -30,7 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from promoteros_pipelines.simulator import names, touring
+from promoteros_pipelines.simulator import lookalikes, names, touring
+from promoteros_pipelines.simulator.episodes import draw_episodes
 
 PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
 PLATFORM_METRICS = {
@@ -39,13 +46,12 @@ PLATFORM_METRICS = {
     "tiktok": ("followers", "likes", "posts"),
     "instagram": ("followers", "posts"),
 }
-EPISODE_KINDS = ("follower_spike", "engagement_surge", "cascade")
+SCRAPED_METRICS = {"spotify": ("likes",), "youtube": ("likes",), "instagram": ("likes",)}
+LIKES_PER_DAY = 0.004
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 GENRES = names.GENRES
 _PRESENCE = np.array([0.95, 0.85, 0.8, 0.9])
 _AFFINITY = np.array([1.0, 0.6, 1.6, 0.8])
-# Half-days after a cascade starts, per platform: TikTok, then Instagram, YouTube, Spotify.
-_CASCADE_ORDER = np.array([3, 2, 0, 1])
 _DAY = 86_400.0
 
 
@@ -64,6 +70,8 @@ class World:
     organisations: pl.DataFrame
     tour_dates: pl.DataFrame
     shows: pl.DataFrame
+    decoys: pl.DataFrame
+    outages: pl.DataFrame
     params: dict[str, np.ndarray] = field(repr=False)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -80,11 +88,13 @@ def generate_world(
     horizon_days: int = 365,
     episode_rate: float = 0.05,
     present: dt.datetime | None = None,
+    decoy_rate: float = 0.02,
 ) -> World:
     """Build a world; the same arguments always give the same world.
 
     ``present`` anchors the world in time instead of ``start`` (which then is ``present_day``
-    days earlier): the same world, shifted so that its present is that moment.
+    days earlier): the same world, shifted so that its present is that moment. ``decoy_rate``
+    is the share of artists given each look-alike kind (``lookalikes``; 0 for none).
     """
     if present is not None:
         start = present.astimezone(dt.UTC) - dt.timedelta(days=present_day)
@@ -154,10 +164,34 @@ def generate_world(
         "posts_per_day": rng.uniform(0.03, 0.6, (n, 4)),
         "log_k": log_k,
     }
-    episodes, expansion = _draw_episodes(
-        rng, present_mask, start, present, horizon_days, episode_rate
+    # Draws the main generator does not make, so the rest of the world stays as it was.
+    extra = np.random.default_rng([seed, 0x11])
+    params |= {
+        "likes_per_follower_all": np.column_stack(
+            [
+                extra.uniform(0.3, 2.0, n),
+                params["views_per_sub"] * extra.uniform(0.01, 0.04, n),
+                params["likes_per_follower"],
+                extra.uniform(2.0, 15.0, n),
+            ]
+        )
+    }
+    episodes, expansion = draw_episodes(
+        rng, extra, present_mask, start, present, horizon_days, episode_rate
     )
     params |= expansion
+    decoys, outages, look = lookalikes.draw(
+        seed,
+        lambda rows, days: _base_audience(params, rows, days),
+        present_mask,
+        expansion["ep_artist"],
+        start,
+        present_day,
+        horizon_days,
+        decoy_rate,
+        PLATFORMS,
+    )
+    params |= look
     venues, organisations = touring.draw_venues(rng, n)
     tour_dates = touring.draw_tour_dates(rng, log_k, venues, start, horizon_days)
     shows = touring.draw_shows(rng, tour_dates, venues, log_k)
@@ -173,74 +207,16 @@ def generate_world(
         organisations=organisations,
         tour_dates=tour_dates,
         shows=shows,
+        decoys=decoys,
+        outages=outages,
         params=params,
     )
 
 
-def _draw_episodes(
-    rng: np.random.Generator,
-    present_mask: np.ndarray,
-    start: dt.datetime,
-    present: dt.datetime,
-    horizon_days: int,
-    rate: float,
-) -> tuple[pl.DataFrame, dict[str, np.ndarray]]:
-    """Ground-truth episodes plus their flat (episode, platform) expansion for the metrics."""
-    n = present_mask.shape[0]
-    who = rng.choice(n, size=min(max(3, round(rate * n)), n), replace=False)
-    count = len(who)
-    kind = rng.choice(3, size=count, p=[0.4, 0.3, 0.3])
-    mask = present_mask[who]
-    # A surge needs TikTok likes or YouTube views; without either it becomes a follower spike.
-    kind = np.where((kind == 1) & ~mask[:, 1] & ~mask[:, 2], 0, kind)
-    near = rng.random(count) < 0.2
-    present_day = (present - start).total_seconds() / _DAY
-    day = np.where(
-        near,
-        rng.uniform(present_day - 4, present_day + 14, count),
-        rng.uniform(14, horizon_days, count),
-    )
-    size = np.select(
-        [kind == 0, kind == 1],
-        [rng.uniform(0.6, 3.0, count), rng.uniform(2.0, 6.0, count)],
-        rng.uniform(0.5, 2.0, count),
-    )
-    spike_pick = np.argmax(mask * rng.random((count, 4)), axis=1)
-    surge_pick = np.where(mask[:, 2], 2, 1)
-    one_hot = np.zeros((count, 4), dtype=bool)
-    one_hot[np.arange(count), np.where(kind == 0, spike_pick, surge_pick)] = True
-    hit = np.where((kind == 2)[:, None], mask, one_hot)
-
-    rows, cols = np.nonzero(hit)
-    platform_lists = (
-        pl.DataFrame({"row": rows, "platform": np.asarray(PLATFORMS)[cols]})
-        .group_by("row", maintain_order=True)
-        .agg(platforms="platform")
-    )
-    starts = pl.Series(np.round(day * _DAY).astype("int64") * 1_000_000).cast(pl.Duration("us"))
-    frame = (
-        pl.DataFrame(
-            {
-                "row": np.arange(count, dtype=np.int64),
-                "artist_id": (who + 1).astype(np.int64),
-                "kind": pl.Series(np.asarray(EPISODE_KINDS)[kind]),
-                "start": starts + start,
-                "size": np.round(size, 3),
-            }
-        )
-        .join(platform_lists.with_columns(pl.col("row").cast(pl.Int64)), on="row")
-        .select("artist_id", "kind", "platforms", "start", "size")
-        .sort("start", "artist_id")
-    )
-    cascade = kind[rows] == 2
-    expansion = {
-        "ep_artist": who[rows],
-        "ep_platform": cols,
-        "ep_start": day[rows] + np.where(cascade, _CASCADE_ORDER[cols] * 0.5, 0.0),
-        "ep_size": np.round(size, 3)[rows],
-        "ep_engagement": kind[rows] == 1,
-    }
-    return frame, expansion
+def _base_audience(p: dict[str, np.ndarray], rows: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The logistic audience of ``rows`` at ``days`` (no noise, season or episodes)."""
+    elapsed = days[:, None] - p["midpoint"][rows]
+    return p["capacity"][rows] / (1.0 + np.exp(-p["rate"][rows] * elapsed))
 
 
 def _noise(seed: int, n: int, salt: int, hour: int) -> np.ndarray:
@@ -259,65 +235,117 @@ def _noise(seed: int, n: int, salt: int, hour: int) -> np.ndarray:
 
 
 def _episode_gain(world: World, day: float, engagement: bool) -> np.ndarray:
+    """Followers: ``size`` x within a day, 60 % kept. Engagement counters are all-time totals,
+    so a surge adds ``size`` x of the counter, most of it on the first day, and keeps it."""
     p = world.params
     gain = np.zeros((world.n_artists, 4))
     sel = p["ep_engagement"] == engagement
     elapsed = day - p["ep_start"][sel]
-    ramp = np.clip(elapsed, 0.0, 1.0)
-    decay = np.exp(-np.maximum(elapsed - 1.0, 0.0) / (4.0 if engagement else 30.0))
-    kept = 0.0 if engagement else 0.6
-    value = p["ep_size"][sel] * ramp * (kept + (1 - kept) * decay)
+    if engagement:
+        value = p["ep_size"][sel] * (1.0 - np.exp(-np.maximum(elapsed, 0.0)))
+    else:
+        ramp = np.clip(elapsed, 0.0, 1.0)
+        decay = np.exp(-np.maximum(elapsed - 1.0, 0.0) / 30.0)
+        value = p["ep_size"][sel] * ramp * (0.6 + 0.4 * decay)
     np.add.at(gain, (p["ep_artist"][sel], p["ep_platform"][sel]), value)
     return gain
 
 
+def _audience(world: World, day: float, noisy: bool = True) -> np.ndarray:
+    """The real audience per (artist, platform): growth, season, noise, episodes, and the
+    look-alikes that are real growth (steady fast growth, tiny accounts)."""
+    p = world.params
+    base = p["capacity"] / (1.0 + np.exp(-p["rate"] * (day - p["midpoint"])))
+    wiggle = 1.0 + 0.004 * np.sin(2 * np.pi * day / 7.0 + p["season_phase"])
+    if noisy:
+        wiggle = wiggle * (1.0 + 0.002 * _noise(world.seed, world.n_artists, 1, int(day * 24)))
+    wiggle = np.broadcast_to(wiggle, base.shape)
+    value = lookalikes.audience_effects(p, day, np.maximum(base * wiggle, 0.0), wiggle)
+    return value * (1.0 + _episode_gain(world, day, False))
+
+
 def followers_at(world: World, timestamp: dt.datetime) -> np.ndarray:
-    """Followers per (artist, platform) as an ``(n, 4)`` array; absent platforms are 0."""
+    """Followers per (artist, platform) as an ``(n, 4)`` array; absent platforms are 0.
+
+    Includes steps and bot bursts (followers that are not an audience), not glitches or resets
+    (those are misreadings of one sample, applied in ``metrics_at``).
+    """
     p = world.params
     day = world.days(timestamp)
-    base = p["capacity"] / (1.0 + np.exp(-p["rate"] * (day - p["midpoint"])))
-    season = 1.0 + 0.004 * np.sin(2 * np.pi * day / 7.0 + p["season_phase"])
-    noise = 1.0 + 0.002 * _noise(world.seed, world.n_artists, 1, int(day * 24))
-    value = np.maximum(base * season * noise, 0.0) * (1.0 + _episode_gain(world, day, False))
+    value = _audience(world, day) * lookalikes.follower_factor(p, day, world.n_artists)
     return np.where(p["present"], np.round(value + 20.0), 0.0)
 
 
-def metrics_at(world: World, timestamp: dt.datetime) -> pl.DataFrame:
-    """Every canonical metric of every present artist/platform at ``timestamp``.
+def _likes(world: World, day: float) -> np.ndarray:
+    """All-time likes per (artist, platform) before misreadings: the audience (not bought
+    followers, not hourly noise) times likes per follower, surges added, and older posts
+    earning LIKES_PER_DAY more a day on a weekly rhythm (so the counter only goes up)."""
+    p = world.params
+    surge = 1.0 + _episode_gain(world, day, True)
+    phase = 2 * np.pi * max(day, 0.0) / 7.0 + p["season_phase"]
+    catalogue = 1.0 + LIKES_PER_DAY * (max(day, 0.0) + 7.0 / (4 * np.pi) * np.sin(phase))
+    likes = (_audience(world, day, noisy=False) + 20.0) * p["likes_per_follower_all"]
+    return np.where(p["present"], np.round(likes * surge * catalogue), 0.0)
 
+
+def _restart_base(world: World) -> np.ndarray:
+    """Likes at each counter restart (per look-alike), computed once per world."""
+    key = ("lookup", "restart_base")
+    if key not in world._cache:
+        p = world.params
+        base = np.zeros(len(p["lk_kind"]))
+        for i in lookalikes.restart_indices(p):
+            base[i] = _likes(world, p["lk_start"][i])[p["lk_artist"][i], p["lk_platform"][i]]
+        world._cache[key] = base
+    return world._cache[key]
+
+
+def metrics_at(world: World, timestamp: dt.datetime, *, scraped: bool = False) -> pl.DataFrame:
+    """Every canonical metric of every present artist/platform at ``timestamp``, as the
+    platform reports it (glitches and resets included; gaps and renames are not: see
+    ``observed.observed_metrics_at``).
+
+    ``PLATFORM_METRICS`` are what the platform clients pull; ``scraped`` adds
+    ``SCRAPED_METRICS`` (likes on Spotify, YouTube and Instagram, which arrive through scraper
+    webhooks; the simulated APIs show them where a real platform would, see their modules).
     Returns columns artist_id (i64), platform, metric (str), value (f64), one row per metric.
     """
-    cache_key = ("metrics", timestamp)
+    cache_key = ("metrics", timestamp, scraped)
     if cache_key in world._cache:
         return world._cache[cache_key]
     p = world.params
     day = world.days(timestamp)
-    followers = followers_at(world, timestamp)
+    true_followers = followers_at(world, timestamp)
+    followers = lookalikes.measurement_faults(p, day, 0, true_followers)
     week_ago = followers_at(world, timestamp - dt.timedelta(days=7))
-    engagement = 1.0 + _episode_gain(world, day, True)
+    likes = lookalikes.measurement_faults(p, day, 1, _likes(world, day), _restart_base(world))
+    views_surge = 1.0 + _episode_gain(world, day, True)[:, 1]
     season = 1.0 + 0.03 * np.sin(2 * np.pi * day / 7.0 + p["season_phase"][:, 0])
     posts = np.floor(p["posts_base"] + np.maximum(day, 0.0) * p["posts_per_day"])
-    momentum = np.clip(followers[:, 0] / np.maximum(week_ago[:, 0], 1.0) - 1.0, 0.0, 0.3)
+    momentum = np.clip(true_followers[:, 0] / np.maximum(week_ago[:, 0], 1.0) - 1.0, 0.0, 0.3)
     popularity = np.clip(
-        np.round(11.0 * np.log10(followers[:, 0] + 1) - 12 + 100 * momentum), 0, 100
+        np.round(11.0 * np.log10(true_followers[:, 0] + 1) - 12 + 100 * momentum), 0, 100
     )
     subs = followers[:, 1]
     digits = np.maximum(np.floor(np.log10(np.maximum(subs, 1.0))) - 2, 0)
     subs_rounded = np.round(subs / 10**digits) * 10**digits
+    views = true_followers[:, 1] * p["views_per_sub"] * views_surge * season
     columns = {
         ("spotify", "followers"): followers[:, 0],
         ("spotify", "popularity"): popularity,
         ("youtube", "followers"): subs_rounded,
-        ("youtube", "views"): np.round(subs * p["views_per_sub"] * engagement[:, 1] * season),
+        ("youtube", "views"): np.round(views),
         ("youtube", "posts"): posts[:, 1],
         ("tiktok", "followers"): followers[:, 2],
-        ("tiktok", "likes"): np.round(
-            followers[:, 2] * p["likes_per_follower"] * engagement[:, 2] * season
-        ),
+        ("tiktok", "likes"): likes[:, 2],
         ("tiktok", "posts"): posts[:, 2],
         ("instagram", "followers"): followers[:, 3],
         ("instagram", "posts"): posts[:, 3],
     }
+    if scraped:
+        columns |= {
+            (platform, "likes"): likes[:, PLATFORMS.index(platform)] for platform in SCRAPED_METRICS
+        }
     ids = np.arange(1, world.n_artists + 1, dtype=np.int64)
     frames = []
     for (platform, metric), values in columns.items():
@@ -386,12 +414,24 @@ def artist_lookup(world: World, platform: str) -> pl.DataFrame:
 
 
 def platform_snapshot(world: World, timestamp: dt.datetime, platform: str) -> pl.DataFrame:
-    """One row per artist present on ``platform``: ids, name, genres and metrics as columns."""
+    """One row per artist present on ``platform`` and not missing at ``timestamp`` (see
+    ``lookalikes``): ids, name, genres and metrics (scraped ones included) as columns."""
     key = ("snapshot", timestamp, platform)
     if key not in world._cache:
+        missing = (
+            world.decoys.filter(
+                pl.col("kind") == "missing_days",
+                pl.col("platform") == platform,
+                pl.col("start") <= timestamp,
+                pl.col("end") > timestamp,
+            )
+            .select("artist_id")
+            .unique()
+        )
         wide = (
-            metrics_at(world, timestamp)
+            metrics_at(world, timestamp, scraped=True)
             .filter(pl.col("platform") == platform)
+            .join(missing, on="artist_id", how="anti")
             .pivot("metric", index="artist_id", values="value")
         )
         frame = (

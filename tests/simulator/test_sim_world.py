@@ -46,7 +46,7 @@ def test_metrics_use_canonical_names_per_platform(world):
 
 
 def test_follower_spikes_show_in_the_numbers(world):
-    spikes = world.episodes.filter(pl.col("kind") == "follower_spike").to_dicts()
+    spikes = world.episodes.filter(pl.col("kind") == "follower_burst").to_dicts()
     assert spikes
     for episode in spikes:
         platform = episode["platforms"][0]

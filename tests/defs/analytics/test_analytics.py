@@ -15,7 +15,7 @@ from promoteros_pipelines.simulator.world import generate_world
 
 WORLD = generate_world(seed=6, n_artists=60, episode_rate=0.5)
 # a TikTok/Instagram/... follower spike of x3 on a newsworthy audience (from WORLD.episodes)
-EPISODE = {"artist_id": 43, "kind": "follower_spike", "start": dt.datetime(2025, 3, 14, 8, 8, 12)}
+EPISODE = {"artist_id": 43, "kind": "follower_burst", "start": dt.datetime(2025, 3, 14, 8, 8, 12)}
 AS_OF = dt.datetime(2025, 3, 15, 12, tzinfo=dt.UTC)
 
 
