@@ -9,6 +9,7 @@ from promoteros_pipelines.defs.metrics.history import load_history
 from promoteros_pipelines.domain.observation_csv import ObservationFileError
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.runtime.database import ensure_ready
+from promoteros_pipelines.settings import HISTORY_START_ENV, history_start
 
 
 @click.command("observations")
@@ -53,3 +54,13 @@ def load_observations(file: Path, source: str) -> None:
         )
     for conflict in summary.conflicts[:20]:
         console.print(f"[yellow]conflict[/] {conflict}")
+    first, last = summary.first_observed, summary.last_observed
+    if first is not None and last is not None:
+        click.echo(f"history from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC")
+        start = history_start()
+        if first.date() < start:
+            click.echo(
+                f"note: the partitions start on {start}; set {HISTORY_START_ENV}="
+                f"{first.date()} for promoteros and dagster to analyse the earlier days "
+                f"(then: promoteros detect viral --since {first.date()})"
+            )

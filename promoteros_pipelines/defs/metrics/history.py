@@ -8,6 +8,7 @@ observed_at): loading the same file twice changes nothing; a value another sourc
 (the platform API, a scraper) is never overwritten.
 """
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class LoadSummary:
     artists_created: int = 0
     artists_matched: int = 0
     unmatched_rows: int = 0
+    first_observed: dt.datetime | None = None
+    last_observed: dt.datetime | None = None
     conflicts: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -177,7 +180,12 @@ def load_history(
     checked, rows = read_history(path, progress)
     identities = artist_identities(checked).collect()
     observations = observation_rows(checked).collect()
-    summary = LoadSummary(rows_read=rows, observations=observations.height)
+    summary = LoadSummary(
+        rows_read=rows,
+        observations=observations.height,
+        first_observed=observations["observed_at"].min(),  # type: ignore[arg-type]
+        last_observed=observations["observed_at"].max(),  # type: ignore[arg-type]
+    )
     progress(f"{observations.height:,} observations of {identities.height:,} platform ids")
     with psycopg.connect(warehouse.database_url) as conn:
         wanted = _artists_to_track(identities, _platform_ids(conn))
