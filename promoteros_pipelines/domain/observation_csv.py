@@ -36,12 +36,34 @@ def header_renames(header: Sequence[str]) -> dict[str, str]:
     return {name: name.strip().lower() for name in header if name != name.strip().lower()}
 
 
-def _timestamp(text: pl.Expr) -> pl.Expr:
-    """ISO 8601 with an offset (``Z``, ``+02:00``), or without one (read as UTC); else null."""
-    iso = text.str.strip_chars().str.replace(r"[zZ]$", "+00:00").str.replace(" ", "T", literal=True)
-    aware = iso.str.strptime(UTC, "%Y-%m-%dT%H:%M:%S%.f%z", strict=False)
-    naive = iso.str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.f", strict=False)
-    return pl.coalesce(aware, naive.dt.replace_time_zone("UTC"))
+# Tried in order, each only on the rows the previous ones could not read: the first is the
+# common case and polars' fast path; offsets and fractions go through the general parser.
+TIMESTAMP_FORMATS = (
+    ("%Y-%m-%dT%H:%M:%SZ", True),
+    ("%Y-%m-%dT%H:%M:%S%.f%z", True),
+    ("%Y-%m-%dT%H:%M:%S%.f", False),
+)
+
+
+def parse_timestamps(text: pl.Series) -> pl.Series:
+    """ISO 8601 with an offset (``Z``, ``+02:00``), or without one (read as UTC), as UTC
+    datetimes; null where the text is none of these."""
+    iso = text.str.replace(r"z$", "Z").str.replace(" ", "T", literal=True)
+    parsed = pl.Series(text.name, [None] * len(text), dtype=UTC)
+    for pattern, has_zone in TIMESTAMP_FORMATS:
+        todo = (parsed.is_null() & iso.is_not_null()).arg_true()
+        if todo.is_empty():
+            break
+        subset = iso.gather(todo)
+        if "%z" in pattern:
+            subset = subset.str.replace(r"Z$", "+00:00")
+        if has_zone:
+            values = subset.str.strptime(UTC, pattern, strict=False)
+        else:
+            values = subset.str.strptime(pl.Datetime("us"), pattern, strict=False)
+            values = values.dt.replace_time_zone("UTC")
+        parsed = parsed.scatter(todo, values)
+    return parsed
 
 
 def _problem(parsed_value: pl.Expr, parsed_at: pl.Expr) -> pl.Expr:
@@ -86,7 +108,7 @@ def _problem(parsed_value: pl.Expr, parsed_at: pl.Expr) -> pl.Expr:
     )
 
 
-def checked_rows(raw: pl.LazyFrame) -> pl.LazyFrame:
+def checked_rows(raw: pl.DataFrame) -> pl.DataFrame:
     """Raw text rows (every column a string, plus ``line``) -> typed columns and ``problem``.
 
     Text is trimmed; an empty ``artist_name`` is allowed (the external id names the artist).
@@ -95,9 +117,12 @@ def checked_rows(raw: pl.LazyFrame) -> pl.LazyFrame:
         pl.col(name).str.strip_chars().replace("", None) for name in COLUMNS
     ).with_columns(pl.col("platform", "metric").str.to_lowercase())
     value = pl.col("value").cast(pl.Float64, strict=False)
-    observed_at = _timestamp(pl.col("observed_at"))
-    return text.with_columns(problem=_problem(value, observed_at)).with_columns(
-        value=value, observed_at=observed_at
+    observed_at = parse_timestamps(text["observed_at"]).alias("_observed_at")
+    return (
+        text.with_columns(observed_at)
+        .with_columns(problem=_problem(value, pl.col("_observed_at")))
+        .with_columns(value=value, observed_at=pl.col("_observed_at"))
+        .drop("_observed_at")
     )
 
 

@@ -17,7 +17,12 @@ from pathlib import Path
 import polars as pl
 import psycopg
 
-from promoteros_pipelines.defs.discovery.store import ArtistToTrack, track_artists_in
+from promoteros_pipelines.defs.discovery.store import (
+    MOVE_PENDING,
+    ArtistToTrack,
+    TrackingOutcome,
+    track_artists_in,
+)
 from promoteros_pipelines.domain.discovery import normalize_name
 from promoteros_pipelines.domain.observation_csv import (
     COLUMNS,
@@ -63,6 +68,24 @@ WHERE pending_observations.value <> EXCLUDED.value
 """
 
 
+# Artists whose ids and name are all unknown: created with their ids in two statements.
+INSERT_NEW_ARTISTS = """
+WITH wanted AS (
+    SELECT * FROM unnest(%(names)s::text[], %(normalized)s::text[]) AS w(name, normalized_name)
+), created AS (
+    INSERT INTO promoteros.artists (name, normalized_name, source, discovery_reason)
+    SELECT name, normalized_name, 'import', 'Loaded from a history file' FROM wanted
+    RETURNING artist_id, normalized_name
+)
+INSERT INTO promoteros.artist_platform_ids (artist_id, platform, external_id)
+SELECT c.artist_id, i.platform, i.external_id
+FROM created AS c
+JOIN unnest(%(id_names)s::text[], %(platforms)s::text[], %(external_ids)s::text[])
+    AS i(normalized_name, platform, external_id) USING (normalized_name)
+RETURNING artist_id
+"""
+
+
 @dataclass
 class LoadSummary:
     rows_read: int = 0
@@ -77,7 +100,7 @@ class LoadSummary:
     seconds: float = 0.0
 
 
-def _scan(path: Path) -> pl.LazyFrame:
+def _read(path: Path) -> pl.DataFrame:
     """Every column as text with its file line number; a bad header fails here, on line 1."""
     if not path.is_file():
         raise ObservationFileError(f"{path}: no such file")
@@ -91,36 +114,28 @@ def _scan(path: Path) -> pl.LazyFrame:
             f"{path}, line 1: missing column(s) {', '.join(missing)}; the header must name "
             f"{', '.join(COLUMNS)}"
         )
+    try:
+        raw = pl.read_csv(path, infer_schema=False)
+    except pl.exceptions.PolarsError as error:
+        raise ObservationFileError(f"{path}: not a well-formed CSV file ({error})") from error
     return (
-        pl.scan_csv(path, infer_schema=False)
-        .rename(header_renames(header))
+        raw.rename(header_renames(header))
         .select(COLUMNS)
         .with_row_index("line", offset=FIRST_DATA_LINE)
     )
 
 
-def read_history(path: Path, progress: Progress = lambda _: None) -> tuple[pl.LazyFrame, int]:
-    """The checked rows of ``path`` (lazy, re-scanning the file) and how many there are;
-    raises ``ObservationFileError`` naming the lines on any bad row."""
-    checked = checked_rows(_scan(path))
-    try:
-        problems, counts = pl.collect_all(
-            [
-                checked.filter(pl.col("problem").is_not_null()).head(10),
-                checked.select(
-                    rows=pl.len(), bad=pl.col("problem").is_not_null().sum().cast(pl.Int64)
-                ),
-            ]
-        )
-    except pl.exceptions.PolarsError as error:
-        raise ObservationFileError(f"{path}: not a well-formed CSV file ({error})") from error
-    rows, bad = counts.row(0)
-    if bad:
-        raise ObservationFileError(describe_problems(problems, bad, str(path)))
-    if rows == 0:
+def read_history(path: Path, progress: Progress = lambda _: None) -> pl.DataFrame:
+    """The typed rows of ``path`` (one pass over the file); raises ``ObservationFileError``
+    naming the lines when any row is bad."""
+    checked = checked_rows(_read(path))
+    bad = checked.filter(pl.col("problem").is_not_null())
+    if bad.height:
+        raise ObservationFileError(describe_problems(bad, bad.height, str(path)))
+    if checked.height == 0:
         raise ObservationFileError(f"{path}: the file has a header but no rows")
-    progress(f"{rows:,} rows checked: all valid")
-    return checked, rows
+    progress(f"{checked.height:,} rows checked: all valid")
+    return checked.drop("problem")
 
 
 def _artists_to_track(identities: pl.DataFrame, known: pl.DataFrame) -> list[ArtistToTrack]:
@@ -152,6 +167,37 @@ def _platform_ids(conn: psycopg.Connection) -> pl.DataFrame:
     )
 
 
+def _track(conn: psycopg.Connection, wanted: list[ArtistToTrack]) -> list[TrackingOutcome]:
+    """Track ``wanted`` (their ids are unknown; the caller holds the tracking lock): artists
+    whose name is new too are created in bulk; the others are matched one by one, as a watch
+    request would be (by name, ids added when free, conflicts reported)."""
+    taken = {
+        row[0]
+        for row in conn.execute(
+            "SELECT DISTINCT normalized_name FROM promoteros.artists"
+            " WHERE normalized_name = ANY(%s)",
+            ([artist.normalized_name for artist in wanted],),
+        )
+    }
+    fresh = [artist for artist in wanted if artist.normalized_name not in taken]
+    ids = [(a.normalized_name, p, i) for a in fresh for p, i in sorted(a.platform_ids.items())]
+    created = conn.execute(
+        INSERT_NEW_ARTISTS,
+        {
+            "names": [artist.name for artist in fresh],
+            "normalized": [artist.normalized_name for artist in fresh],
+            "id_names": [name for name, _, _ in ids],
+            "platforms": [platform for _, platform, _ in ids],
+            "external_ids": [external_id for _, _, external_id in ids],
+        },
+    ).fetchall()
+    new_ids = sorted({row[0] for row in created})
+    outcomes = [TrackingOutcome(artist_id, "", True, "new") for artist_id in new_ids]
+    conn.execute(MOVE_PENDING, {"artist_ids": new_ids})
+    matched, _ = track_artists_in(conn, [a for a in wanted if a.normalized_name in taken])
+    return outcomes + matched
+
+
 def _copy(conn: psycopg.Connection, frame: pl.DataFrame, progress: Progress) -> None:
     """Text COPY in chunks of a million rows: polars writes the CSV, PostgreSQL parses it."""
     columns = "artist_id, platform, external_id, metric, observed_at, value"
@@ -175,33 +221,45 @@ def load_history(
     """Check ``path``, then track its new artists and store its observations in one
     transaction. Raises ``ObservationFileError`` (and writes nothing) on any bad row."""
     started = time.monotonic()
+
+    def step(message: str) -> None:
+        progress(f"{message} ({time.monotonic() - started:.1f} s)")
+
     if not source.strip():
         raise ObservationFileError("--source must not be empty")
-    checked, rows = read_history(path, progress)
-    identities = artist_identities(checked).collect()
-    observations = observation_rows(checked).collect()
+    checked = read_history(path, step)
+    identities = artist_identities(checked.lazy()).collect()
+    observations = observation_rows(checked.lazy()).collect()
     summary = LoadSummary(
-        rows_read=rows,
+        rows_read=checked.height,
         observations=observations.height,
         first_observed=observations["observed_at"].min(),  # type: ignore[arg-type]
         last_observed=observations["observed_at"].max(),  # type: ignore[arg-type]
     )
-    progress(f"{observations.height:,} observations of {identities.height:,} platform ids")
+    del checked  # the typed rows are all in the two frames above
+    step(f"{observations.height:,} observations of {identities.height:,} platform ids")
     with psycopg.connect(warehouse.database_url) as conn:
+        # the tracking lock first: the ids read next stay true until this load commits
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('promoteros.track_artists'))")
         wanted = _artists_to_track(identities, _platform_ids(conn))
         if wanted:
-            progress(f"tracking {len(wanted):,} artists not tracked yet")
-        outcomes, _moved = track_artists_in(conn, wanted)
+            step(f"tracking {len(wanted):,} artists not tracked yet")
+        outcomes = _track(conn, wanted)
         summary.artists_created = sum(outcome.created for outcome in outcomes)
         summary.artists_matched = len(outcomes) - summary.artists_created
         summary.conflicts = [f"{o.name}: {c}" for o in outcomes for c in o.conflicts]
-        mapped = observations.join(
-            _platform_ids(conn), on=["platform", "external_id"], how="left"
-        ).select("artist_id", "platform", "external_id", "metric", "observed_at", "value")
+        step(f"{summary.artists_created:,} artists tracked; copying into a staging table")
+        # in key order: the insert then walks the primary key's B-tree instead of jumping
+        mapped = (
+            observations.join(_platform_ids(conn), on=["platform", "external_id"], how="left")
+            .select("artist_id", "platform", "external_id", "metric", "observed_at", "value")
+            .sort("artist_id", "platform", "metric", "observed_at", nulls_last=True)
+        )
+        del observations
         summary.unmatched_rows = mapped["artist_id"].null_count()
         conn.execute(STAGE)
-        _copy(conn, mapped, progress)
-        progress("inserting into metric_observations")
+        _copy(conn, mapped, step)
+        step("inserting into metric_observations")
         summary.inserted_or_changed = conn.execute(INSERT_KNOWN, {"source": source}).rowcount
         if summary.unmatched_rows:
             conn.execute(INSERT_UNMATCHED)
