@@ -19,6 +19,9 @@ FIRST_DATA_LINE = 2
 PROBLEMS_SHOWN = 10
 
 UTC = pl.Datetime("us", "UTC")
+# Checked rows name only these: as enums they sort and join as small integers.
+PLATFORM = pl.Enum(PLATFORMS)
+METRIC = pl.Enum(METRICS)
 
 
 class ObservationFileError(ValueError):
@@ -145,14 +148,20 @@ def artist_identities(rows: pl.LazyFrame) -> pl.LazyFrame:
     return (
         rows.group_by("platform", "external_id")
         .agg(pl.col("artist_name").drop_nulls().first(), pl.col("line").min())
-        .with_columns(artist_name=pl.coalesce("artist_name", "external_id"))
+        .with_columns(
+            pl.col("platform").cast(PLATFORM), artist_name=pl.coalesce("artist_name", "external_id")
+        )
         .sort("line")
     )
 
 
 def observation_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Typed observations, one per key; a key given on two lines keeps the later line's value
-    (a correction further down the file)."""
+    """Typed observations, one per key (``platform`` and ``metric`` as enums); a key given on
+    two lines keeps the later line's value (a correction further down the file)."""
     return rows.unique(subset=list(KEY), keep="last").select(
-        "platform", "external_id", "metric", "observed_at", "value"
+        pl.col("platform").cast(PLATFORM),
+        "external_id",
+        pl.col("metric").cast(METRIC),
+        "observed_at",
+        "value",
     )

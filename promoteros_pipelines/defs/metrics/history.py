@@ -27,6 +27,7 @@ from promoteros_pipelines.domain.discovery import normalize_name
 from promoteros_pipelines.domain.observation_csv import (
     COLUMNS,
     FIRST_DATA_LINE,
+    PLATFORM,
     ObservationFileError,
     artist_identities,
     checked_rows,
@@ -162,7 +163,7 @@ def _platform_ids(conn: psycopg.Connection) -> pl.DataFrame:
     ).fetchall()
     return pl.DataFrame(
         rows,
-        schema={"artist_id": pl.Int64, "platform": pl.Utf8, "external_id": pl.Utf8},
+        schema={"artist_id": pl.Int64, "platform": PLATFORM, "external_id": pl.Utf8},
         orient="row",
     )
 
