@@ -157,3 +157,24 @@ def test_the_command_loads_and_reports_bad_files_without_a_traceback(runner, war
     assert "line 2: observed_at 'not-a-time'" in bad.output
     assert "Traceback" not in bad.output
     assert len(observations(warehouse)) == 4
+
+
+def test_scraper_rows_waiting_for_a_new_artist_are_filed_beside_the_file(warehouse, tmp_path):
+    with warehouse.connect() as conn:
+        conn.execute(
+            "INSERT INTO promoteros.pending_observations"
+            " (platform, external_id, metric, observed_at, value) VALUES"
+            " ('tiktok', 'tt-harbour', 'followers', '2025-03-01T10:00:00Z', 111),"
+            " ('tiktok', 'tt-harbour', 'followers', '2025-03-02T10:00:00Z', 950)"
+        )
+    load_history(warehouse, write(tmp_path, GOOD))
+    harbour = [
+        (at.isoformat(), value, source)
+        for name, _, _, at, value, source in observations(warehouse)
+        if name == "Quiet Harbour"
+    ]
+    assert harbour == [  # the file's value at the moment both have, the scraper's after it
+        ("2025-03-01T10:00:00+00:00", 900.5, "import"),
+        ("2025-03-02T10:00:00+00:00", 950.0, "scraper"),
+    ]
+    assert warehouse.read_table("pending_observations").is_empty()

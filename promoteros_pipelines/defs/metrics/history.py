@@ -168,9 +168,12 @@ def _platform_ids(conn: psycopg.Connection) -> pl.DataFrame:
     )
 
 
-def _track(conn: psycopg.Connection, wanted: list[ArtistToTrack]) -> list[TrackingOutcome]:
+def _track(
+    conn: psycopg.Connection, wanted: list[ArtistToTrack]
+) -> tuple[list[TrackingOutcome], list[int]]:
     """Track ``wanted`` (their ids are unknown; the caller holds the tracking lock): artists
-    whose name is new too are created in bulk; the others are matched one by one, as a watch
+    whose name is new too are created in bulk (their ids returned: the caller files their
+    pending observations after its own); the others are matched one by one, as a watch
     request would be (by name, ids added when free, conflicts reported)."""
     taken = {
         row[0]
@@ -194,15 +197,13 @@ def _track(conn: psycopg.Connection, wanted: list[ArtistToTrack]) -> list[Tracki
     ).fetchall()
     new_ids = sorted({row[0] for row in created})
     outcomes = [TrackingOutcome(artist_id, "", True, "new") for artist_id in new_ids]
-    conn.execute(MOVE_PENDING, {"artist_ids": new_ids})
     matched, _ = track_artists_in(conn, [a for a in wanted if a.normalized_name in taken])
-    return outcomes + matched
+    return outcomes + matched, new_ids
 
 
-def _copy(conn: psycopg.Connection, frame: pl.DataFrame, progress: Progress) -> None:
+def _copy(conn: psycopg.Connection, table: str, frame: pl.DataFrame, progress: Progress) -> None:
     """Text COPY in chunks of a million rows: polars writes the CSV, PostgreSQL parses it."""
-    columns = "artist_id, platform, external_id, metric, observed_at, value"
-    statement = f"COPY stage_history ({columns}) FROM STDIN (FORMAT csv)"
+    statement = f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)"
     with conn.cursor() as cursor, cursor.copy(statement) as copy:
         for offset in range(0, frame.height, COPY_CHUNK_ROWS):
             chunk = frame.slice(offset, COPY_CHUNK_ROWS)
@@ -245,11 +246,11 @@ def load_history(
         wanted = _artists_to_track(identities, _platform_ids(conn))
         if wanted:
             step(f"tracking {len(wanted):,} artists not tracked yet")
-        outcomes = _track(conn, wanted)
+        outcomes, new_ids = _track(conn, wanted)
         summary.artists_created = sum(outcome.created for outcome in outcomes)
         summary.artists_matched = len(outcomes) - summary.artists_created
         summary.conflicts = [f"{o.name}: {c}" for o in outcomes for c in o.conflicts]
-        step(f"{summary.artists_created:,} artists tracked; copying into a staging table")
+        step(f"{summary.artists_created:,} artists tracked")
         # in key order: the insert then walks the primary key's B-tree instead of jumping
         mapped = (
             observations.join(_platform_ids(conn), on=["platform", "external_id"], how="left")
@@ -258,11 +259,30 @@ def load_history(
         )
         del observations
         summary.unmatched_rows = mapped["artist_id"].null_count()
-        conn.execute(STAGE)
-        _copy(conn, mapped, step)
-        step("inserting into metric_observations")
-        summary.inserted_or_changed = conn.execute(INSERT_KNOWN, {"source": source}).rowcount
-        if summary.unmatched_rows:
-            conn.execute(INSERT_UNMATCHED)
+        # Artists created by this load are invisible to every other writer until it commits,
+        # so their rows cannot conflict: they go straight into the table.
+        fresh = mapped.filter(pl.col("artist_id").is_in(new_ids))
+        rest = mapped.filter(~pl.col("artist_id").is_in(new_ids) | pl.col("artist_id").is_null())
+        del mapped
+        if fresh.height:
+            step(f"copying {fresh.height:,} rows of new artists into metric_observations")
+            _copy(
+                conn,
+                "promoteros.metric_observations",
+                fresh.select(
+                    "artist_id", "platform", "metric", "observed_at", "value", source=pl.lit(source)
+                ),
+                step,
+            )
+        conn.execute(MOVE_PENDING, {"artist_ids": new_ids})
+        summary.inserted_or_changed = fresh.height
+        if rest.height:
+            step(f"copying {rest.height:,} rows of tracked artists into a staging table")
+            conn.execute(STAGE)
+            _copy(conn, "stage_history", rest, step)
+            step("inserting into metric_observations")
+            summary.inserted_or_changed += conn.execute(INSERT_KNOWN, {"source": source}).rowcount
+            if summary.unmatched_rows:
+                conn.execute(INSERT_UNMATCHED)
     summary.seconds = time.monotonic() - started
     return summary
