@@ -86,7 +86,10 @@ def rounds_per_run(url: str, since: dt.date, sample: int) -> float:
             result = job.execute_in_process(
                 instance=instance,
                 partition_key=at.date().isoformat(),
-                run_config={"ops": {"viral_signals": config, "viral_events": config}},
+                run_config={
+                    "ops": {"viral_signals": config, "viral_events": config},
+                    "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+                },
                 raise_on_error=True,
             )
             assert result.success
