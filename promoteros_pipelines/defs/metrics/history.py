@@ -274,6 +274,7 @@ def load_history(
                 ),
                 step,
             )
+            step("rows of new artists stored")
         conn.execute(MOVE_PENDING, {"artist_ids": new_ids})
         summary.inserted_or_changed = fresh.height
         if rest.height:
@@ -284,5 +285,6 @@ def load_history(
             summary.inserted_or_changed += conn.execute(INSERT_KNOWN, {"source": source}).rowcount
             if summary.unmatched_rows:
                 conn.execute(INSERT_UNMATCHED)
+        step("committing")
     summary.seconds = time.monotonic() - started
     return summary
