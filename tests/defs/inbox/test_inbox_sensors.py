@@ -13,6 +13,7 @@ from promoteros_pipelines.defs.inbox.store import (
     replay_event,
 )
 from promoteros_pipelines.defs.metrics.sensors import plan_batches
+from promoteros_pipelines.defs.partitions import viral_days
 from tests.support.inbox import observation
 from tests.support.sensor_ticks import tick
 
@@ -202,6 +203,14 @@ def test_a_partitioned_trigger_runs_in_the_named_job_of_its_partitioning(
     assert request.job_name == "daily_analytics"
     assert request.partition_key == "2025-06-01"
     assert not [job for job in defs.resolve_all_job_defs() if job.name.startswith("pipeline_")]
+
+
+def test_a_viral_trigger_without_a_partition_runs_todays_live_round(inbox, instance, warehouse):
+    inbox.add("pipeline.trigger", {"assets": ["viral_signals", "viral_events"]})
+    [request] = tick("pipeline_trigger_events", instance, warehouse, cursor=None).run_requests
+    assert request.job_name == "viral_detection"
+    today = viral_days.get_last_partition_key()
+    assert request.partition_key == today and today >= "2025-01-01"
 
 
 def test_event_id_tags_round_trip():
