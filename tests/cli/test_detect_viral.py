@@ -91,3 +91,26 @@ def test_schedule_rounds_round_up_to_the_next_tick():
         start + dt.timedelta(hours=6, minutes=30),
         end,
     ]
+
+
+def test_a_trained_model_confirms_the_replayed_events(runner, database_url, monkeypatch, tmp_path):
+    from promoteros_pipelines.defs.analytics.model_store import save_model
+    from promoteros_pipelines.domain.analytics.model.train import train_viral_model
+    from tests.defs.analytics.test_model_store import START as MODEL_START
+    from tests.defs.analytics.test_model_store import rows
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("PROMOTEROS_HOME", str(home))
+    model = train_viral_model(rows(), split_at=MODEL_START + dt.timedelta(days=45))
+    version, _, _ = save_model(PostgresWarehouse(database_url=database_url), model, home / "models")
+    result = runner.invoke(main, PERIOD)
+    assert result.exit_code == 0, result.output
+    assert f"confirmed by model {version}" in result.output
+    with psycopg.connect(database_url) as conn:
+        scored = conn.execute(
+            "SELECT count(*), count(max_probability), count(*) FILTER (WHERE"
+            " status = 'confirmed' AND confirmed_by = 'model' AND model_version = %s)"
+            " FROM promoteros.viral_events",
+            (version,),
+        ).fetchone()
+    assert scored[0] > 0 and scored[1] == scored[0]  # every replayed event was scored
