@@ -54,7 +54,6 @@ DEMO_TAG = "promoteros/demo"
 STEP_TAG = "promoteros/demo_step"
 
 PULLED_WINDOWS = 4
-SIGNAL_REPLAY_EVERY = dt.timedelta(hours=48)  # viral_signals looks back 48 hours
 
 
 @dataclass
@@ -202,20 +201,19 @@ def _as_of(moment: dt.datetime) -> dict[str, str]:
     return {"as_of": moment.isoformat()}
 
 
-def _signal_replay(context: DemoContext) -> Iterator[StepOutcome]:
-    first = dt.datetime.combine(context.anchor.history_start, dt.time(), dt.UTC)
-    moment = first + SIGNAL_REPLAY_EVERY
-    # the last run is detection itself, as of now
-    while moment < context.now - SIGNAL_REPLAY_EVERY / 2:
-        label = f"Viral signals as of {moment:%Y-%m-%d %H:%M} UTC"
-        yield run_job(
-            context,
-            label,
-            "viral_detection",
-            assets=["viral_signals"],
-            op_config={"viral_signals": _as_of(moment)},
-        )
-        moment += SIGNAL_REPLAY_EVERY
+def _signal_replay(context: DemoContext) -> StepOutcome:
+    """One run replays the history's signals (a backfill of the past days), as
+    `promoteros detect viral --since` does."""
+    label = "Viral signals replayed over the history"
+    first = context.anchor.history_start
+    last = context.now.date() - dt.timedelta(days=1)
+    return run_job(
+        context,
+        label,
+        "viral_detection",
+        assets=["viral_signals"],
+        partition_range=(first.isoformat(), last.isoformat()),
+    )
 
 
 def _train(context: DemoContext) -> StepOutcome:
@@ -240,6 +238,7 @@ def _detect(context: DemoContext) -> StepOutcome:
         context,
         label,
         "viral_detection",
+        partition_key=context.now.date().isoformat(),
         op_config={"viral_signals": config, "viral_events": config},
     )
     found = context.warehouse.read_frame(
@@ -266,7 +265,7 @@ def demo_steps(anchor: WorldAnchor, now: dt.datetime) -> list[DemoStep]:
             "daily_analytics",
             partition_range=(f"{anchor.history_start}", f"{yesterday}"),
         ),
-        runs_step("Viral signals replayed over the history", _signal_replay),
+        DemoStep("Viral signals replayed over the history", _signal_replay),
         DemoStep("Train the viral model", _train),
         DemoStep("Viral detection as of now", _detect),
         job_step("Alert delivery (mail goes to the outbox)", "alert_delivery"),

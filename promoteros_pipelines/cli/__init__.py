@@ -13,6 +13,7 @@ COMMANDS = {
     "alerts": "alerts",
     "db": "database",
     "demo": "demo",
+    "detect": "detect",
     "dev": "dev",
     "evaluate": "evaluate",
     "events": "events",

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from promoteros_pipelines.cli.common import console, friendly_errors
+from promoteros_pipelines.cli.observations import load_observations
 from promoteros_pipelines.defs.reference.loader import read_reference
 from promoteros_pipelines.defs.reference.store import store_reference
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -30,3 +31,6 @@ def load_reference(directory: Path) -> None:
     counts = store_reference(PostgresWarehouse(database_url=target.warehouse_url), data)
     for table, changed in counts.items():
         console.print(f"{table}: {changed} rows inserted or changed")
+
+
+command.add_command(load_observations)

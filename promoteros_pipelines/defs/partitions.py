@@ -26,6 +26,11 @@ six_hourly = TimeWindowPartitionsDefinition(
 )
 # Analytics days are UTC days: one table every organisation shares.
 analytics_daily = DailyPartitionsDefinition(start_date=f"{HISTORY_START:%Y-%m-%d}", timezone="UTC")
+# Viral detection days: today included (end_offset), since the 30-minute schedule runs today's
+# partition as of now; a range of past days is a replay (defs/analytics/viral_history.py).
+viral_days = DailyPartitionsDefinition(
+    start_date=f"{HISTORY_START:%Y-%m-%d}", timezone="UTC", end_offset=1
+)
 # Report weeks run Monday to Sunday, from the first Monday of the history; a week is available
 # the Monday after it ends, and (end_offset) the week in progress too: zones east of UTC report
 # on their Monday morning, and the demo reports the week so far.

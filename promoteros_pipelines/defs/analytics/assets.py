@@ -62,14 +62,40 @@ def read_observations(
 
 
 FEATURE_BACKFILL_DAYS = 14
-"""Days per daily_artist_metrics backfill run: each run re-reads ~32 days of history, so
-longer runs read less twice; 14 keeps a run of 100k artist-platforms under 1.5 GB."""
+"""Days computed at a time: a backfill is one run (so `dagster asset materialize
+--partition-range` works), and inside it each chunk re-reads ~32 days of history; 14 keeps a
+chunk of 100k artist-platforms under 1.5 GB, whatever the length of the range."""
+
+BACKFILL = BackfillPolicy.single_run()
 
 
 def _days(context: AssetExecutionContext) -> tuple[dt.date, dt.date]:
     """First and last day of the partitions this run covers (a backfill may cover many)."""
     window = context.partition_time_window
     return window.start.date(), (window.end - dt.timedelta(days=1)).date()
+
+
+def day_chunks(
+    first: dt.date, last: dt.date, days: int = FEATURE_BACKFILL_DAYS
+) -> list[tuple[dt.date, dt.date]]:
+    """[first, last] cut into consecutive (start, end) ranges of at most ``days`` days."""
+    chunks = []
+    while first <= last:
+        end = min(first + dt.timedelta(days=days - 1), last)
+        chunks.append((first, end))
+        first = end + dt.timedelta(days=1)
+    return chunks
+
+
+def merged_results(per_chunk: list[list[AssetCheckResult]]) -> list[AssetCheckResult]:
+    """One result per check for the whole run: the first chunk where it failed, else the last."""
+    merged: dict[str | None, AssetCheckResult] = {}
+    for results in per_chunk:
+        for result in results:
+            held = merged.get(result.check_name)
+            if held is None or held.passed:
+                merged[result.check_name] = result
+    return list(merged.values())
 
 
 def _previous_counts(
@@ -104,7 +130,7 @@ def _fastest_growing(frame: pl.DataFrame, limit: int = 10) -> pl.DataFrame:
     kinds=KINDS,
     owners=OWNERS,
     partitions_def=analytics_daily,
-    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=FEATURE_BACKFILL_DAYS),
+    backfill_policy=BACKFILL,
     retry_policy=RETRY,
     deps=["metric_observations"],
     metadata=table("daily_artist_metrics"),
@@ -121,46 +147,56 @@ def daily_artist_metrics(
     One row per (artist_id, platform, day); re-running a day replaces that day atomically.
     """
     first, last = _days(context)
-    observations = read_observations(
-        warehouse, _midnight(observation_window(first)), _midnight(last + dt.timedelta(days=1))
-    )
-    frame = (
-        daily_features(observations.lazy(), start=first, end=last).collect()
-        if observations.height
-        else pl.DataFrame(schema=DAILY_FEATURES_SCHEMA)
-    )
-    days = (last - first).days + 1
-    ranges = {
-        "followers_not_negative": pl.col("followers") >= 0,
-        "growth_1d_finite": checks.finite("growth_1d"),
-        "growth_7d_finite": checks.finite("growth_7d"),
-        "growth_z_finite": checks.finite("growth_z"),
-        "engagement_rate_not_negative": pl.col("engagement_rate") >= 0,
-    }
-    previous = _previous_counts(warehouse, "daily_artist_metrics", first)
-    results = [
-        checks.keys_not_null(frame, DAILY_KEY),
-        checks.keys_unique(frame, DAILY_KEY),
-        checks.values_in_range(frame, ranges),
-        checks.partition_row_count(frame.height // days, previous),
-    ]
-    yield from checks.stop_before_writing("daily_artist_metrics", results)
-    written = warehouse.replace_partition(
-        "daily_artist_metrics", frame, "day", first, last + dt.timedelta(days=1)
-    )
+    written = observations_read = artists = 0
+    per_chunk: list[list[AssetCheckResult]] = []
+    fastest: list[pl.DataFrame] = []
+    for start, end in day_chunks(first, last):
+        observations = read_observations(
+            warehouse, _midnight(observation_window(start)), _midnight(end + dt.timedelta(days=1))
+        )
+        frame = (
+            daily_features(observations.lazy(), start=start, end=end).collect()
+            if observations.height
+            else pl.DataFrame(schema=DAILY_FEATURES_SCHEMA)
+        )
+        ranges = {
+            "followers_not_negative": pl.col("followers") >= 0,
+            "growth_1d_finite": checks.finite("growth_1d"),
+            "growth_7d_finite": checks.finite("growth_7d"),
+            "growth_z_finite": checks.finite("growth_z"),
+            "engagement_rate_not_negative": pl.col("engagement_rate") >= 0,
+        }
+        previous = _previous_counts(warehouse, "daily_artist_metrics", start)
+        results = [
+            checks.keys_not_null(frame, DAILY_KEY),
+            checks.keys_unique(frame, DAILY_KEY),
+            checks.values_in_range(frame, ranges),
+            checks.partition_row_count(frame.height // ((end - start).days + 1), previous),
+        ]
+        yield from checks.stop_before_writing(f"daily_artist_metrics {start} to {end}", results)
+        written += warehouse.replace_partition(
+            "daily_artist_metrics", frame, "day", start, end + dt.timedelta(days=1)
+        )
+        per_chunk.append(results)
+        observations_read += observations.height
+        artists = max(artists, frame["artist_id"].n_unique())
+        fastest.append(_fastest_growing(frame))
     yield MaterializeResult(
         metadata={
             **table_facts(warehouse, "daily_artist_metrics", exact=False),
             "days": MetadataValue.text(f"{first} to {last}"),
             "rows": MetadataValue.int(written),
-            "artists": MetadataValue.int(frame["artist_id"].n_unique()),
-            "observations_read": MetadataValue.int(observations.height),
+            "artists": MetadataValue.int(artists),
+            "observations_read": MetadataValue.int(observations_read),
             "fastest_growing": preview_table(
-                with_artist_names(warehouse, _fastest_growing(frame)),
+                with_artist_names(
+                    warehouse,
+                    pl.concat(fastest).sort("growth_1d", descending=True).head(10),
+                ),
                 percent=["growth_1d"],
             ),
         },
-        check_results=results,
+        check_results=merged_results(per_chunk),
     )
 
 
@@ -169,7 +205,7 @@ def daily_artist_metrics(
     kinds=KINDS,
     owners=OWNERS,
     partitions_def=analytics_daily,
-    backfill_policy=BackfillPolicy.multi_run(max_partitions_per_run=FEATURE_BACKFILL_DAYS),
+    backfill_policy=BACKFILL,
     retry_policy=RETRY,
     deps=[daily_artist_metrics],
     check_specs=checks.quality_specs("artist_momentum", row_count=True),
@@ -187,58 +223,36 @@ def artist_momentum(
     One row per (artist_id, day); re-running a day replaces it atomically.
     """
     first, last = _days(context)
-    features = warehouse.read_frame(
-        f"SELECT * FROM {warehouse.qualified('daily_artist_metrics')}"
-        " WHERE day >= $1 AND day <= $2",
-        [first, last],
-    )
-    frame = (
-        score_artists(platform_momentum(features.lazy())).collect()
-        if features.height
-        else pl.DataFrame(schema={"artist_id": pl.Int64, "day": pl.Date})
-    )
-    if features.height:
-        frame = frame.select(
-            "artist_id",
-            "day",
-            "lead_platform",
-            "followers",
-            "growth_7d",
-            "engagement_rate",
-            "peer_tier",
-            "peer_growth_median",
-            "peer_engagement_median",
-            "peer_count",
-            "audience_component",
-            "growth_component",
-            "engagement_component",
-            "momentum_score",
-            "why",
-            "momentum_version",
-            "platforms_scored",
+    written = 0
+    per_chunk: list[list[AssetCheckResult]] = []
+    tops: list[pl.DataFrame] = []
+    for start, end in day_chunks(first, last):
+        frame = _momentum(warehouse, start, end)
+        ranges = (
+            {"score_0_to_100": pl.col("momentum_score").is_between(0, 100)}
+            if frame.width > 2
+            else {}
         )
-    days = (last - first).days + 1
-    ranges = (
-        {"score_0_to_100": pl.col("momentum_score").is_between(0, 100)} if frame.width > 2 else {}
-    )
-    previous = _previous_counts(warehouse, "artist_momentum", first)
-    results = [
-        checks.keys_not_null(frame, MOMENTUM_KEY),
-        checks.keys_unique(frame, MOMENTUM_KEY),
-        checks.values_in_range(frame, ranges),
-        checks.partition_row_count(frame.height // days, previous),
-    ]
-    yield from checks.stop_before_writing("artist_momentum", results)
-    written = warehouse.replace_partition(
-        "artist_momentum", frame, "day", first, last + dt.timedelta(days=1)
-    )
-    top = (
-        frame.drop_nulls("momentum_score")
-        .sort("momentum_score", descending=True)
-        .select("artist_id", "day", "momentum_score", "peer_tier", "lead_platform", "why")
-        if frame.width > 2
-        else frame
-    )
+        previous = _previous_counts(warehouse, "artist_momentum", start)
+        results = [
+            checks.keys_not_null(frame, MOMENTUM_KEY),
+            checks.keys_unique(frame, MOMENTUM_KEY),
+            checks.values_in_range(frame, ranges),
+            checks.partition_row_count(frame.height // ((end - start).days + 1), previous),
+        ]
+        yield from checks.stop_before_writing(f"artist_momentum {start} to {end}", results)
+        written += warehouse.replace_partition(
+            "artist_momentum", frame, "day", start, end + dt.timedelta(days=1)
+        )
+        per_chunk.append(results)
+        if frame.width > 2:
+            tops.append(
+                frame.drop_nulls("momentum_score")
+                .sort("momentum_score", descending=True)
+                .select("artist_id", "day", "momentum_score", "peer_tier", "lead_platform", "why")
+                .head(10)
+            )
+    top = pl.concat(tops).sort("momentum_score", descending=True) if tops else pl.DataFrame()
     yield MaterializeResult(
         metadata={
             **table_facts(warehouse, "artist_momentum", exact=False),
@@ -246,5 +260,37 @@ def artist_momentum(
             "rows": MetadataValue.int(written),
             "top_momentum": preview_table(with_artist_names(warehouse, top.head(10)), percent=[]),
         },
-        check_results=results,
+        check_results=merged_results(per_chunk),
     )
+
+
+MOMENTUM_COLUMNS = (
+    "artist_id",
+    "day",
+    "lead_platform",
+    "followers",
+    "growth_7d",
+    "engagement_rate",
+    "peer_tier",
+    "peer_growth_median",
+    "peer_engagement_median",
+    "peer_count",
+    "audience_component",
+    "growth_component",
+    "engagement_component",
+    "momentum_score",
+    "why",
+    "momentum_version",
+    "platforms_scored",
+)
+
+
+def _momentum(warehouse: PostgresWarehouse, start: dt.date, end: dt.date) -> pl.DataFrame:
+    features = warehouse.read_frame(
+        f"SELECT * FROM {warehouse.qualified('daily_artist_metrics')}"
+        " WHERE day >= $1 AND day <= $2",
+        [start, end],
+    )
+    if not features.height:
+        return pl.DataFrame(schema={"artist_id": pl.Int64, "day": pl.Date})
+    return score_artists(platform_momentum(features.lazy())).collect().select(MOMENTUM_COLUMNS)

@@ -9,9 +9,12 @@ organisation's morning digest and reports read the finished day.
 from dagster import (
     AssetSelection,
     DefaultScheduleStatus,
+    RunRequest,
     ScheduleDefinition,
+    ScheduleEvaluationContext,
     build_schedule_from_partitioned_job,
     define_asset_job,
+    schedule,
 )
 
 daily_analytics = define_asset_job(
@@ -22,7 +25,8 @@ daily_analytics = define_asset_job(
 viral_detection = define_asset_job(
     "viral_detection",
     selection=AssetSelection.assets("viral_signals", "viral_events"),
-    description="Viral signals over the last 48h of observations, then events and alerts.",
+    description="Viral signals over the last 48h of observations, then events and alerts "
+    "(today's partition); backfill past days to replay them in one run, without alerts.",
 )
 viral_model_training = define_asset_job(
     "viral_model_training",
@@ -40,7 +44,8 @@ daily_analytics_every_day = build_schedule_from_partitioned_job(
     description="01:00 UTC: daily metrics and momentum for the UTC day that just closed.",
 )
 
-viral_detection_every_30_minutes = ScheduleDefinition(
+
+@schedule(
     name="viral_detection_every_30_minutes",
     job=viral_detection,
     cron_schedule="*/30 * * * *",
@@ -49,6 +54,11 @@ viral_detection_every_30_minutes = ScheduleDefinition(
     description="Every 30 minutes: viral signals over the last 48 hours, then new or updated "
     "viral events (confirmed by the model once one is trained) and their alerts.",
 )
+def viral_detection_every_30_minutes(context: ScheduleEvaluationContext) -> RunRequest:
+    """Today's (UTC) partition, detected as of now: the live round."""
+    return RunRequest(partition_key=f"{context.scheduled_execution_time:%Y-%m-%d}")
+
+
 viral_model_weekly = ScheduleDefinition(
     name="viral_model_weekly",
     job=viral_model_training,

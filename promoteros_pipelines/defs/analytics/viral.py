@@ -6,6 +6,7 @@ from pathlib import Path
 import polars as pl
 from dagster import (
     AssetExecutionContext,
+    BackfillPolicy,
     Backoff,
     Config,
     MaterializeResult,
@@ -24,6 +25,11 @@ from promoteros_pipelines.defs.analytics.model_store import (
     load_latest,
     save_model,
 )
+from promoteros_pipelines.defs.analytics.viral_history import (
+    replay_signals,
+    replay_viral_events,
+    replay_window,
+)
 from promoteros_pipelines.defs.metadata import (
     FILES_INTO,
     markdown_table,
@@ -31,6 +37,7 @@ from promoteros_pipelines.defs.metadata import (
     table,
     with_artist_names,
 )
+from promoteros_pipelines.defs.partitions import viral_days
 from promoteros_pipelines.domain.analytics import (
     EVENT_SCHEMA,
     SIGNAL_SCHEMA,
@@ -104,6 +111,8 @@ def _signals(warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetim
     deps=[daily_artist_metrics, "metric_observations"],
     retry_policy=RETRY,
     check_specs=checks.quality_specs("viral_signals"),
+    partitions_def=viral_days,
+    backfill_policy=BackfillPolicy.single_run(),
 )
 def viral_signals(
     context: AssetExecutionContext, config: DetectionConfig, warehouse: PostgresWarehouse
@@ -115,8 +124,14 @@ def viral_signals(
     sentence and how far over its threshold it is (`strength`, 1.0 = at the threshold).
 
     Keyed by (artist_id, platform, signal_type, detected_at); the 30-minute runs overlap, so a
-    re-detected signal updates its row instead of adding one.
+    re-detected signal updates its row instead of adding one. Backfilling past days replays
+    them in one run (`promoteros detect viral --since`).
     """
+    window = replay_window(context, config.as_of, dt.datetime.now(dt.UTC))
+    if window is not None:
+        return replay_signals(
+            context, warehouse, window, read_back=READ_BACK, baseline_days=BASELINE_DAYS
+        )
     as_of = _as_of(config)
     observations = read_observations(warehouse, as_of - READ_BACK, as_of + dt.timedelta(seconds=1))
     baselines = _daily(
@@ -373,6 +388,8 @@ def open_events_now(warehouse: PostgresWarehouse) -> pl.DataFrame:
     deps=[viral_signals, viral_model],
     retry_policy=RETRY,
     check_specs=checks.quality_specs("viral_events"),
+    partitions_def=viral_days,
+    backfill_policy=BackfillPolicy.single_run(),
     metadata={**table("viral_events"), FILES_INTO: "alerts"},
 )
 def viral_events(
@@ -385,8 +402,12 @@ def viral_events(
     threshold) or `dismissed` (went quiet unconfirmed). A continuing spike updates its event;
     each new event files one alert for delivery.
 
-    Keyed by (artist_id, window_start).
+    Keyed by (artist_id, window_start). Backfilling past days replays every 30-minute round
+    of them in one run, without alerts.
     """
+    window = replay_window(context, config.as_of, dt.datetime.now(dt.UTC))
+    if window is not None:
+        return replay_viral_events(context, warehouse, window, _model_dir(config))
     as_of = _as_of(config)
     recent = _signals(warehouse, as_of - LOOKBACK, as_of)
     signals, version = _scored_signals(context, warehouse, recent, as_of, _model_dir(config))

@@ -109,10 +109,18 @@ def track_artists(
 ) -> tuple[list[TrackingOutcome], int]:
     """Track ``artists`` in one transaction; return outcomes and pending observations moved."""
     with warehouse.connect() as conn:
-        # Serialise trackers so two runs cannot create the same artist twice.
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('promoteros.track_artists'))")
-        outcomes = [_track_one(conn, artist) for artist in artists]
-        moved = conn.execute(MOVE_PENDING, {"artist_ids": [o.artist_id for o in outcomes]}).rowcount
+        return track_artists_in(conn, artists)
+
+
+def track_artists_in(
+    conn: psycopg.Connection, artists: list[ArtistToTrack]
+) -> tuple[list[TrackingOutcome], int]:
+    """``track_artists`` inside the caller's transaction (a bulk load that must be all or
+    nothing); the lock is held until that transaction ends."""
+    # Serialise trackers so two runs cannot create the same artist twice.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('promoteros.track_artists'))")
+    outcomes = [_track_one(conn, artist) for artist in artists]
+    moved = conn.execute(MOVE_PENDING, {"artist_ids": [o.artist_id for o in outcomes]}).rowcount
     return outcomes, moved
 
 

@@ -22,6 +22,7 @@ from dagster import (
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    TimeWindowPartitionsDefinition,
     sensor,
 )
 from pydantic import ValidationError
@@ -76,7 +77,18 @@ class NotYetDefined(Exception):
     """A named target does not exist in this code location yet: the event waits."""
 
 
-def _asset_keys(trigger: PipelineTrigger, repository: RepositoryDefinition) -> list[AssetKey]:
+def _current_partition(partitions_def: Any) -> str | None:
+    """The partition of the period in progress, for partitionings that include it (viral
+    detection's days: a trigger without a key runs the live round, as the schedule does)."""
+    if isinstance(partitions_def, TimeWindowPartitionsDefinition) and partitions_def.end_offset:
+        return partitions_def.get_last_partition_key()
+    return None
+
+
+def _asset_keys(
+    trigger: PipelineTrigger, repository: RepositoryDefinition
+) -> tuple[list[AssetKey], str | None]:
+    """The assets a trigger names and the partition to run (``Refused`` when it cannot)."""
     allowed = allowed_pipeline_targets()
     refused = [n for n in [*trigger.assets, trigger.job] if n and n not in allowed]
     if refused:
@@ -103,9 +115,10 @@ def _asset_keys(trigger: PipelineTrigger, repository: RepositoryDefinition) -> l
     partitions_def = partitions.pop()
     if partitions_def is None and trigger.partition_key:
         raise Refused("partition_key given, but the named assets are not partitioned")
-    if partitions_def is not None and not trigger.partition_key:
+    partition_key = trigger.partition_key or _current_partition(partitions_def)
+    if partitions_def is not None and not partition_key:
         raise Refused("the named assets are partitioned: name a partition_key")
-    return sorted(set(keys))
+    return sorted(set(keys)), partition_key
 
 
 def trigger_run_tags(
@@ -134,7 +147,7 @@ def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefini
         try:
             trigger = parse_event(EVENT_TYPE, event.payload)
             assert isinstance(trigger, PipelineTrigger)
-            keys = _asset_keys(trigger, repository)
+            keys, partition_key = _asset_keys(trigger, repository)
         except ValidationError as error:
             plan.refused[event.event_id] = f"pipeline.trigger refused: {describe_invalid(error)}"
             continue
@@ -157,7 +170,7 @@ def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefini
                 run_key=run_key(EVENT_TYPE, event.event_id, attempts=event.attempts),
                 job_name=job_name,
                 asset_selection=keys,
-                partition_key=trigger.partition_key,
+                partition_key=partition_key,
                 tags={
                     **trigger_run_tags(trigger, keys, repository),
                     **event_run_tags(EVENT_TYPE, [event]),

@@ -97,8 +97,12 @@ def test_signals_and_events_detect_the_episode_and_rerun_as_no_ops(loaded, tmp_p
         ).success
     config = {"as_of": AS_OF.isoformat(), "model_dir": str(tmp_path)}
     run_config = {"ops": {"viral_signals": {"config": config}, "viral_events": {"config": config}}}
+    day = AS_OF.date().isoformat()  # as_of given: one live round, whatever the partition
     first = materialize(
-        [viral_signals, viral_events], resources={"warehouse": loaded}, run_config=run_config
+        [viral_signals, viral_events],
+        resources={"warehouse": loaded},
+        run_config=run_config,
+        partition_key=day,
     )
     assert first.success
     signals = loaded.read_table("viral_signals")
@@ -111,7 +115,10 @@ def test_signals_and_events_detect_the_episode_and_rerun_as_no_ops(loaded, tmp_p
     assert alerts["dedupe_key"].str.starts_with("viral:").all()
 
     again = materialize(
-        [viral_signals, viral_events], resources={"warehouse": loaded}, run_config=run_config
+        [viral_signals, viral_events],
+        resources={"warehouse": loaded},
+        run_config=run_config,
+        partition_key=day,
     )
     assert again.success
     assert loaded.read_table("viral_signals").height == signals.height

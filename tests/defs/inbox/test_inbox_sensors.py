@@ -13,6 +13,7 @@ from promoteros_pipelines.defs.inbox.store import (
     replay_event,
 )
 from promoteros_pipelines.defs.metrics.sensors import plan_batches
+from promoteros_pipelines.defs.partitions import viral_days
 from tests.support.inbox import observation
 from tests.support.sensor_ticks import tick
 
@@ -22,12 +23,12 @@ WATCH = {"artist_name": "Nova Lights", "platform_ids": {"spotify": "sp-nova"}}
 def test_cursor_resumes_after_a_restart_without_losing_or_repeating(inbox, instance, warehouse):
     first = [inbox.add("artist.watch", WATCH) for _ in range(3)]
     before = tick("artist_watch_events", instance, warehouse, cursor=None)
-    assert [r.run_key for r in before.run_requests] == [f"artist.watch:{i}" for i in first]
+    assert [r.run_key for r in before.run_requests] == [f"artist.watch:{first[0]}-{first[-1]}"]
 
     later = [inbox.add("artist.watch", WATCH) for _ in range(2)]
     # A restarted daemon evaluates with the cursor Dagster stored with the last tick.
     after = tick("artist_watch_events", instance, warehouse, cursor=before.cursor)
-    assert [r.run_key for r in after.run_requests] == [f"artist.watch:{i}" for i in later]
+    assert [r.run_key for r in after.run_requests] == [f"artist.watch:{later[0]}-{later[-1]}"]
 
     # A tick whose cursor was never stored is evaluated again: same run keys, which Dagster
     # skips as already launched, and nothing beyond them.
@@ -66,7 +67,7 @@ def test_an_insert_that_commits_late_is_not_skipped(inbox, instance, warehouse, 
     writer.join()
     resumed = tick("artist_watch_events", instance, warehouse, cursor=blocked.cursor)
     keys = [r.run_key for r in resumed.run_requests]
-    assert keys == [f"artist.watch:{late[0]}", f"artist.watch:{quick}"]
+    assert keys == [f"artist.watch:{late[0]}-{quick}"]
 
 
 def test_a_burst_of_scraper_events_becomes_a_handful_of_runs(inbox, instance, warehouse):
@@ -95,11 +96,11 @@ def test_batches_respect_the_observation_cap():
     assert [len(b) for b in plan_batches(lone)] == [1]  # oversized runs alone, never dropped
 
 
-def test_rare_events_get_one_run_each_with_the_payload_as_config(inbox, instance, warehouse):
+def test_watches_share_a_run_with_their_payloads_as_config(inbox, instance, warehouse):
     nova = inbox.add("artist.watch", WATCH)
     other = inbox.add("artist.watch", {"artist_name": "Quiet Harbour", "platform_ids": {}})
     result = tick("artist_watch_events", instance, warehouse, cursor=None)
-    assert len(result.run_requests) == 2
+    assert len(result.run_requests) == 1
     request = result.run_requests[0]
     assert request.job_name == "track_watched_artists"
     assert request.run_config == {
@@ -111,14 +112,14 @@ def test_rare_events_get_one_run_each_with_the_payload_as_config(inbox, instance
                             "event_id": nova,
                             "artist_name": "Nova Lights",
                             "platform_ids": {"spotify": "sp-nova"},
-                        }
+                        },
+                        {"event_id": other, "artist_name": "Quiet Harbour", "platform_ids": {}},
                     ]
                 }
             }
         }
     }
-    assert request.tags["promoteros/event_ids"] == str(nova)
-    assert result.run_requests[1].tags["promoteros/event_ids"] == str(other)
+    assert parse_event_ids(request.tags["promoteros/event_ids"]) == [nova, other]
 
 
 def test_an_invalid_payload_is_dead_with_the_reason_not_retried(inbox, instance, warehouse):
@@ -202,6 +203,14 @@ def test_a_partitioned_trigger_runs_in_the_named_job_of_its_partitioning(
     assert request.job_name == "daily_analytics"
     assert request.partition_key == "2025-06-01"
     assert not [job for job in defs.resolve_all_job_defs() if job.name.startswith("pipeline_")]
+
+
+def test_a_viral_trigger_without_a_partition_runs_todays_live_round(inbox, instance, warehouse):
+    inbox.add("pipeline.trigger", {"assets": ["viral_signals", "viral_events"]})
+    [request] = tick("pipeline_trigger_events", instance, warehouse, cursor=None).run_requests
+    assert request.job_name == "viral_detection"
+    today = viral_days.get_last_partition_key()
+    assert request.partition_key == today and today >= "2025-01-01"
 
 
 def test_event_id_tags_round_trip():
