@@ -42,7 +42,7 @@ from promoteros_pipelines.domain.analytics.model.features import (
     SIGNAL_KEY_COLUMNS,
     signal_features,
 )
-from promoteros_pipelines.domain.analytics.model.labels import HORIZON_DAYS, sustained_growth_labels
+from promoteros_pipelines.domain.analytics.model.labels import HORIZON_DAYS, viral_episode_labels
 from promoteros_pipelines.domain.analytics.model.train import (
     NotEnoughHistory,
     predict_probability,
@@ -172,7 +172,7 @@ def training_rows(
         return pl.DataFrame()
     first = signals["window_start"].min().date() - dt.timedelta(days=HORIZON_DAYS + 3)  # type: ignore[union-attr]
     daily = _daily(warehouse, first, as_of.date())
-    labels = sustained_growth_labels(signals, daily, as_of=as_of)
+    labels = viral_episode_labels(signals, daily, as_of=as_of)
     return signal_features(signals, daily).join(labels, on=SIGNAL_KEY_COLUMNS)
 
 

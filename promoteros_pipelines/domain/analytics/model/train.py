@@ -61,11 +61,14 @@ def train_viral_model(
     threshold: float = DEFAULT_EPISODE_RULES.confirm_probability,
     rules: EpisodeRules = DEFAULT_EPISODE_RULES,
     seed: int = 0,
+    champion: "CalibratedClassifierCV | None" = None,
 ) -> TrainedModel:
     """Measure on ``rows`` (``FEATURES`` + ``label`` + ``detected_at``) split at ``split_at``.
 
     Metrics come from a fit on the rows before ``split_at`` scored on the rows after; the
-    returned estimator is then refit on every labelled row.
+    returned estimator is then refit on every labelled row. ``champion`` (the model in use) is
+    scored on the same held-out rows (``champion_precision``/``champion_recall``), so
+    ``beats_champion`` can compare like with like.
 
     Raises ``NotEnoughHistory`` when either side of the split is too small to mean anything.
     """
@@ -82,7 +85,32 @@ def train_viral_model(
                 "observations (labels need 14 days of hindsight) and retrain next week."
             )
     with threadpool_limits(limits=1, user_api="openmp"):
-        return _train(labelled, train, test, split_at, threshold, rules, seed)
+        model = _train(labelled, train, test, split_at, threshold, rules, seed)
+        if champion is not None:
+            x_test = test.select(FEATURES).to_numpy()
+            held_out = champion.predict_proba(x_test)[:, 1] >= threshold
+            scores = _scores(test["label"].to_numpy(), held_out)
+            model.metrics.update({f"champion_{k}": v for k, v in scores.items()})
+        return model
+
+
+def beats_champion(metrics: dict) -> tuple[bool, str]:
+    """Champion/challenger: a new model replaces the current detector only if its precision
+    and recall on the held-out weeks are at least those of the rules alone and of the current
+    model (when there is one). Returns the decision and a sentence saying why."""
+    rivals = ["rules"] + (["champion"] if "champion_precision" in metrics else [])
+    for rival in rivals:
+        for figure in ("precision", "recall"):
+            mine, theirs = metrics[f"model_{figure}"], metrics[f"{rival}_{figure}"]
+            if mine < theirs:
+                who = "the rules alone" if rival == "rules" else "the current model"
+                return False, (
+                    f"held-out {figure} {mine:.3f} is below {who} ({theirs:.3f}); "
+                    "the current detector stays"
+                )
+    return True, "held-out precision and recall at least those of " + " and ".join(
+        "the rules alone" if rival == "rules" else "the current model" for rival in rivals
+    )
 
 
 def _train(
