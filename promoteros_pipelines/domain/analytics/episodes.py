@@ -7,8 +7,11 @@ an open event's ``last_signal_at`` extends that event instead of opening a new o
 Status rules:
 
 * ``confirmed``: by the model when signals carry a ``probability`` (max >= 0.5); otherwise by
-  rules alone: at least two distinct (signal_type, platform) pieces of evidence, or one signal at
-  least twice its threshold (``strength >= 2``). Confirmed is sticky.
+  rules alone, which need evidence: at least one signal meeting a seed definition (follower
+  spike, engagement surge or cross-platform momentum; ``SEED_SIGNAL_TYPES``), and either two
+  distinct (signal_type, platform) pieces of evidence or a signal at least twice its threshold
+  (``strength >= 2``). Tier-relative growth, however strong, never confirms on its own: a
+  one-day level step or a fast steady grower looks exactly like it. Confirmed is sticky.
 * ``dismissed``: the episode closed (``as_of - last_signal_at > gap``) without being confirmed.
 * ``new``: open and not (yet) confirmed.
 
@@ -23,7 +26,7 @@ from datetime import datetime
 import polars as pl
 
 from promoteros_pipelines.domain.analytics.schema import Frame, as_lazy
-from promoteros_pipelines.domain.analytics.signals import TS
+from promoteros_pipelines.domain.analytics.signals import SEED_SIGNAL_TYPES, TS
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES, EpisodeRules
 
 EVENT_STATUSES = ("new", "confirmed", "dismissed")
@@ -129,8 +132,10 @@ def group_into_episodes(
             mine.any().alias("_had_event"),
         )
     )
-    by_rules = (pl.col("evidence_keys").list.len() >= rules.confirm_min_evidence) | (
-        pl.col("peak_strength") >= rules.confirm_strength
+    seed = pl.col("signal_types").list.eval(pl.element().is_in(SEED_SIGNAL_TYPES)).list.any()
+    by_rules = seed & (
+        (pl.col("evidence_keys").list.len() >= rules.confirm_min_evidence)
+        | (pl.col("peak_strength") >= rules.confirm_strength)
     )
     confirmed = (
         pl.when(pl.col("max_probability").is_not_null())

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from promoteros_pipelines.domain.analytics.glitches import without_glitches
 from promoteros_pipelines.domain.analytics.movements import (
     engagement_movements,
     follower_movements,
@@ -37,6 +38,8 @@ from promoteros_pipelines.domain.analytics.thresholds import (
 )
 
 SIGNAL_TYPES = ("follower_spike", "engagement_surge", "cross_platform", "tier_relative_growth")
+SEED_SIGNAL_TYPES = ("follower_spike", "engagement_surge", "cross_platform")
+"""The seed catalogue's definitions of viral; tier-relative growth alone is only a hint."""
 TS = pl.Datetime("us", "UTC")
 SIGNAL_SCHEMA = pl.Schema(
     {
@@ -224,13 +227,15 @@ def detect_viral_signals(
     ``observations``: raw metric_observations reaching back ``lookback + 36h`` (more is
     filtered out). ``baselines``: ``daily_features`` rows (``daily_artist_metrics``) for the
     days before the window; without them only follower spikes and tier-relative growth fire.
-    For backfill evaluation pass a long ``lookback`` and all days' baselines.
+    For backfill evaluation pass a long ``lookback`` and all days' baselines. One-sample
+    glitches (``glitches.py``) are left out before any comparison.
     Output schema: ``SIGNAL_SCHEMA``, sorted by detected_at.
     """
     kwargs = {"as_of": as_of, "lookback": lookback, "thresholds": thresholds}
     # Collected once here: three rules read the movements, and a lazy cache node is not
     # guaranteed to be shared between the branches of a concat.
     baselines = as_lazy(baselines).collect().lazy()
+    observations = without_glitches(observations).collect().lazy()
     moves = follower_movements(observations, baselines, **kwargs).collect().lazy()
     engagement = engagement_movements(observations, baselines, **kwargs)
     return pl.concat(

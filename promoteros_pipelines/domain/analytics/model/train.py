@@ -40,9 +40,15 @@ class TrainedModel:
 
 
 def _rules_predict(frame: pl.DataFrame, rules: EpisodeRules) -> np.ndarray:
+    """The rules' decision from a signal's 48h context (as ``group_into_episodes``)."""
     strong = frame["context_max_strength"].fill_null(0.0) >= rules.confirm_strength
     evidence = frame["context_evidence"].fill_null(0) >= rules.confirm_min_evidence
-    return (strong | evidence).to_numpy().astype(int)
+    seed = (
+        frame["context_max_follower_spike"].is_not_null()
+        | frame["context_max_engagement_surge"].is_not_null()
+        | frame["context_max_cross_platform"].is_not_null()
+    )
+    return (seed & (strong | evidence)).to_numpy().astype(int)
 
 
 def _scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
