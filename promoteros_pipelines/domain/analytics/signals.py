@@ -6,7 +6,9 @@ Rules (numbers in ``ViralThresholds``; "before" means the observation ~24h earli
 * ``engagement_surge``: 24h engagement rate strictly above 200% of the 28-day baseline median,
   with the audience floor applied to the baseline day's followers.
 * ``cross_platform``: the artist's 24h growth is more than 3.5 robust SDs above its own 28-day
-  baseline (``growth_z``) on two or more platforms within 48h; ``platform`` is ``'cross'``.
+  baseline (``growth_z``) on two or more platforms within 48h; ``platform`` is ``'cross'``;
+  ``strength`` is the second platform's best z over the threshold (the corroboration, so one
+  huge step beside noise elsewhere stays weak).
 * ``tier_relative_growth``: 24h growth more than 6 robust SDs above same-platform, same-tier
   peers observed the same day (``peer_z``), with at least 20 peers.
 
@@ -147,6 +149,13 @@ def cross_platform_momentum(moves: pl.LazyFrame, thresholds: ViralThresholds) ->
         pl.col("growth_z") > thresholds.cross_platform_z,
         pl.col("value_before") >= thresholds.audience_floor,
     ).sort(["artist_id", "observed_at"])
+    # strength is the second platform's z: one huge step plus noise elsewhere is not momentum
+    by_z = pl.col("growth_z").rank("ordinal", descending=True)
+    best_per_platform = (
+        pl.col("growth_z")
+        .sort_by(by_z)
+        .filter(pl.col("platform").sort_by(by_z).is_first_distinct())
+    )
     windows = (
         triggers.rolling(
             "observed_at", period=thresholds.cross_platform_window, group_by="artist_id"
@@ -156,6 +165,7 @@ def cross_platform_momentum(moves: pl.LazyFrame, thresholds: ViralThresholds) ->
             platforms=pl.col("platform").unique().sort().str.join(", "),
             window_start=pl.col("prior_at").min(),
             robust_z=pl.col("growth_z").max(),
+            corroborating_z=best_per_platform.slice(1, 1).first(),
             growth=pl.col("growth").max(),
         )
         .filter(pl.col("n_platforms") >= thresholds.cross_platform_min_platforms)
@@ -178,7 +188,7 @@ def cross_platform_momentum(moves: pl.LazyFrame, thresholds: ViralThresholds) ->
             detected_at=pl.col("observed_at"),
             window_end=pl.col("observed_at"),
             metric=pl.lit("followers"),
-            strength=pl.col("robust_z") / thresholds.cross_platform_z,
+            strength=pl.col("corroborating_z") / thresholds.cross_platform_z,
             explanation=explanation,
         )
     )

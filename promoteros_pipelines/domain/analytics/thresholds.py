@@ -105,9 +105,10 @@ class EpisodeRules:
     gap: timedelta = timedelta(hours=72)
     """An episode closes after this long without a signal."""
     confirm_min_evidence: int = 2
-    """Distinct (signal_type, platform) pairs that confirm an episode by rules alone."""
-    confirm_strength: float = 2.0
-    """A single signal this many times its threshold also confirms."""
+    """Distinct seed-definition (signal_type, platform) pairs that confirm an episode by rules
+    alone (tier-relative growth does not count)."""
+    confirm_strength: float = 1.5
+    """A single seed-definition signal this many times its threshold also confirms."""
     confirm_probability: float = 0.5
     """Model probability that confirms, when signals carry a ``probability`` column."""
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # scikit-learn loads in ~2 s: only where a model is built or 
 MIN_ROWS = {"training": 200, "test": 100}
 MIN_PER_CLASS = 20
 TOP_K = 20
+MIN_ROC_AUC = 0.75
+"""Below this a challenger is refused even where the rules score zero on a tiny test week."""
 
 
 class NotEnoughHistory(ValueError):
@@ -104,6 +106,11 @@ def beats_champion(metrics: dict) -> tuple[bool, str]:
     """Champion/challenger: a new model replaces the current detector only if its precision
     and recall on the held-out weeks are at least those of the rules alone and of the current
     model (when there is one). Returns the decision and a sentence saying why."""
+    if metrics["roc_auc"] < MIN_ROC_AUC:
+        return False, (
+            f"held-out ROC AUC {metrics['roc_auc']:.3f} is below {MIN_ROC_AUC}: it ranks signals "
+            "little better than chance; the current detector stays"
+        )
     rivals = ["rules"] + (["champion"] if "champion_precision" in metrics else [])
     for rival in rivals:
         for figure in ("precision", "recall"):
