@@ -23,6 +23,7 @@ from promoteros_pipelines.domain.analytics.schema import (
 )
 from promoteros_pipelines.domain.analytics.thresholds import (
     DEFAULT_VIRAL_THRESHOLDS,
+    MAD_SCALE,
     ViralThresholds,
     robust_z,
     tier_of,
@@ -33,6 +34,7 @@ BASELINE_COLUMNS = [
     "growth_1d_baseline_median",
     "growth_1d_baseline_mad",
     "engagement_rate_baseline_median",
+    "engagement_rate_baseline_mad",
 ]
 
 
@@ -149,7 +151,14 @@ def follower_movements(
                 )
             )
         )
-        .drop("_day", "_scale", "peer_mad", "baseline_day", "growth_1d_baseline_mad")
+        .drop(
+            "_day",
+            "_scale",
+            "peer_mad",
+            "baseline_day",
+            "growth_1d_baseline_mad",
+            "engagement_rate_baseline_mad",
+        )
     )
 
 
@@ -167,7 +176,8 @@ def engagement_movements(
     engagements (counter increase rescaled to 24h; null if it fell), followers (latest at or
     before the observation, at most 24h old), engagement_rate (per the larger of followers and
     baseline_followers), baseline_followers,
-    engagement_rate_baseline_median, ratio (rate / baseline median; null if the median is 0).
+    engagement_rate_baseline_median, ratio (rate / baseline median; null if the median is 0),
+    engagement_z (robust z of the rate against its 28-day median and MAD).
     """
     obs = as_lazy(observations)
     since = as_of - lookback - thresholds.comparison_window - thresholds.comparison_tolerance
@@ -193,7 +203,12 @@ def engagement_movements(
         .with_columns(
             ratio=pl.when(pl.col("engagement_rate_baseline_median") > 0).then(
                 pl.col("engagement_rate") / pl.col("engagement_rate_baseline_median")
-            )
+            ),
+            engagement_z=(pl.col("engagement_rate") - pl.col("engagement_rate_baseline_median"))
+            / pl.max_horizontal(
+                pl.col("engagement_rate_baseline_mad") * MAD_SCALE,
+                pl.col("engagement_rate_baseline_median") * thresholds.min_engagement_scale,
+            ),
         )
         .drop(
             "_f_at",

@@ -3,7 +3,8 @@
 Rules (numbers in ``ViralThresholds``; "before" means the observation ~24h earlier):
 
 * ``follower_spike``: 24h follower growth strictly above 50% and at least 1,000 followers before.
-* ``engagement_surge``: 24h engagement rate strictly above 200% of the 28-day baseline median,
+* ``engagement_surge``: 24h engagement rate strictly above 200% of the 28-day baseline median
+  and more than 3 robust SDs above it (a weekly peak the artist always has is not a surge),
   with the audience floor applied to the baseline day's followers.
 * ``cross_platform``: the artist's 24h growth is more than 3.5 robust SDs above its own 28-day
   baseline (``growth_z``) on two or more platforms within 48h; ``platform`` is ``'cross'``;
@@ -209,6 +210,7 @@ def engagement_surges(moves: pl.LazyFrame, thresholds: ViralThresholds) -> pl.La
     return _conform(
         moves.filter(
             pl.col("ratio") > thresholds.engagement_surge_ratio,
+            pl.col("engagement_z") > thresholds.engagement_surge_z,
             pl.col("baseline_followers") >= thresholds.audience_floor,
         ).with_columns(
             detected_at=pl.col("observed_at"),
@@ -219,6 +221,7 @@ def engagement_surges(moves: pl.LazyFrame, thresholds: ViralThresholds) -> pl.La
             baseline=pl.col("engagement_rate_baseline_median"),
             signal_type=pl.lit("engagement_surge"),
             strength=pl.col("ratio") / thresholds.engagement_surge_ratio,
+            robust_z=pl.col("engagement_z"),
             explanation=explanation,
         )
     )
