@@ -139,7 +139,9 @@ def score_against_truth(
     """Scores by the issue's definition, for histories with a ``truth.json``.
 
     An episode (artist_id, start, kind) is found when a confirmed event of that artist starts
-    (``window_start``) between 24 h before and 48 h after its start; a confirmed event matching
+    (its first signal, ``detected_at``; not ``window_start``, which is the 24h-earlier reading
+    that signal was compared with) between 24 h before and 48 h after the episode's start; a
+    confirmed event matching
     no episode is a false positive; dismissed and unconfirmed events are not flags. Only
     episodes starting and events confirmed within ``period`` count. ``decoys`` (artist_id,
     kind): ``decoys_flagged`` is the share of decoy artists with a confirmed event.
@@ -152,8 +154,8 @@ def score_against_truth(
     ).with_row_index("event")
     truth = episodes.filter(pl.col("start") >= lo, pl.col("start") < hi).with_row_index("episode")
     pairs = confirmed.join(truth, on="artist_id").filter(
-        pl.col("window_start") >= pl.col("start") - START_BEFORE,
-        pl.col("window_start") <= pl.col("start") + START_AFTER,
+        pl.col("detected_at") >= pl.col("start") - START_BEFORE,
+        pl.col("detected_at") <= pl.col("start") + START_AFTER,
     )
     delays = pairs.group_by("episode").agg(
         delay_hours=((pl.col("confirmed_at") - pl.col("start")).dt.total_seconds() / 3600)
