@@ -62,6 +62,7 @@ LOOKBACK = dt.timedelta(hours=48)
 READ_BACK = LOOKBACK + dt.timedelta(hours=36)
 BASELINE_DAYS = 6
 RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
+MODEL_RETRY = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 EVENT_KEY = ["artist_id", "window_start"]
 GLITCH_KEY = ["artist_id", "platform", "metric", "observed_at"]
 
@@ -215,7 +216,7 @@ def _current_champion(
     kinds={"scikit-learn", "postgres"},
     owners=OWNERS,
     deps=[viral_signals],
-    retry_policy=RETRY,
+    retry_policy=MODEL_RETRY,
 )
 def viral_model(
     context: AssetExecutionContext, config: DetectionConfig, warehouse: PostgresWarehouse
@@ -229,12 +230,11 @@ def viral_model(
     store with its sha256; `viral_events` loads only files recorded here. Retried twice; a
     failure files a system alert.
     """
-    as_of = _as_of(config)
     try:
-        return _train_model(context, config, warehouse, as_of)
+        return _train_model(context, config, warehouse, _as_of(config))
     except Exception as error:
-        if context.retry_number >= (RETRY.max_retries or 0):
-            _alert_failure(warehouse, as_of, error)
+        if context.retry_number >= (MODEL_RETRY.max_retries or 0):
+            _alert_failure(warehouse, dt.datetime.now(dt.UTC), error)
         raise
 
 
