@@ -7,10 +7,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from promoteros_pipelines.domain.analytics import DAILY_FEATURES_SCHEMA, SIGNAL_SCHEMA
+from promoteros_pipelines.domain.analytics import (
+    DAILY_FEATURES_SCHEMA,
+    SIGNAL_SCHEMA,
+    daily_features,
+    detect_viral_signals,
+)
 from promoteros_pipelines.domain.analytics.model.features import FEATURES, signal_features
 from promoteros_pipelines.domain.analytics.model.labels import viral_episode_labels
 from promoteros_pipelines.domain.analytics.model.train import beats_champion, train_viral_model
+from promoteros_pipelines.domain.analytics.schema import OBSERVATION_SCHEMA
 
 AT = dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC)
 EMPTY_SIGNALS = pl.DataFrame(schema=SIGNAL_SCHEMA)
@@ -77,3 +83,16 @@ def test_a_challenger_must_match_the_rules_and_the_current_model():
     assert not worse and "the current model" in why
     chance = {**FIGURES, "roc_auc": 0.55, "rules_precision": 0.0, "rules_recall": 0.0}
     assert not beats_champion(chance)[0]
+
+
+def test_daily_features_and_signals_of_empty_and_one_row_histories():
+    empty = pl.DataFrame(schema=OBSERVATION_SCHEMA)
+    one = pl.DataFrame(
+        [(1, "tiktok", "followers", AT, 5_000.0)], schema=OBSERVATION_SCHEMA, orient="row"
+    )
+    assert daily_features(empty, start=AT.date()).collect().is_empty()
+    daily = daily_features(one, start=AT.date()).collect()
+    assert daily.height == 1 and daily["growth_1d"][0] is None
+    later = AT + dt.timedelta(hours=12)
+    assert detect_viral_signals(empty, daily, as_of=later).collect().is_empty()
+    assert detect_viral_signals(one, daily, as_of=later).collect().is_empty()
