@@ -86,7 +86,8 @@ def viral(
     click.echo(
         f"{'detector':<14}{'precision':>10}{'recall':>8}{'f1':>8}{'delay h':>9}{'events':>8}"
     )
-    for name, row in (("rules + model", details["model"]), ("rules only", details["rules_only"])):
+    final = "rules + model" if details.get("model_promoted") else "final (rules)"
+    for name, row in ((final, details["model"]), ("rules only", details["rules_only"])):
         click.echo(
             f"{name:<14}{_fmt(row['precision']):>10}{_fmt(row['recall']):>8}{_fmt(row['f1']):>8}"
             f"{_fmt(row['median_delay_hours'], 1):>9}{row['confirmed_events']:>8}"
