@@ -452,8 +452,9 @@ def viral_events(
     """Artists going viral: one row per artist episode (a run of signals with no silence
     longer than 72 hours), with the window start, when it was first detected, the evidence
     and a status: `new` (being watched), `confirmed` (by the model's probability, or by the
-    rules alone until a model is trained: two pieces of evidence or one signal twice its
-    threshold) or `dismissed` (went quiet unconfirmed). A continuing spike updates its event;
+    rules alone until a model beats them: two pieces of evidence from the seed definitions -
+    spike, engagement surge, cross-platform - or one of them at 1.5x its threshold; growth
+    above peers alone never confirms) or `dismissed` (went quiet unconfirmed). A continuing spike updates its event;
     each new event files one alert for delivery.
 
     Keyed by (artist_id, window_start).

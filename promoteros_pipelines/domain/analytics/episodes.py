@@ -9,7 +9,7 @@ Status rules:
 * ``confirmed``: by the model when signals carry a ``probability`` (max >= 0.5); otherwise by
   rules alone, which need evidence from the seed definitions (follower spike, engagement surge,
   cross-platform momentum; ``SEED_SIGNAL_TYPES``): two distinct (signal_type, platform) pieces
-  of such evidence, or one such signal at least twice its threshold (``strength >= 2``).
+  of such evidence, or one such signal at least ``confirm_strength`` (1.5) times its threshold.
   Tier-relative growth, however strong, never confirms and never counts as evidence: a one-day
   level step or a fast steady grower looks exactly like it. Confirmed is sticky.
 * ``dismissed``: the episode closed (``as_of - last_signal_at > gap``) without being confirmed.
@@ -128,8 +128,8 @@ def group_into_episodes(
                 for c in STRING_LISTS
             ],
             pl.col("explanation").sort_by("peak_strength").last(),
-            # an existing event's peak may be a tier signal's; a seed signal at twice its
-            # threshold confirmed its event in the run that saw it, so fresh rows suffice
+            # an existing event's peak may be a tier signal's; a seed signal strong enough
+            # confirmed its event in the run that saw it, so fresh rows suffice
             pl.col("peak_strength").filter(is_seed & ~mine).max().alias("_seed_strength"),
             pl.col("peak_strength").max(),
             pl.col("max_probability").max(),

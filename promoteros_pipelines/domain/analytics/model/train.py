@@ -1,10 +1,11 @@
 """Training the viral model: a calibrated gradient-boosted classifier, split by time.
 
-The classifier scores each signal with the probability that it belongs to a real break-out
-(sustained growth over the next 14 days). Rows detected before ``split_at`` train it; later rows
-test it, so the metrics describe the future the model has not seen. The rules alone (a signal
-at least ``confirm_strength`` times its threshold, or two pieces of evidence within 48h) are
-scored on the same test rows, so the metadata says what the model adds.
+The classifier scores each signal with the probability that it belongs to a real viral episode
+(``labels.py``). Rows detected before ``split_at`` train it; later rows test it, so the metrics
+describe the future the model has not seen. The rules alone (a seed-definition signal at least
+``confirm_strength`` times its threshold, or two pieces of seed evidence within 48h) and the
+current model are scored on the same test rows, so ``beats_champion`` can decide whether the
+new model replaces the current detector.
 """
 
 import datetime as dt
