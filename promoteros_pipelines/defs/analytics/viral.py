@@ -454,8 +454,8 @@ def viral_events(
     and a status: `new` (being watched), `confirmed` (by the model's probability, or by the
     rules alone until a model beats them: two pieces of evidence from the seed definitions -
     spike, engagement surge, cross-platform - or one of them at 1.5x its threshold; growth
-    above peers alone never confirms) or `dismissed` (went quiet unconfirmed). A continuing spike updates its event;
-    each new event files one alert for delivery.
+    above peers alone never confirms) or `dismissed` (went quiet unconfirmed). A continuing
+    spike updates its event; each new event files one alert for delivery.
 
     Keyed by (artist_id, window_start).
     """
