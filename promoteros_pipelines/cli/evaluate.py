@@ -1,10 +1,13 @@
-"""``promoteros evaluate viral``: how well viral detection finds a simulated world's episodes."""
+"""``promoteros evaluate viral``: how well viral detection finds the episodes of a simulated
+world, or of a history you bring (``--observations FILE.csv --truth FILE.json``)."""
 
 import json
+from pathlib import Path
 
 import click
 
 from promoteros_pipelines.cli.common import console
+from promoteros_pipelines.evaluation.history import HistoryFileError, evaluate_history_files
 from promoteros_pipelines.evaluation.viral import EvaluationSettings, evaluate_viral
 
 
@@ -27,31 +30,76 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     show_default=True,
     help="Days the model learns from; both detectors are scored after them.",
 )
+@click.option(
+    "--observations",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A history to evaluate instead of a simulated world: CSV with columns platform, "
+    "external_id, artist_name, metric, value, observed_at.",
+)
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Its ground truth: {"episodes": [{"artist_name", "start", "platforms"?, "kind"?}], '
+    '"decoys": [{"artist_name", "kind"?}]}.',
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON line on stdout.")
-def viral(seed: int, artists: int, days: int, train_days: int, as_json: bool) -> None:
+def viral(
+    seed: int,
+    artists: int,
+    days: int,
+    train_days: int,
+    observations: Path | None,
+    truth: Path | None,
+    as_json: bool,
+) -> None:
     """Precision, recall, F1 and median detection delay: rules alone vs rules + model.
 
-    Runs the analytics pipeline on a generated world (observations every 6h), trains the model
-    on the first TRAIN_DAYS (labels from sustained growth, not from the truth) and scores the
-    events of the later days against the world's ground-truth episodes. Progress goes to
-    stderr; with --json stdout holds exactly one line.
+    Without files, runs the analytics pipeline on a generated world (observations every 6h),
+    trains the model on the first TRAIN_DAYS (labels from what happened next, not from the
+    truth) and scores the events of the later days against the world's episodes. With
+    --observations and --truth, runs the same pipeline over that history (the weekly model
+    trained on the history itself) and scores it: an episode is found when a confirmed event of
+    the artist starts between 24h before and 48h after it; decoys_flagged is the share of decoy
+    artists with a confirmed event. Progress goes to stderr; with --json stdout holds exactly
+    one line.
     """
-    settings = EvaluationSettings(seed=seed, n_artists=artists, days=days, train_days=train_days)
-    result = evaluate_viral(settings, progress=lambda message: console.log(message))
+    if (observations is None) != (truth is None):
+        raise click.UsageError("--observations and --truth go together: pass both or neither.")
+    progress = lambda message: console.log(message)  # noqa: E731
+    if observations is not None and truth is not None:
+        try:
+            result = evaluate_history_files(observations, truth, seed=seed, progress=progress)
+        except HistoryFileError as error:
+            raise click.ClickException(str(error)) from error
+        source = f"history {observations.name}"
+    else:
+        settings = EvaluationSettings(
+            seed=seed, n_artists=artists, days=days, train_days=train_days
+        )
+        result = evaluate_viral(settings, progress=progress)
+        source = f"world seed {seed}, {artists} artists"
     if as_json:
         click.echo(json.dumps(result, default=str))
         return
     details = result["details"]
-    click.echo(f"world seed {seed}, {artists} artists, scored {' to '.join(details['period'])}")
+    click.echo(f"{source}, scored {' to '.join(details['period'])}")
     click.echo(
         f"{'detector':<14}{'precision':>10}{'recall':>8}{'f1':>8}{'delay h':>9}{'events':>8}"
     )
-    for name, row in (("rules + model", details["model"]), ("rules only", details["rules_only"])):
+    final = "rules + model" if details.get("model_promoted") else "final (rules)"
+    for name, row in ((final, details["model"]), ("rules only", details["rules_only"])):
         click.echo(
             f"{name:<14}{_fmt(row['precision']):>10}{_fmt(row['recall']):>8}{_fmt(row['f1']):>8}"
             f"{_fmt(row['median_delay_hours'], 1):>9}{row['confirmed_events']:>8}"
         )
-    click.echo(
-        f"newsworthy episodes: {details['model']['episodes']} "
-        f"(of {details['model']['episodes_all']}; the rest start below the audience floor)"
-    )
+        if row.get("decoys_flagged") is not None:
+            kinds = ", ".join(f"{k} {v:.2f}" for k, v in row["decoys_flagged_by_kind"].items())
+            click.echo(f"{'':<14}decoys flagged {_fmt(row['decoys_flagged'])} ({kinds})")
+        if row.get("recall_by_kind"):
+            kinds = ", ".join(f"{k} {v:.2f}" for k, v in row["recall_by_kind"].items())
+            click.echo(f"{'':<14}recall by kind: {kinds}")
+    if "episodes_all" in details["model"]:
+        click.echo(
+            f"newsworthy episodes: {details['model']['episodes']} "
+            f"(of {details['model']['episodes_all']}; the rest start below the audience floor)"
+        )

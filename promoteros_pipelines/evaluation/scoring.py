@@ -59,10 +59,14 @@ def score(
     signals: pl.DataFrame,
     *,
     period: tuple[dt.datetime, dt.datetime],
-) -> dict[str, float | int | None]:
+    decoys: pl.DataFrame | None = None,
+) -> dict:
     """Scores of confirmed ``events`` (with ``confirmed_at``) against ``episodes`` in ``period``.
 
     ``signals`` are the signals the detector counted (for the first signal after each start).
+    With a ``kind`` column on ``episodes``, recall per kind; with ``decoys`` (artist_id, kind),
+    the share of decoy artists with a confirmed event that matches no episode, overall and
+    per kind.
     """
     lo, hi = period
     confirmed = events.filter(
@@ -96,7 +100,18 @@ def score(
         else (0.0 if precision is not None and recall is not None else None)
     )
     delay = found["delay_hours"].median() if found.height else None
+    extra: dict = {}
+    if "kind" in wanted.columns:
+        marked = wanted.with_columns(found=pl.col("episode").is_in(found["episode"].implode()))
+        extra["recall_by_kind"] = _share_by_kind(marked, "found")
+    if decoys is not None:
+        matched = match_events(confirmed, episodes).select("event")
+        false_artists = confirmed.join(matched, on="event", how="anti")["artist_id"]
+        flagged = decoys.with_columns(flagged=pl.col("artist_id").is_in(false_artists.implode()))
+        extra["decoys_flagged"] = flagged["flagged"].mean() if decoys.height else None
+        extra["decoys_flagged_by_kind"] = _share_by_kind(flagged, "flagged")
     return {
+        **extra,
         "precision": precision,
         "recall": recall,
         "f1": f1,
@@ -108,3 +123,79 @@ def score(
         "episodes_all": truth.height,
         "episodes_all_found": detected.height,
     }
+
+
+START_BEFORE = dt.timedelta(hours=24)
+START_AFTER = dt.timedelta(hours=48)
+
+
+def score_against_truth(
+    events: pl.DataFrame,
+    episodes: pl.DataFrame,
+    decoys: pl.DataFrame,
+    *,
+    period: tuple[dt.datetime, dt.datetime],
+) -> dict:
+    """Scores by the issue's definition, for histories with a ``truth.json``.
+
+    An episode (artist_id, start, kind) is found when a confirmed event of that artist starts
+    (its first signal, ``detected_at``; not ``window_start``, which is the 24h-earlier reading
+    that signal was compared with) between 24 h before and 48 h after the episode's start; a
+    confirmed event matching
+    no episode is a false positive; dismissed and unconfirmed events are not flags. Only
+    episodes starting and events confirmed within ``period`` count. ``decoys`` (artist_id,
+    kind): ``decoys_flagged`` is the share of decoy artists with a confirmed event.
+    """
+    lo, hi = period
+    confirmed = events.filter(
+        pl.col("status") == "confirmed",
+        pl.col("confirmed_at") >= lo,
+        pl.col("confirmed_at") < hi,
+    ).with_row_index("event")
+    truth = episodes.filter(pl.col("start") >= lo, pl.col("start") < hi).with_row_index("episode")
+    pairs = confirmed.join(truth, on="artist_id").filter(
+        pl.col("detected_at") >= pl.col("start") - START_BEFORE,
+        pl.col("detected_at") <= pl.col("start") + START_AFTER,
+    )
+    delays = pairs.group_by("episode").agg(
+        delay_hours=((pl.col("confirmed_at") - pl.col("start")).dt.total_seconds() / 3600)
+        .clip(lower_bound=0.0)
+        .min()
+    )
+    found = truth.join(delays, on="episode", how="left").with_columns(
+        found=pl.col("delay_hours").is_not_null()
+    )
+    true_events = pairs["event"].n_unique()
+    precision = true_events / confirmed.height if confirmed.height else None
+    recall = found["found"].mean() if truth.height else None
+    f1 = (
+        2 * precision * recall / (precision + recall)  # type: ignore[operator]
+        if precision and recall
+        else (0.0 if precision is not None and recall is not None else None)
+    )
+    flagged = decoys.join(
+        confirmed.select("artist_id").unique(), on="artist_id", how="left", coalesce=False
+    ).with_columns(flagged=pl.col("artist_id_right").is_not_null())
+    delay = found.filter("found")["delay_hours"].median()
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "median_delay_hours": delay,
+        "decoys_flagged": flagged["flagged"].mean() if decoys.height else None,
+        "recall_by_kind": _share_by_kind(found, "found"),
+        "decoys_flagged_by_kind": _share_by_kind(flagged, "flagged"),
+        "confirmed_events": confirmed.height,
+        "true_events": true_events,
+        "false_events": confirmed.height - true_events,
+        "episodes": truth.height,
+        "episodes_found": int(found["found"].sum()),
+        "decoys": decoys.height,
+    }
+
+
+def _share_by_kind(frame: pl.DataFrame, flag: str) -> dict[str, float]:
+    if frame.is_empty() or "kind" not in frame.columns:
+        return {}
+    shares = frame.group_by(pl.col("kind").fill_null("unlabelled")).agg(pl.col(flag).mean())
+    return {kind: round(float(share), 4) for kind, share in sorted(shares.iter_rows())}

@@ -44,17 +44,20 @@ from promoteros_pipelines.domain.analytics import (
     detect_viral_signals,
     group_into_episodes,
 )
+from promoteros_pipelines.domain.analytics.glitches import find_glitches
 from promoteros_pipelines.domain.analytics.model.features import (
     HISTORY,
     SIGNAL_KEY_COLUMNS,
     signal_features,
 )
-from promoteros_pipelines.domain.analytics.model.labels import HORIZON_DAYS, sustained_growth_labels
+from promoteros_pipelines.domain.analytics.model.labels import HORIZON_DAYS, viral_episode_labels
 from promoteros_pipelines.domain.analytics.model.train import (
     NotEnoughHistory,
+    beats_champion,
     predict_probability,
     train_viral_model,
 )
+from promoteros_pipelines.domain.analytics.schema import unusable_metrics
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -66,7 +69,9 @@ LOOKBACK = dt.timedelta(hours=48)
 READ_BACK = LOOKBACK + dt.timedelta(hours=36)
 BASELINE_DAYS = 6
 RETRY = RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL)
+MODEL_RETRY = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 EVENT_KEY = ["artist_id", "window_start"]
+GLITCH_KEY = ["artist_id", "platform", "metric", "observed_at"]
 
 
 class DetectionConfig(Config):
@@ -122,6 +127,9 @@ def viral_signals(
     (over 200% of the 28-day baseline), cross-platform momentum (unusual growth on two or more
     platforms within 48h) and growth far above same-tier peers. Each row says why in a
     sentence and how far over its threshold it is (`strength`, 1.0 = at the threshold).
+    A value that departs and returns within one sample is a glitch, not a spike: it is left
+    out and recorded in `observation_glitches`; metrics the detector cannot use are counted in
+    the run's metadata.
 
     Keyed by (artist_id, platform, signal_type, detected_at); the 30-minute runs overlap, so a
     re-detected signal updates its row instead of adding one. Backfilling past days replays
@@ -141,6 +149,9 @@ def viral_signals(
         observations.lazy(), baselines.lazy(), as_of=as_of, lookback=LOOKBACK
     ).collect()
     changed = warehouse.upsert("viral_signals", frame, SIGNAL_KEY_COLUMNS)
+    glitches = find_glitches(observations).collect()
+    warehouse.upsert("observation_glitches", glitches, GLITCH_KEY, update=[])
+    unusable = unusable_metrics(observations).collect()
     ranges = {
         "strength_positive_finite": checks.finite("strength") & (pl.col("strength") > 0),
         "growth_finite": checks.finite("growth"),
@@ -151,6 +162,10 @@ def viral_signals(
             "signals_in_window": MetadataValue.int(frame.height),
             "rows_inserted_or_changed": MetadataValue.int(changed),
             "artists": MetadataValue.int(frame["artist_id"].n_unique()),
+            "glitches_set_aside": MetadataValue.int(glitches.height),
+            "unusable_metric_rows": MetadataValue.json(
+                {f"{p}/{m}": n for p, m, n in unusable.iter_rows()}
+            ),
             "by_type": MetadataValue.json(
                 dict(frame.group_by("signal_type").len().iter_rows()) if frame.height else {}
             ),
@@ -187,22 +202,63 @@ def training_rows(
         return pl.DataFrame()
     first = signals["window_start"].min().date() - dt.timedelta(days=HORIZON_DAYS + 3)  # type: ignore[union-attr]
     daily = _daily(warehouse, first, as_of.date())
-    labels = sustained_growth_labels(signals, daily, as_of=as_of)
+    labels = viral_episode_labels(signals, daily, as_of=as_of)
     return signal_features(signals, daily).join(labels, on=SIGNAL_KEY_COLUMNS)
 
 
-@asset(group_name=GROUP, kinds={"scikit-learn", "postgres"}, owners=OWNERS, deps=[viral_signals])
+def _alert_failure(warehouse: PostgresWarehouse, as_of: dt.datetime, error: Exception) -> None:
+    subject = (
+        f"viral_model failed ({type(error).__name__}: {error}); viral_events keeps the current "
+        "detector. Look at the run's logs, then rematerialise viral_model."
+    )
+    key = f"viral_model_failed:{as_of:%Y-%m-%d}"
+    file_alert(warehouse, Alert("system", "critical", subject, key, {"error": str(error)}))
+
+
+def _current_champion(
+    context: AssetExecutionContext, warehouse: PostgresWarehouse, model_dir: Path
+) -> object | None:
+    try:
+        current = load_latest(warehouse, model_dir)
+    except (UntrustedModelError, FileNotFoundError) as error:
+        context.log.warning(f"current model unusable, compared with the rules alone: {error}")
+        return None
+    return current.estimator if current else None
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"scikit-learn", "postgres"},
+    owners=OWNERS,
+    deps=[viral_signals],
+    retry_policy=MODEL_RETRY,
+)
 def viral_model(
     context: AssetExecutionContext, config: DetectionConfig, warehouse: PostgresWarehouse
 ) -> MaterializeResult:
     """The viral model, retrained weekly: for each signal, the probability that the artist is
-    really breaking out, learned from what happened next (followers 14 days later growing well
-    beyond the artist's own trend, or engagement staying far above baseline). Trained on older
-    signals and tested on the most recent quarter it has not seen, beside the rules alone, so
-    the metadata tells whether it earns its place. Saved to the model store with its sha256;
-    `viral_events` loads only files recorded here.
+    really breaking out, learned from what happened next (a burst of growth followed by a new,
+    faster trajectory or engagement staying far above baseline; a level shift or a glitch is
+    not a break-out). Trained on older signals and tested on the latest weeks it has not seen;
+    it replaces the current model only if its precision and recall there are at least those of
+    the current model and of the rules alone (both figures in the metadata). Saved to the model
+    store with its sha256; `viral_events` loads only files recorded here. Retried twice; a
+    failure files a system alert.
     """
-    as_of = _as_of(config)
+    try:
+        return _train_model(context, config, warehouse, _as_of(config))
+    except Exception as error:
+        if context.retry_number >= (MODEL_RETRY.max_retries or 0):
+            _alert_failure(warehouse, dt.datetime.now(dt.UTC), error)
+        raise
+
+
+def _train_model(
+    context: AssetExecutionContext,
+    config: DetectionConfig,
+    warehouse: PostgresWarehouse,
+    as_of: dt.datetime,
+) -> MaterializeResult:
     rows = training_rows(warehouse, as_of)
     labelled = rows.filter(pl.col("label").is_not_null()) if rows.height else rows
     if labelled.height == 0:
@@ -210,32 +266,47 @@ def viral_model(
         return MaterializeResult(metadata={"trained": False, "reason": "no labelled signals"})
     split_at = labelled["detected_at"].quantile(0.75)  # type: ignore[arg-type]
     split = labelled.filter(pl.col("detected_at") >= split_at)["detected_at"].min()
+    champion = _current_champion(context, warehouse, _model_dir(config))
     try:
-        model = train_viral_model(rows, split_at=split)  # type: ignore[arg-type]
+        model = train_viral_model(rows, split_at=split, champion=champion)  # type: ignore[arg-type]
     except NotEnoughHistory as error:
         context.log.warning(f"viral_model not trained: {error}")
         return MaterializeResult(metadata={"trained": False, "reason": str(error)})
-    version, path, digest = save_model(warehouse, model, _model_dir(config), now=as_of)
     metrics = model.metrics
+    promoted, why = beats_champion(metrics)
+    figures = {
+        "trained": True,
+        "promoted": promoted,
+        "decision": MetadataValue.text(why),
+        "roc_auc": MetadataValue.float(metrics["roc_auc"]),
+        "threshold": MetadataValue.float(metrics["threshold"]),
+        "precision_at_threshold": MetadataValue.float(metrics["model_precision"]),
+        "recall_at_threshold": MetadataValue.float(metrics["model_recall"]),
+        "rules_precision": MetadataValue.float(metrics["rules_precision"]),
+        "rules_recall": MetadataValue.float(metrics["rules_recall"]),
+        **{
+            f"current_model_{figure}": MetadataValue.float(metrics[f"champion_{figure}"])
+            for figure in ("precision", "recall")
+            if f"champion_{figure}" in metrics
+        },
+        "precision_at_20": MetadataValue.float(metrics["precision_at_20"]),
+        "training_rows": MetadataValue.int(metrics["training_rows"]),
+        "test_rows": MetadataValue.int(metrics["test_rows"]),
+    }
     importances = pl.DataFrame(
         list(metrics["feature_importances"].items()), schema=["feature", "importance"], orient="row"
     )
+    figures["feature_importances"] = markdown_table(importances, limit=25)
+    if not promoted:
+        context.log.info(f"challenger not promoted: {why}")
+        return MaterializeResult(metadata=figures)
+    version, path, digest = save_model(warehouse, model, _model_dir(config), now=as_of)
     return MaterializeResult(
         metadata={
-            "trained": True,
+            **figures,
             "version": MetadataValue.text(version),
             "path": MetadataValue.path(str(path)),
             "sha256": MetadataValue.text(digest),
-            "roc_auc": MetadataValue.float(metrics["roc_auc"]),
-            "threshold": MetadataValue.float(metrics["threshold"]),
-            "precision_at_threshold": MetadataValue.float(metrics["model_precision"]),
-            "recall_at_threshold": MetadataValue.float(metrics["model_recall"]),
-            "rules_precision": MetadataValue.float(metrics["rules_precision"]),
-            "rules_recall": MetadataValue.float(metrics["rules_recall"]),
-            "precision_at_20": MetadataValue.float(metrics["precision_at_20"]),
-            "training_rows": MetadataValue.int(metrics["training_rows"]),
-            "test_rows": MetadataValue.int(metrics["test_rows"]),
-            "feature_importances": markdown_table(importances, limit=25),
         }
     )
 
@@ -398,9 +469,10 @@ def viral_events(
     """Artists going viral: one row per artist episode (a run of signals with no silence
     longer than 72 hours), with the window start, when it was first detected, the evidence
     and a status: `new` (being watched), `confirmed` (by the model's probability, or by the
-    rules alone until a model is trained: two pieces of evidence or one signal twice its
-    threshold) or `dismissed` (went quiet unconfirmed). A continuing spike updates its event;
-    each new event files one alert for delivery.
+    rules alone until a model beats them: two pieces of evidence from the seed definitions -
+    spike, engagement surge, cross-platform - or one of them at 1.5x its threshold; growth
+    above peers alone never confirms) or `dismissed` (went quiet unconfirmed). A continuing
+    spike updates its event; each new event files one alert for delivery.
 
     Keyed by (artist_id, window_start). Backfilling past days replays every 30-minute round
     of them in one run, without alerts.

@@ -7,8 +7,11 @@ an open event's ``last_signal_at`` extends that event instead of opening a new o
 Status rules:
 
 * ``confirmed``: by the model when signals carry a ``probability`` (max >= 0.5); otherwise by
-  rules alone: at least two distinct (signal_type, platform) pieces of evidence, or one signal at
-  least twice its threshold (``strength >= 2``). Confirmed is sticky.
+  rules alone, which need evidence from the seed definitions (follower spike, engagement surge,
+  cross-platform momentum; ``SEED_SIGNAL_TYPES``): two distinct (signal_type, platform) pieces
+  of such evidence, or one such signal at least ``confirm_strength`` (1.5) times its threshold.
+  Tier-relative growth, however strong, never confirms and never counts as evidence: a one-day
+  level step or a fast steady grower looks exactly like it. Confirmed is sticky.
 * ``dismissed``: the episode closed (``as_of - last_signal_at > gap``) without being confirmed.
 * ``new``: open and not (yet) confirmed.
 
@@ -23,7 +26,7 @@ from datetime import datetime
 import polars as pl
 
 from promoteros_pipelines.domain.analytics.schema import Frame, as_lazy
-from promoteros_pipelines.domain.analytics.signals import TS
+from promoteros_pipelines.domain.analytics.signals import SEED_SIGNAL_TYPES, TS
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES, EpisodeRules
 
 EVENT_STATUSES = ("new", "confirmed", "dismissed")
@@ -101,6 +104,7 @@ def group_into_episodes(
         return pl.when(mine.any()).then(pl.col(column).filter(mine).first()).otherwise(fallback)
 
     fresh = ~mine & (pl.col("detected_at") > existing_last).fill_null(True)
+    is_seed = pl.col("signal_types").list.eval(pl.element().is_in(SEED_SIGNAL_TYPES)).list.any()
     episodes = (
         rows.sort(["artist_id", "last_signal_at"])
         .with_columns(
@@ -124,14 +128,20 @@ def group_into_episodes(
                 for c in STRING_LISTS
             ],
             pl.col("explanation").sort_by("peak_strength").last(),
+            # an existing event's peak may be a tier signal's; a seed signal strong enough
+            # confirmed its event in the run that saw it, so fresh rows suffice
+            pl.col("peak_strength").filter(is_seed & ~mine).max().alias("_seed_strength"),
             pl.col("peak_strength").max(),
             pl.col("max_probability").max(),
             mine.any().alias("_had_event"),
         )
     )
-    by_rules = (pl.col("evidence_keys").list.len() >= rules.confirm_min_evidence) | (
-        pl.col("peak_strength") >= rules.confirm_strength
+    seed_evidence = pl.col("evidence_keys").list.eval(
+        pl.element().str.starts_with("tier_relative_growth").not_()
     )
+    by_rules = (seed_evidence.list.sum() >= rules.confirm_min_evidence) | (
+        pl.col("_seed_strength") >= rules.confirm_strength
+    ).fill_null(False)
     confirmed = (
         pl.when(pl.col("max_probability").is_not_null())
         .then(pl.col("max_probability") >= rules.confirm_probability)

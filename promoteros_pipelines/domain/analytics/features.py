@@ -10,10 +10,10 @@ Definitions (growth is a fraction: 0.62 means +62%):
   at most 2 (4) days older; else null. Not rescaled: the span is within a few days of nominal.
 * ``engagements``: the per-day increase of the platform's engagement counter since the previous
   observed day (same tolerance); a decrease (counter reset, deleted posts) is null, not zero.
-  YouTube: channel views; TikTok: likes; Instagram: likes (comments are ~1-3% of likes and
-  observed less often); Spotify: none (it exposes only followers and popularity), so null.
-* ``engagement_rate``: engagements per follower of the same day (views per subscriber on
-  YouTube), e.g. 0.082 = 8.2%.
+  The counter is the canonical one per platform (``schema.ENGAGEMENT_METRICS``: likes first,
+  then views, comments, shares or saves where likes do not arrive); none arriving: null.
+* ``engagement_rate``: engagements per follower of the same day, e.g. 0.082 = 8.2%.
+* One-sample glitches (``glitches.py``) are left out before anything is computed.
 * ``growth_1d_baseline_*`` / ``engagement_rate_baseline_*``: median and MAD over the 28 days
   before the day (the day excluded), null with fewer than 7 observed days.
 * ``growth_z``: robust z of today's ``growth_1d`` against that baseline, the scale being
@@ -27,13 +27,14 @@ import numpy as np
 import polars as pl
 
 from promoteros_pipelines.domain.analytics.baseline import windowed_median_mad
+from promoteros_pipelines.domain.analytics.glitches import without_glitches
 from promoteros_pipelines.domain.analytics.grid import (
     SeriesGrid,
     decode_series,
     look_back,
     series_key,
 )
-from promoteros_pipelines.domain.analytics.schema import ENGAGEMENT_METRIC, Frame, as_lazy
+from promoteros_pipelines.domain.analytics.schema import Frame, as_lazy, is_engagement_counter
 from promoteros_pipelines.domain.analytics.thresholds import (
     DEFAULT_FEATURE_CONFIG,
     FeatureConfig,
@@ -94,10 +95,7 @@ def daily_snapshots(observations: Frame, *, time_zone: str = "UTC") -> pl.LazyFr
 def _day_end_values(lf: pl.LazyFrame, time_zone: str) -> pl.LazyFrame:
     """The day's last value per series (``series_key()``), day and kind (an index into
     ``SNAPSHOT_COLUMNS``)."""
-    is_engagement = pl.any_horizontal(
-        (pl.col("platform") == platform) & (pl.col("metric") == metric)
-        for platform, metric in ENGAGEMENT_METRIC.items()
-    )
+    is_engagement = is_engagement_counter()
     kind = (
         pl.when(pl.col("metric") == "followers")
         .then(0)
@@ -108,7 +106,8 @@ def _day_end_values(lf: pl.LazyFrame, time_zone: str) -> pl.LazyFrame:
         .cast(pl.UInt8)
     )
     return (
-        lf.with_columns(
+        without_glitches(lf)
+        .with_columns(
             kind=kind, day=pl.col("observed_at").dt.convert_time_zone(time_zone).dt.date()
         )
         .filter(pl.col("kind").is_not_null())

@@ -15,9 +15,15 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from promoteros_pipelines.domain.analytics.schema import KEYS, Frame, as_lazy, engagement_metric
+from promoteros_pipelines.domain.analytics.schema import (
+    KEYS,
+    Frame,
+    as_lazy,
+    is_engagement_counter,
+)
 from promoteros_pipelines.domain.analytics.thresholds import (
     DEFAULT_VIRAL_THRESHOLDS,
+    MAD_SCALE,
     ViralThresholds,
     robust_z,
     tier_of,
@@ -28,6 +34,7 @@ BASELINE_COLUMNS = [
     "growth_1d_baseline_median",
     "growth_1d_baseline_mad",
     "engagement_rate_baseline_median",
+    "engagement_rate_baseline_mad",
 ]
 
 
@@ -35,8 +42,11 @@ def _series(
     observations: pl.LazyFrame, metric: pl.Expr, since: datetime, as_of: datetime
 ) -> pl.LazyFrame:
     return (
-        observations.filter(metric, pl.col("observed_at") > since, pl.col("observed_at") <= as_of)
-        .select("artist_id", pl.col("platform").cast(pl.Categorical), "observed_at", "value")
+        observations.filter(pl.col("observed_at") > since, pl.col("observed_at") <= as_of)
+        .filter(metric)
+        .select(
+            "artist_id", pl.col("platform").cast(pl.Categorical), "metric", "observed_at", "value"
+        )
         .sort("observed_at")
         .cache()  # read twice (evaluations and their 24h-earlier comparisons)
     )
@@ -141,7 +151,14 @@ def follower_movements(
                 )
             )
         )
-        .drop("_day", "_scale", "peer_mad", "baseline_day", "growth_1d_baseline_mad")
+        .drop(
+            "_day",
+            "_scale",
+            "peer_mad",
+            "baseline_day",
+            "growth_1d_baseline_mad",
+            "engagement_rate_baseline_mad",
+        )
     )
 
 
@@ -157,43 +174,41 @@ def engagement_movements(
 
     Columns: artist_id, platform, metric, observed_at, value, prior_at, value_before,
     engagements (counter increase rescaled to 24h; null if it fell), followers (latest at or
-    before the observation, at most 24h old), engagement_rate, baseline_followers,
-    engagement_rate_baseline_median, ratio (rate / baseline median; null if the median is 0).
+    before the observation, at most 24h old), engagement_rate (per the larger of followers and
+    baseline_followers), baseline_followers,
+    engagement_rate_baseline_median, ratio (rate / baseline median; null if the median is 0),
+    engagement_z (robust z of the rate against its 28-day median and MAD).
     """
     obs = as_lazy(observations)
     since = as_of - lookback - thresholds.comparison_window - thresholds.comparison_tolerance
-    counter = pl.col("metric") == engagement_metric(pl.col("platform"))
-    series = _series(obs, counter, since, as_of)
+    series = _series(obs, is_engagement_counter(), since, as_of)
     moves = _compare_with_24h_before(series, as_of - lookback, thresholds)
     followers = _series(obs, pl.col("metric") == "followers", since, as_of).select(
         [*KEYS, pl.col("observed_at").alias("_f_at"), pl.col("value").alias("followers")]
     )
     increase = (pl.col("value") - pl.col("value_before")) * pl.col("_scale")
-    moves = (
-        moves.join_asof(
-            followers,
-            left_on="observed_at",
-            right_on="_f_at",
-            by=KEYS,
-            tolerance=thresholds.comparison_window,
-            check_sortedness=False,
-        )
-        .with_columns(
-            metric=engagement_metric(pl.col("platform")),
-            engagements=pl.when(increase >= 0).then(increase),
-        )
-        .with_columns(
-            engagement_rate=pl.when(pl.col("followers") > 0).then(
-                pl.col("engagements") / pl.col("followers")
-            )
-        )
-    )
+    moves = moves.join_asof(
+        followers,
+        left_on="observed_at",
+        right_on="_f_at",
+        by=KEYS,
+        tolerance=thresholds.comparison_window,
+        check_sortedness=False,
+    ).with_columns(engagements=pl.when(increase >= 0).then(increase))
+    # a follower count that dips (a glitch not yet recognised) must not inflate the rate
+    audience = pl.max_horizontal("followers", "baseline_followers")
     return (
         _with_baseline(moves, as_lazy(baselines), thresholds)
+        .with_columns(engagement_rate=pl.when(audience > 0).then(pl.col("engagements") / audience))
         .with_columns(
             ratio=pl.when(pl.col("engagement_rate_baseline_median") > 0).then(
                 pl.col("engagement_rate") / pl.col("engagement_rate_baseline_median")
-            )
+            ),
+            engagement_z=(pl.col("engagement_rate") - pl.col("engagement_rate_baseline_median"))
+            / pl.max_horizontal(
+                pl.col("engagement_rate_baseline_mad") * MAD_SCALE,
+                pl.col("engagement_rate_baseline_median") * thresholds.min_engagement_scale,
+            ),
         )
         .drop(
             "_f_at",

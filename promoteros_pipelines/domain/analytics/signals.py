@@ -3,10 +3,13 @@
 Rules (numbers in ``ViralThresholds``; "before" means the observation ~24h earlier):
 
 * ``follower_spike``: 24h follower growth strictly above 50% and at least 1,000 followers before.
-* ``engagement_surge``: 24h engagement rate strictly above 200% of the 28-day baseline median,
+* ``engagement_surge``: 24h engagement rate strictly above 200% of the 28-day baseline median
+  and more than 3 robust SDs above it (a weekly peak the artist always has is not a surge),
   with the audience floor applied to the baseline day's followers.
 * ``cross_platform``: the artist's 24h growth is more than 3.5 robust SDs above its own 28-day
-  baseline (``growth_z``) on two or more platforms within 48h; ``platform`` is ``'cross'``.
+  baseline (``growth_z``) on two or more platforms within 48h; ``platform`` is ``'cross'``;
+  ``strength`` is the second platform's best z over the threshold (the corroboration, so one
+  huge step beside noise elsewhere stays weak).
 * ``tier_relative_growth``: 24h growth more than 6 robust SDs above same-platform, same-tier
   peers observed the same day (``peer_z``), with at least 20 peers.
 
@@ -20,6 +23,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from promoteros_pipelines.domain.analytics.glitches import without_glitches
 from promoteros_pipelines.domain.analytics.movements import (
     engagement_movements,
     follower_movements,
@@ -37,6 +41,8 @@ from promoteros_pipelines.domain.analytics.thresholds import (
 )
 
 SIGNAL_TYPES = ("follower_spike", "engagement_surge", "cross_platform", "tier_relative_growth")
+SEED_SIGNAL_TYPES = ("follower_spike", "engagement_surge", "cross_platform")
+"""The seed catalogue's definitions of viral; tier-relative growth alone is only a hint."""
 TS = pl.Datetime("us", "UTC")
 SIGNAL_SCHEMA = pl.Schema(
     {
@@ -144,6 +150,13 @@ def cross_platform_momentum(moves: pl.LazyFrame, thresholds: ViralThresholds) ->
         pl.col("growth_z") > thresholds.cross_platform_z,
         pl.col("value_before") >= thresholds.audience_floor,
     ).sort(["artist_id", "observed_at"])
+    # strength is the second platform's z: one huge step plus noise elsewhere is not momentum
+    by_z = pl.col("growth_z").rank("ordinal", descending=True)
+    best_per_platform = (
+        pl.col("growth_z")
+        .sort_by(by_z)
+        .filter(pl.col("platform").sort_by(by_z).is_first_distinct())
+    )
     windows = (
         triggers.rolling(
             "observed_at", period=thresholds.cross_platform_window, group_by="artist_id"
@@ -153,6 +166,7 @@ def cross_platform_momentum(moves: pl.LazyFrame, thresholds: ViralThresholds) ->
             platforms=pl.col("platform").unique().sort().str.join(", "),
             window_start=pl.col("prior_at").min(),
             robust_z=pl.col("growth_z").max(),
+            corroborating_z=best_per_platform.slice(1, 1).first(),
             growth=pl.col("growth").max(),
         )
         .filter(pl.col("n_platforms") >= thresholds.cross_platform_min_platforms)
@@ -175,7 +189,7 @@ def cross_platform_momentum(moves: pl.LazyFrame, thresholds: ViralThresholds) ->
             detected_at=pl.col("observed_at"),
             window_end=pl.col("observed_at"),
             metric=pl.lit("followers"),
-            strength=pl.col("robust_z") / thresholds.cross_platform_z,
+            strength=pl.col("corroborating_z") / thresholds.cross_platform_z,
             explanation=explanation,
         )
     )
@@ -196,6 +210,7 @@ def engagement_surges(moves: pl.LazyFrame, thresholds: ViralThresholds) -> pl.La
     return _conform(
         moves.filter(
             pl.col("ratio") > thresholds.engagement_surge_ratio,
+            pl.col("engagement_z") > thresholds.engagement_surge_z,
             pl.col("baseline_followers") >= thresholds.audience_floor,
         ).with_columns(
             detected_at=pl.col("observed_at"),
@@ -206,6 +221,7 @@ def engagement_surges(moves: pl.LazyFrame, thresholds: ViralThresholds) -> pl.La
             baseline=pl.col("engagement_rate_baseline_median"),
             signal_type=pl.lit("engagement_surge"),
             strength=pl.col("ratio") / thresholds.engagement_surge_ratio,
+            robust_z=pl.col("engagement_z"),
             explanation=explanation,
         )
     )
@@ -224,13 +240,15 @@ def detect_viral_signals(
     ``observations``: raw metric_observations reaching back ``lookback + 36h`` (more is
     filtered out). ``baselines``: ``daily_features`` rows (``daily_artist_metrics``) for the
     days before the window; without them only follower spikes and tier-relative growth fire.
-    For backfill evaluation pass a long ``lookback`` and all days' baselines.
+    For backfill evaluation pass a long ``lookback`` and all days' baselines. One-sample
+    glitches (``glitches.py``) are left out before any comparison.
     Output schema: ``SIGNAL_SCHEMA``, sorted by detected_at.
     """
     kwargs = {"as_of": as_of, "lookback": lookback, "thresholds": thresholds}
     # Collected once here: three rules read the movements, and a lazy cache node is not
     # guaranteed to be shared between the branches of a concat.
     baselines = as_lazy(baselines).collect().lazy()
+    observations = without_glitches(observations).collect().lazy()
     moves = follower_movements(observations, baselines, **kwargs).collect().lazy()
     engagement = engagement_movements(observations, baselines, **kwargs)
     return pl.concat(

@@ -74,6 +74,12 @@ class ViralThresholds:
     """How much older than 24h the comparison observation may be."""
     engagement_surge_ratio: float = 2.0
     """Engagement surge: 24h engagement rate strictly above 200% of the 28-day baseline."""
+    engagement_surge_z: float = 3.0
+    """...and that far above the baseline in robust SDs: an artist whose engagement doubles
+    every weekend has a wide baseline, and its weekly peak is its rhythm, not a surge."""
+    min_engagement_scale: float = 0.1
+    """Floor for the robust scale of the engagement rate, as a share of its median (a flat
+    history makes a 2x rate 10 SDs, not infinitely many)."""
     cross_platform_z: float = 3.5
     cross_platform_min_platforms: int = 2
     cross_platform_window: timedelta = timedelta(hours=48)
@@ -105,9 +111,10 @@ class EpisodeRules:
     gap: timedelta = timedelta(hours=72)
     """An episode closes after this long without a signal."""
     confirm_min_evidence: int = 2
-    """Distinct (signal_type, platform) pairs that confirm an episode by rules alone."""
-    confirm_strength: float = 2.0
-    """A single signal this many times its threshold also confirms."""
+    """Distinct seed-definition (signal_type, platform) pairs that confirm an episode by rules
+    alone (tier-relative growth does not count)."""
+    confirm_strength: float = 1.5
+    """A single seed-definition signal this many times its threshold also confirms."""
     confirm_probability: float = 0.5
     """Model probability that confirms, when signals carry a ``probability`` column."""
 

@@ -31,6 +31,7 @@ def baselines(rows: list[dict]) -> pl.DataFrame:
         "growth_1d_baseline_median": 0.01,
         "growth_1d_baseline_mad": 0.005,
         "engagement_rate_baseline_median": 0.02,
+        "engagement_rate_baseline_mad": 0.002,
     }
     return pl.DataFrame(
         [{**defaults, **row} for row in rows],
@@ -42,5 +43,6 @@ def baselines(rows: list[dict]) -> pl.DataFrame:
             "growth_1d_baseline_median": pl.Float64,
             "growth_1d_baseline_mad": pl.Float64,
             "engagement_rate_baseline_median": pl.Float64,
+            "engagement_rate_baseline_mad": pl.Float64,
         },
     )

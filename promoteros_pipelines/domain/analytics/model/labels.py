@@ -1,10 +1,15 @@
-"""Labels from what happened next: did the movement turn into sustained growth?
+"""Labels from what happened next: was the movement a viral episode?
 
-A signal is positive when, on any of the artist's platforms, either
+A viral episode is a burst of growth rate followed by a new trajectory; a level shift (a step,
+then the old trend) and a glitch (a value that departs and returns) are not. A signal is
+positive when, on any of the artist's platforms, either
 
 * followers 14 days after the day before the window began grew at least ``MIN_EXCESS`` (15%)
   more than over the 14 days before it (growth beyond the artist's own trend, so fast organic
-  growers are not "viral" just for growing), or
+  growers are not "viral" just for growing) **and** the movement is not a mere level shift:
+  either the growth from day 4 to day 14 after it beats the 10 days before it by
+  ``MIN_NEW_TRAJECTORY`` (3%), or the jump itself was at least ``MIN_SPIKE_EXCESS`` (50%, the
+  seed's follower-spike size); a glitch leaves no excess at all (daily rows exclude it), or
 * engagements over those 15 days add up to at least ``MIN_ENGAGEMENT_MULTIPLE`` (3x) what the
   28-day baseline engagement rate predicts.
 
@@ -18,6 +23,8 @@ import polars as pl
 HORIZON_DAYS = 14
 MIN_EXCESS = 0.15
 MIN_ENGAGEMENT_MULTIPLE = 3.0
+MIN_NEW_TRAJECTORY = 0.03
+MIN_SPIKE_EXCESS = 0.50
 SIGNAL_KEY = ["artist_id", "platform", "signal_type", "detected_at"]
 SERIES = ["artist_id", "series_platform"]
 
@@ -32,10 +39,11 @@ def _followers_shifted(daily: pl.LazyFrame, days: int, name: str) -> pl.LazyFram
     )
 
 
-def sustained_growth_labels(
+def viral_episode_labels(
     signals: pl.DataFrame, daily: pl.DataFrame, *, as_of: dt.datetime
 ) -> pl.DataFrame:
-    """``SIGNAL_KEY`` + ``label`` (1/0; null while the 14 days are not over)."""
+    """``SIGNAL_KEY`` + ``label`` (1/0; null while the 14 days are not over). Works on empty
+    signals or daily rows (every label is then null or 0)."""
     d = daily.lazy().select(
         "artist_id",
         pl.col("platform").alias("series_platform"),
@@ -55,14 +63,25 @@ def sustained_growth_labels(
         anchors.join(_followers_shifted(d, 0, "f0"), on=on)
         .join(_followers_shifted(d, HORIZON_DAYS, "f_after"), on=on, how="left")
         .join(_followers_shifted(d, -HORIZON_DAYS, "f_before"), on=on, how="left")
-        .group_by(SIGNAL_KEY)
-        .agg(
-            max_excess=(
-                (pl.col("f_after") / pl.col("f0"))
-                / (pl.col("f0") / pl.col("f_before")).fill_null(1.0)
-                - 1.0
-            ).max()
+        .join(_followers_shifted(d, 4, "f_settled"), on=on, how="left")
+        .join(_followers_shifted(d, -10, "f_pre"), on=on, how="left")
+        .with_columns(
+            excess=(pl.col("f_after") / pl.col("f0"))
+            / (pl.col("f0") / pl.col("f_before")).fill_null(1.0)
+            - 1.0,
+            new_trajectory=(pl.col("f_after") / pl.col("f_settled"))
+            / (pl.col("f0") / pl.col("f_pre")).fill_null(1.0)
+            - 1.0,
         )
+        .with_columns(
+            viral=(pl.col("excess") >= MIN_EXCESS)
+            & (
+                (pl.col("new_trajectory") >= MIN_NEW_TRAJECTORY)
+                | (pl.col("excess") >= MIN_SPIKE_EXCESS)
+            )
+        )
+        .group_by(SIGNAL_KEY)
+        .agg(viral=pl.col("viral").fill_null(False).any())
     )
     window = (pl.col("day") >= pl.col("d0")) & (
         pl.col("day") <= pl.col("d0") + dt.timedelta(days=HORIZON_DAYS)
@@ -80,9 +99,7 @@ def sustained_growth_labels(
         .agg(surge=(pl.col("engaged") >= MIN_ENGAGEMENT_MULTIPLE * pl.col("expected")).any())
     )
     over = pl.col("detected_at").dt.date() + dt.timedelta(days=HORIZON_DAYS) < as_of.date()
-    positive = (pl.col("max_excess") >= MIN_EXCESS).fill_null(False) | pl.col("surge").fill_null(
-        False
-    )
+    positive = pl.col("viral").fill_null(False) | pl.col("surge").fill_null(False)
     return (
         signals.lazy()
         .select(SIGNAL_KEY)

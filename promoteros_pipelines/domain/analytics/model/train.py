@@ -1,10 +1,11 @@
 """Training the viral model: a calibrated gradient-boosted classifier, split by time.
 
-The classifier scores each signal with the probability that it belongs to a real break-out
-(sustained growth over the next 14 days). Rows detected before ``split_at`` train it; later rows
-test it, so the metrics describe the future the model has not seen. The rules alone (a signal
-at least ``confirm_strength`` times its threshold, or two pieces of evidence within 48h) are
-scored on the same test rows, so the metadata says what the model adds.
+The classifier scores each signal with the probability that it belongs to a real viral episode
+(``labels.py``). Rows detected before ``split_at`` train it; later rows test it, so the metrics
+describe the future the model has not seen. The rules alone (a seed-definition signal at least
+``confirm_strength`` times its threshold, or two pieces of seed evidence within 48h) and the
+current model are scored on the same test rows, so ``beats_champion`` can decide whether the
+new model replaces the current detector.
 """
 
 import datetime as dt
@@ -24,6 +25,8 @@ if TYPE_CHECKING:  # scikit-learn loads in ~2 s: only where a model is built or 
 MIN_ROWS = {"training": 200, "test": 100}
 MIN_PER_CLASS = 20
 TOP_K = 20
+MIN_ROC_AUC = 0.75
+"""Below this a challenger is refused even where the rules score zero on a tiny test week."""
 
 
 class NotEnoughHistory(ValueError):
@@ -40,9 +43,15 @@ class TrainedModel:
 
 
 def _rules_predict(frame: pl.DataFrame, rules: EpisodeRules) -> np.ndarray:
+    """The rules' decision from a signal's 48h context (as ``group_into_episodes``)."""
     strong = frame["context_max_strength"].fill_null(0.0) >= rules.confirm_strength
     evidence = frame["context_evidence"].fill_null(0) >= rules.confirm_min_evidence
-    return (strong | evidence).to_numpy().astype(int)
+    seed = (
+        frame["context_max_follower_spike"].is_not_null()
+        | frame["context_max_engagement_surge"].is_not_null()
+        | frame["context_max_cross_platform"].is_not_null()
+    )
+    return (seed & (strong | evidence)).to_numpy().astype(int)
 
 
 def _scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -61,11 +70,14 @@ def train_viral_model(
     threshold: float = DEFAULT_EPISODE_RULES.confirm_probability,
     rules: EpisodeRules = DEFAULT_EPISODE_RULES,
     seed: int = 0,
+    champion: "CalibratedClassifierCV | None" = None,
 ) -> TrainedModel:
     """Measure on ``rows`` (``FEATURES`` + ``label`` + ``detected_at``) split at ``split_at``.
 
     Metrics come from a fit on the rows before ``split_at`` scored on the rows after; the
-    returned estimator is then refit on every labelled row.
+    returned estimator is then refit on every labelled row. ``champion`` (the model in use) is
+    scored on the same held-out rows (``champion_precision``/``champion_recall``), so
+    ``beats_champion`` can compare like with like.
 
     Raises ``NotEnoughHistory`` when either side of the split is too small to mean anything.
     """
@@ -82,7 +94,37 @@ def train_viral_model(
                 "observations (labels need 14 days of hindsight) and retrain next week."
             )
     with threadpool_limits(limits=1, user_api="openmp"):
-        return _train(labelled, train, test, split_at, threshold, rules, seed)
+        model = _train(labelled, train, test, split_at, threshold, rules, seed)
+        if champion is not None:
+            x_test = test.select(FEATURES).to_numpy()
+            held_out = champion.predict_proba(x_test)[:, 1] >= threshold
+            scores = _scores(test["label"].to_numpy(), held_out)
+            model.metrics.update({f"champion_{k}": v for k, v in scores.items()})
+        return model
+
+
+def beats_champion(metrics: dict) -> tuple[bool, str]:
+    """Champion/challenger: a new model replaces the current detector only if its precision
+    and recall on the held-out weeks are at least those of the rules alone and of the current
+    model (when there is one). Returns the decision and a sentence saying why."""
+    if metrics["roc_auc"] < MIN_ROC_AUC:
+        return False, (
+            f"held-out ROC AUC {metrics['roc_auc']:.3f} is below {MIN_ROC_AUC}: it ranks signals "
+            "little better than chance; the current detector stays"
+        )
+    rivals = ["rules"] + (["champion"] if "champion_precision" in metrics else [])
+    for rival in rivals:
+        for figure in ("precision", "recall"):
+            mine, theirs = metrics[f"model_{figure}"], metrics[f"{rival}_{figure}"]
+            if mine < theirs:
+                who = "the rules alone" if rival == "rules" else "the current model"
+                return False, (
+                    f"held-out {figure} {mine:.3f} is below {who} ({theirs:.3f}); "
+                    "the current detector stays"
+                )
+    return True, "held-out precision and recall at least those of " + " and ".join(
+        "the rules alone" if rival == "rules" else "the current model" for rival in rivals
+    )
 
 
 def _train(
