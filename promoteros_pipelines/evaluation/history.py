@@ -19,10 +19,16 @@ from pathlib import Path
 import polars as pl
 
 from promoteros_pipelines.domain.analytics.schema import OBSERVATION_SCHEMA, PLATFORMS
+from promoteros_pipelines.domain.observation_csv import (
+    COLUMNS,
+    header_renames,
+    missing_columns,
+    parse_timestamps,
+)
 from promoteros_pipelines.evaluation.scoring import score_against_truth
 from promoteros_pipelines.evaluation.viral import Progress, headline, run_detection
 
-CSV_COLUMNS = ("platform", "external_id", "artist_name", "metric", "value", "observed_at")
+CSV_COLUMNS = COLUMNS
 RUN_EVERY = dt.timedelta(minutes=30)
 FIRST_TRAINING = dt.timedelta(days=21)
 RETRAIN_EVERY = dt.timedelta(days=7)
@@ -40,33 +46,37 @@ def _first_bad(frame: pl.DataFrame, bad: pl.Expr) -> int | None:
 
 
 def read_observations_csv(path: Path) -> pl.DataFrame:
-    """The CSV as ``CSV_COLUMNS`` typed; a bad row raises ``HistoryFileError`` naming its line."""
+    """The CSV as ``CSV_COLUMNS`` typed; a bad row raises ``HistoryFileError`` naming its line.
+
+    Header spelling and timestamps are read as ``promoteros load observations`` reads them
+    (``domain/observation_csv``); any metric name is kept (the detector counts the ones it
+    cannot use), and a key given twice keeps its later line, as the load does.
+    """
     try:
         raw = pl.read_csv(path, infer_schema=False)
     except (OSError, pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
         raise HistoryFileError(f"{path}: cannot read it as CSV ({error}).") from error
-    missing = [c for c in CSV_COLUMNS if c not in raw.columns]
+    missing = missing_columns(raw.columns)
     if missing:
         raise HistoryFileError(
             f"{path}: missing column(s) {', '.join(missing)}; the header must name "
             f"{', '.join(CSV_COLUMNS)}."
         )
-    typed = raw.select(CSV_COLUMNS).with_columns(
-        pl.col("platform").str.strip_chars().str.to_lowercase(),
-        pl.col("metric").str.strip_chars().str.to_lowercase(),
-        value=pl.col("value").str.strip_chars().cast(pl.Float64, strict=False),
-        observed_at=pl.col("observed_at")
-        .str.strip_chars()
-        .str.to_datetime(time_zone="UTC", strict=False, time_unit="us"),
+    raw = raw.rename(header_renames(raw.columns)).select(CSV_COLUMNS)
+    typed = raw.with_columns(pl.col(name).str.strip_chars() for name in CSV_COLUMNS).with_columns(
+        pl.col("platform").str.to_lowercase(),
+        pl.col("metric").str.to_lowercase(),
+        value=pl.col("value").cast(pl.Float64, strict=False),
+        observed_at=parse_timestamps(raw["observed_at"].str.strip_chars()),
     )
     checks = [
-        (pl.col("artist_name").str.strip_chars().fill_null("") == "", "artist_name is empty"),
+        (pl.col("artist_name").fill_null("") == "", "artist_name is empty"),
         (
             ~pl.col("platform").is_in(PLATFORMS).fill_null(False),
             f"unknown platform (known: {', '.join(PLATFORMS)})",
         ),
         (pl.col("metric").fill_null("") == "", "metric is empty"),
-        (pl.col("value").is_null() | pl.col("value").is_nan(), "value is not a number"),
+        (pl.col("value").is_null() | ~pl.col("value").is_finite(), "value is not a number"),
         (pl.col("value") < 0, "value is negative"),
         (pl.col("observed_at").is_null(), "observed_at is not an ISO 8601 timestamp"),
     ]
@@ -80,7 +90,8 @@ def read_observations_csv(path: Path) -> pl.DataFrame:
             )
     if typed.is_empty():
         raise HistoryFileError(f"{path}: no observations after the header.")
-    return typed.with_columns(pl.col("artist_name").str.strip_chars())
+    key = ["platform", "artist_name", "metric", "observed_at"]
+    return typed.unique(subset=key, keep="last", maintain_order=True)
 
 
 def _when(value: object, where: str) -> dt.datetime:

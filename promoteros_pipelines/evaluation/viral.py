@@ -36,8 +36,8 @@ from promoteros_pipelines.domain.analytics.model.train import (
     train_viral_model,
 )
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_VIRAL_THRESHOLDS
+from promoteros_pipelines.domain.viral_replay import replay_events
 from promoteros_pipelines.evaluation.observations import sample_times, world_observations
-from promoteros_pipelines.evaluation.replay import replay_events
 from promoteros_pipelines.evaluation.scoring import METRIC_KEYS, newsworthy_episodes, score
 from promoteros_pipelines.simulator.world import generate_world
 

@@ -3,10 +3,12 @@
 
 import json
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
 from promoteros_pipelines.cli.evaluate import command
+from promoteros_pipelines.evaluation.history import read_observations_csv
 from promoteros_pipelines.evaluation.scoring import METRIC_KEYS
 from tests.support.outside_history import DECOY_KINDS, EPISODE_KINDS, generate_outside_history
 
@@ -89,3 +91,21 @@ def test_a_missing_column_and_a_bad_truth_say_what_to_fix(tmp_path):
     assert "cannot read it as JSON" in evaluate("--observations", csv, "--truth", broken).output
     alone = evaluate("--observations", csv)
     assert alone.exit_code == 2 and "go together" in alone.output
+
+
+def test_a_history_is_read_as_the_load_reads_it(tmp_path):
+    """Header spelling, offsets, a key given twice and a metric the detector does not use."""
+    path = tmp_path / "h.csv"
+    path.write_text(
+        "Platform, external_id,artist_name,metric,value,observed_at\n"
+        "spotify,a,Alpha,followers,100,2025-03-01T06:00:00Z\n"
+        "Spotify,a,Alpha,followers,110,2025-03-01 12:00:00+02:00\n"
+        "spotify,a,Alpha,streams,5,2025-03-01T12:00:00\n"
+        "spotify,a,Alpha,streams,6,2025-03-01T12:00:00\n"
+    )
+    rows = read_observations_csv(path)
+    assert rows.select("metric", "value", pl.col("observed_at").dt.hour()).rows() == [
+        ("followers", 100.0, 6),
+        ("followers", 110.0, 10),
+        ("streams", 6.0, 12),
+    ]
