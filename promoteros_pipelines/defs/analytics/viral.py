@@ -2,6 +2,7 @@
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from dagster import (
@@ -106,7 +107,7 @@ def _signals(warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetim
         " WHERE detected_at > $1 AND detected_at <= $2",
         [since, until],
     )
-    return frame.cast(dict(SIGNAL_SCHEMA)) if frame.height else pl.DataFrame(schema=SIGNAL_SCHEMA)
+    return frame.cast(SIGNAL_SCHEMA) if frame.height else pl.DataFrame(schema=SIGNAL_SCHEMA)
 
 
 @asset(
@@ -264,7 +265,7 @@ def _train_model(
     if labelled.height == 0:
         context.log.warning("No labelled signals yet: viral_events keeps using the rules alone.")
         return MaterializeResult(metadata={"trained": False, "reason": "no labelled signals"})
-    split_at = labelled["detected_at"].quantile(0.75)  # type: ignore[arg-type]
+    split_at = labelled["detected_at"].quantile(0.75)
     split = labelled.filter(pl.col("detected_at") >= split_at)["detected_at"].min()
     champion = _current_champion(context, warehouse, _model_dir(config))
     try:
@@ -274,7 +275,7 @@ def _train_model(
         return MaterializeResult(metadata={"trained": False, "reason": str(error)})
     metrics = model.metrics
     promoted, why = beats_champion(metrics)
-    figures = {
+    figures: dict[str, Any] = {
         "trained": True,
         "promoted": promoted,
         "decision": MetadataValue.text(why),
@@ -366,7 +367,7 @@ def open_events(warehouse: PostgresWarehouse, as_of: dt.datetime) -> pl.DataFram
         " WHERE status = 'new' OR last_signal_at >= $1",
         [as_of - DEFAULT_EPISODE_RULES.gap],
     )
-    return frame.cast(dict(EVENT_SCHEMA)) if frame.height else pl.DataFrame(schema=EVENT_SCHEMA)
+    return frame.cast(EVENT_SCHEMA) if frame.height else pl.DataFrame(schema=EVENT_SCHEMA)
 
 
 def _evidence(row: dict, signals: pl.DataFrame) -> dict:

@@ -67,7 +67,7 @@ def _signals(warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetim
         " WHERE detected_at >= $1 AND detected_at < $2",
         [since, until],
     )
-    return frame.cast(dict(SIGNAL_SCHEMA)) if frame.height else pl.DataFrame(schema=SIGNAL_SCHEMA)
+    return frame.cast(SIGNAL_SCHEMA) if frame.height else pl.DataFrame(schema=SIGNAL_SCHEMA)
 
 
 def replay_signals(
@@ -137,7 +137,9 @@ def _scored(
         return signals, None
     if model is None or signals.is_empty():
         return signals, None
-    end = signals["detected_at"].max() + dt.timedelta(microseconds=1)  # type: ignore[operator]
+    latest = signals["detected_at"].max()
+    assert isinstance(latest, dt.datetime)
+    end = latest + dt.timedelta(microseconds=1)
     history = _signals(warehouse, start - HISTORY - dt.timedelta(days=4), end)
     daily = _daily(warehouse, (start - HISTORY).date() - dt.timedelta(days=7), end.date())
     features = signal_features(pl.concat([history, signals]).unique(SIGNAL_KEY_COLUMNS), daily)
@@ -154,7 +156,7 @@ def _open_at(warehouse: PostgresWarehouse, start: dt.datetime) -> pl.DataFrame:
         " WHERE window_start < $1 AND (status = 'new' OR last_signal_at >= $2)",
         [start, start - DEFAULT_EPISODE_RULES.gap],
     )
-    return frame.cast(dict(REPLAY_SCHEMA)) if frame.height else pl.DataFrame(schema=REPLAY_SCHEMA)
+    return frame.cast(REPLAY_SCHEMA) if frame.height else pl.DataFrame(schema=REPLAY_SCHEMA)
 
 
 def _rounds(warehouse: PostgresWarehouse, start: dt.datetime, end: dt.datetime) -> list:

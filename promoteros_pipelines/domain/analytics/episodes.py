@@ -34,21 +34,21 @@ STRING_LISTS = ("signal_types", "platforms", "evidence_keys")
 STRINGS = pl.List(pl.Utf8)
 EVENT_SCHEMA = pl.Schema(
     {
-        "artist_id": pl.Int64,
+        "artist_id": pl.Int64(),
         "window_start": TS,
         "detected_at": TS,
         "last_signal_at": TS,
-        "status": pl.Utf8,
-        "signal_count": pl.Int32,
+        "status": pl.Utf8(),
+        "signal_count": pl.Int32(),
         "signal_types": STRINGS,
         "platforms": STRINGS,
         "evidence_keys": STRINGS,
-        "peak_strength": pl.Float64,
-        "max_probability": pl.Float64,
-        "explanation": pl.Utf8,
+        "peak_strength": pl.Float64(),
+        "max_probability": pl.Float64(),
+        "explanation": pl.Utf8(),
     }
 )
-OUTPUT_SCHEMA = pl.Schema({**EVENT_SCHEMA, "previous_status": pl.Utf8, "change": pl.Utf8})
+OUTPUT_SCHEMA = pl.Schema({**EVENT_SCHEMA, "previous_status": pl.Utf8(), "change": pl.Utf8()})
 
 
 def empty_events() -> pl.LazyFrame:
@@ -93,10 +93,10 @@ def group_into_episodes(
     existing = (
         as_lazy(existing_events)
         .select(EVENT_SCHEMA.names())
-        .cast(dict(EVENT_SCHEMA))
+        .cast(EVENT_SCHEMA)
         .with_columns(_existing=pl.lit(True))
     )
-    rows = pl.concat([_signal_rows(as_lazy(signals)).cast(dict(EVENT_SCHEMA)), existing])
+    rows = pl.concat([_signal_rows(as_lazy(signals)).cast(EVENT_SCHEMA), existing])
     mine = pl.col("_existing")
     existing_last = pl.col("last_signal_at").filter(mine).first()
 
@@ -166,6 +166,6 @@ def group_into_episodes(
         .with_columns(change=change)
         .filter(pl.col("change").is_not_null())
         .select(OUTPUT_SCHEMA.names())
-        .cast(dict(OUTPUT_SCHEMA))
+        .cast(OUTPUT_SCHEMA)
         .sort(["artist_id", "window_start"])
     )

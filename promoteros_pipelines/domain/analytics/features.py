@@ -183,7 +183,7 @@ def daily_features(
         earlier, _ = look_back(grid.values["followers"], sid, di, days, tolerance)
         columns[name] = _ratio(columns["followers"], earlier) - 1.0
     for name in ("growth_1d", "engagement_rate"):
-        median, mad, days = windowed_median_mad(
+        median, mad, window_days = windowed_median_mad(
             grid.scatter(all_sid, all_di, history[name]),
             sid,
             di,
@@ -192,7 +192,7 @@ def daily_features(
         )
         columns[f"{name}_baseline_median"] = median
         columns[f"{name}_baseline_mad"] = mad
-        columns[f"{name}_baseline_days"] = days.astype(np.float64)
+        columns[f"{name}_baseline_days"] = window_days.astype(np.float64)
     return (
         grid.frame(sid, di, columns)
         .lazy()
@@ -209,5 +209,5 @@ def daily_features(
             ),
         )
         .select(DAILY_FEATURES_SCHEMA.names())
-        .cast(dict(DAILY_FEATURES_SCHEMA))
+        .cast(DAILY_FEATURES_SCHEMA)
     )

@@ -21,13 +21,13 @@ RETURN_TOLERANCE = 0.25
 SERIES = ["artist_id", "platform", "metric"]
 GLITCH_SCHEMA = pl.Schema(
     {
-        "artist_id": pl.Int64,
-        "platform": pl.Utf8,
-        "metric": pl.Utf8,
+        "artist_id": pl.Int64(),
+        "platform": pl.Utf8(),
+        "metric": pl.Utf8(),
         "observed_at": pl.Datetime("us", "UTC"),
-        "value": pl.Float64,
-        "value_before": pl.Float64,
-        "value_after": pl.Float64,
+        "value": pl.Float64(),
+        "value_before": pl.Float64(),
+        "value_after": pl.Float64(),
     }
 )
 
@@ -59,7 +59,7 @@ def find_glitches(observations: Frame) -> pl.LazyFrame:
             value_before=pl.col("_before"),
             value_after=pl.col("_after"),
         )
-        .cast(dict(GLITCH_SCHEMA))
+        .cast(GLITCH_SCHEMA)
     )
 
 

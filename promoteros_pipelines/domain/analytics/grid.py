@@ -95,7 +95,7 @@ class SeriesGrid:
     def frame(self, sid: np.ndarray, di: np.ndarray, columns: dict[str, np.ndarray]):
         """KEYS, day and the 1-D ``columns`` (one value per cell) as a frame; NaN -> null."""
         out = self.keys[sid].with_columns(
-            day=pl.lit(self.origin) + pl.duration(days=pl.Series(di, dtype=pl.Int64))
+            day=pl.lit(self.origin) + pl.duration(days=pl.lit(pl.Series(di, dtype=pl.Int64)))
         )
         return out.with_columns(
             pl.Series(name, values, nan_to_null=True) for name, values in columns.items()

@@ -5,6 +5,8 @@ Every public function in this package takes a ``pl.LazyFrame`` or ``pl.DataFrame
 plan the whole query (projection pushdown, one pass over the observations).
 """
 
+from typing import Any
+
 import polars as pl
 
 PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
@@ -35,11 +37,11 @@ KEYS = ["artist_id", "platform"]
 
 OBSERVATION_SCHEMA = pl.Schema(
     {
-        "artist_id": pl.Int64,
-        "platform": pl.Utf8,
-        "metric": pl.Utf8,
+        "artist_id": pl.Int64(),
+        "platform": pl.Utf8(),
+        "metric": pl.Utf8(),
         "observed_at": pl.Datetime("us", "UTC"),
-        "value": pl.Float64,
+        "value": pl.Float64(),
     }
 )
 
@@ -57,7 +59,7 @@ def platform_label(platform: pl.Expr) -> pl.Expr:
 
 def engagement_rank(platform: pl.Expr, metric: pl.Expr) -> pl.Expr:
     """Preference of ``metric`` as ``platform``'s engagement counter (0 best; null: not one)."""
-    expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Int8))
+    expr: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Int8))
     for name, metrics in ENGAGEMENT_METRICS.items():
         for rank, candidate in enumerate(metrics):
             expr = expr.when((platform == name) & (metric == candidate)).then(pl.lit(rank))

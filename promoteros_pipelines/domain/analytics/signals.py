@@ -46,23 +46,23 @@ SEED_SIGNAL_TYPES = ("follower_spike", "engagement_surge", "cross_platform")
 TS = pl.Datetime("us", "UTC")
 SIGNAL_SCHEMA = pl.Schema(
     {
-        "artist_id": pl.Int64,
-        "platform": pl.Utf8,
-        "signal_type": pl.Utf8,
+        "artist_id": pl.Int64(),
+        "platform": pl.Utf8(),
+        "signal_type": pl.Utf8(),
         "detected_at": TS,
         "window_start": TS,
         "window_end": TS,
-        "strength": pl.Float64,
-        "explanation": pl.Utf8,
-        "metric": pl.Utf8,
-        "value_before": pl.Float64,
-        "value_after": pl.Float64,
-        "growth": pl.Float64,
-        "baseline": pl.Float64,
-        "ratio": pl.Float64,
-        "robust_z": pl.Float64,
-        "peer_tier": pl.Utf8,
-        "platforms": pl.Utf8,
+        "strength": pl.Float64(),
+        "explanation": pl.Utf8(),
+        "metric": pl.Utf8(),
+        "value_before": pl.Float64(),
+        "value_after": pl.Float64(),
+        "growth": pl.Float64(),
+        "baseline": pl.Float64(),
+        "ratio": pl.Float64(),
+        "robust_z": pl.Float64(),
+        "peer_tier": pl.Utf8(),
+        "platforms": pl.Utf8(),
     }
 )
 
@@ -244,13 +244,20 @@ def detect_viral_signals(
     glitches (``glitches.py``) are left out before any comparison.
     Output schema: ``SIGNAL_SCHEMA``, sorted by detected_at.
     """
-    kwargs = {"as_of": as_of, "lookback": lookback, "thresholds": thresholds}
     # Collected once here: three rules read the movements, and a lazy cache node is not
     # guaranteed to be shared between the branches of a concat.
     baselines = as_lazy(baselines).collect().lazy()
     observations = without_glitches(observations).collect().lazy()
-    moves = follower_movements(observations, baselines, **kwargs).collect().lazy()
-    engagement = engagement_movements(observations, baselines, **kwargs)
+    moves = (
+        follower_movements(
+            observations, baselines, as_of=as_of, lookback=lookback, thresholds=thresholds
+        )
+        .collect()
+        .lazy()
+    )
+    engagement = engagement_movements(
+        observations, baselines, as_of=as_of, lookback=lookback, thresholds=thresholds
+    )
     return pl.concat(
         [
             follower_spikes(moves, thresholds),

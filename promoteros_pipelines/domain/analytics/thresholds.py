@@ -10,6 +10,7 @@ Peer tiers (followers on one platform, lower bound inclusive):
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import polars as pl
 
@@ -27,7 +28,7 @@ MAD_SCALE = 1.4826
 
 def tier_of(followers: pl.Expr) -> pl.Expr:
     """Peer tier from a follower count (null followers -> null tier)."""
-    expr = pl.when(followers.is_null()).then(pl.lit(None, dtype=pl.Utf8))
+    expr: Any = pl.when(followers.is_null()).then(pl.lit(None, dtype=pl.Utf8))
     for name, lower in reversed(TIER_BOUNDS[1:]):
         expr = expr.when(followers >= lower).then(pl.lit(name))
     return expr.otherwise(pl.lit(TIER_BOUNDS[0][0]))
