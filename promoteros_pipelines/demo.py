@@ -202,16 +202,18 @@ def _as_of(moment: dt.datetime) -> dict[str, str]:
 
 
 def _signal_replay(context: DemoContext) -> StepOutcome:
-    """One run replays the history's signals (a backfill of the past days), as
-    `promoteros detect viral --since` does."""
-    label = "Viral signals replayed over the history"
+    """One run replays the history's signals and events (a backfill of the past days), as
+    `promoteros detect viral --since` does: past events are recorded, no alert is filed."""
+    label = "Viral signals and events replayed over the history (no alerts for the past)"
     first = context.anchor.history_start
-    last = context.now.date() - dt.timedelta(days=1)
+    # up to two days ago: the live round as of now (last 48 h) then finds the newest episodes
+    # and files their alerts, as it would have on the day
+    last = context.now.date() - dt.timedelta(days=2)
     return run_job(
         context,
         label,
         "viral_detection",
-        assets=["viral_signals"],
+        assets=["viral_signals", "viral_events"],
         partition_range=(first.isoformat(), last.isoformat()),
     )
 
@@ -244,11 +246,15 @@ def _detect(context: DemoContext) -> StepOutcome:
     found = context.warehouse.read_frame(
         "SELECT count(*) FILTER (WHERE status <> 'dismissed') AS open,"
         " count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
-        " max(model_version) AS model FROM promoteros.viral_events"
+        " count(*) FILTER (WHERE confirmed_by = 'model') AS model,"
+        " count(*) FILTER (WHERE confirmed_by = 'rules') AS rules"
+        " FROM promoteros.viral_events"
     ).row(0, named=True)
-    by = f"model {found['model']}" if found["model"] else "the rules alone (no model)"
     events = "event" if found["open"] == 1 else "events"
-    detail = f"{found['open']} open {events}, {found['confirmed']} confirmed by {by}"
+    by = [f"{found[who]} by the {who}" for who in ("model", "rules") if found[who]]
+    detail = f"{found['open']} open {events}, {found['confirmed']} confirmed" + (
+        f" ({', '.join(by)})" if by else ""
+    )
     return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 

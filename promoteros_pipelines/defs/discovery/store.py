@@ -126,10 +126,12 @@ def track_artists_in(
 
 def spotify_ids_without_genres(warehouse: PostgresWarehouse, artist_ids: list[int]) -> dict:
     """Spotify id -> artist id, for those of ``artist_ids`` that have no genres yet."""
+    if not artist_ids:  # ADBC cannot type an empty list parameter
+        return {}
     frame = warehouse.read_frame(
         "SELECT p.external_id, a.artist_id FROM promoteros.artists a"
         " JOIN promoteros.artist_platform_ids p USING (artist_id)"
-        " WHERE a.artist_id = ANY($1) AND a.genres = '{}' AND p.platform = 'spotify'",
+        " WHERE a.artist_id = ANY($1::bigint[]) AND a.genres = '{}' AND p.platform = 'spotify'",
         [artist_ids],
     )
     return dict(frame.iter_rows()) if frame.height else {}

@@ -7,6 +7,7 @@ import pytest
 from dagster import materialize
 
 from promoteros_pipelines.defs.discovery import assets as discovery
+from promoteros_pipelines.defs.discovery.store import spotify_ids_without_genres
 from promoteros_pipelines.defs.metrics import assets as metrics
 from promoteros_pipelines.defs.metrics.observations import metric_observations
 from promoteros_pipelines.defs.partitions import six_hourly
@@ -241,3 +242,8 @@ def test_a_bad_watch_request_fails_with_a_clear_error(resources, request_config,
     failure = result.failure_data_for_node("tracked_artists")
     assert failure is not None and message in str(failure.error)
     assert resources["warehouse"].read_table("artists").is_empty()
+
+
+def test_no_new_artists_means_no_genre_lookup_and_no_error(resources):
+    """A discovery round that tracks nobody new (a second demo, a quiet day) asks for nothing."""
+    assert spotify_ids_without_genres(resources["warehouse"], []) == {}
