@@ -175,7 +175,8 @@ def engagement_movements(
     Columns: artist_id, platform, metric, observed_at, value, prior_at, value_before,
     engagements (counter increase rescaled to 24h; null if it fell), followers (latest at or
     before the observation, at most 24h old), engagement_rate (per the larger of followers and
-    baseline_followers), baseline_followers,
+    baseline_followers), engagement_lift (engagements over the usual day's: the baseline rate
+    times the baseline day's followers), baseline_followers,
     engagement_rate_baseline_median, ratio (rate / baseline median; null if the median is 0),
     engagement_z (robust z of the rate against its 28-day median and MAD).
     """
@@ -197,6 +198,7 @@ def engagement_movements(
     ).with_columns(engagements=pl.when(increase >= 0).then(increase))
     # a follower count that dips (a glitch not yet recognised) must not inflate the rate
     audience = pl.max_horizontal("followers", "baseline_followers")
+    usual_day = pl.col("engagement_rate_baseline_median") * pl.col("baseline_followers")
     return (
         _with_baseline(moves, as_lazy(baselines), thresholds)
         .with_columns(engagement_rate=pl.when(audience > 0).then(pl.col("engagements") / audience))
@@ -204,6 +206,7 @@ def engagement_movements(
             ratio=pl.when(pl.col("engagement_rate_baseline_median") > 0).then(
                 pl.col("engagement_rate") / pl.col("engagement_rate_baseline_median")
             ),
+            engagement_lift=pl.when(usual_day > 0).then(pl.col("engagements") / usual_day),
             engagement_z=(pl.col("engagement_rate") - pl.col("engagement_rate_baseline_median"))
             / pl.max_horizontal(
                 pl.col("engagement_rate_baseline_mad") * MAD_SCALE,
@@ -217,4 +220,45 @@ def engagement_movements(
             "growth_1d_baseline_median",
             "growth_1d_baseline_mad",
         )
+    )
+
+
+def _latest_before(
+    lf: pl.LazyFrame, other: pl.LazyFrame, column: str, alias: str, thresholds: ViralThresholds
+) -> pl.LazyFrame:
+    """``lf`` with ``other``'s ``column`` from the same series' latest row at or before each
+    observation (at most ``comparison_tolerance`` older), as ``alias``."""
+    right = (
+        other.select(
+            "artist_id",
+            pl.col("platform").cast(pl.Utf8),
+            pl.col("observed_at").alias("_other_at"),
+            pl.col(column).alias(alias),
+        )
+        .drop_nulls(alias)
+        .sort("_other_at")
+    )
+    return (
+        lf.with_columns(pl.col("platform").cast(pl.Utf8))
+        .sort("observed_at")
+        .join_asof(
+            right,
+            left_on="observed_at",
+            right_on="_other_at",
+            by=KEYS,
+            tolerance=thresholds.comparison_tolerance,
+            check_sortedness=False,
+        )
+        .drop("_other_at")
+    )
+
+
+def with_engagement_response(
+    follower_moves: pl.LazyFrame, engagement_moves: pl.LazyFrame, thresholds: ViralThresholds
+) -> pl.LazyFrame:
+    """Follower movements with ``engagement_lift``: the platform's engagements over the last
+    24h against its usual day's (null where the platform reports no counter, or before a
+    baseline exists). Real fans like, view and comment; followers bought do not."""
+    return _latest_before(
+        follower_moves, engagement_moves, "engagement_lift", "engagement_lift", thresholds
     )

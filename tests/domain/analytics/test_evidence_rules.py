@@ -113,3 +113,25 @@ def test_metrics_the_detector_cannot_use_are_counted():
     )
     counted = unusable_metrics(observations(rows)).collect()
     assert counted.rows() == [("spotify", "monthly_listeners", 2)]
+
+
+def spike_with_likes(likes_last_day: float) -> pl.DataFrame:
+    """TikTok followers +150% in 24h (five 6-hourly readings) and the likes counter beside
+    them: a usual day is 200 likes (2% of 10,000 followers), the last day gets ``likes_last_day``."""
+    followers = series(1, "tiktok", "followers", [10_000.0, 10_020, 10_040, 10_060, 25_000])
+    likes = [50_000.0, 50_050, 50_100, 50_150, 50_000 + likes_last_day]
+    return observations(followers + series(1, "tiktok", "likes", likes))
+
+
+def test_a_follower_spike_without_engagement_needs_more_evidence():
+    base = baselines([{"artist_id": 1, "platform": "tiktok", "day": DAY0}])
+    outcomes = {}
+    for name, likes in (("bots", 200.0), ("fans", 4_000.0)):
+        found = detect_viral_signals(spike_with_likes(likes), base, as_of=NOW).collect()
+        spike = found.filter(pl.col("signal_type") == "follower_spike")
+        assert spike["strength"].to_list() == [3.0]  # the same +150% jump either way
+        outcomes[name] = (spike["ratio"][0], status(*spike.to_dicts()))
+    # bought followers: the day's likes are the usual day's, and the jump does not confirm
+    assert outcomes["bots"] == (1.0, "new")
+    # new fans like: 20 times the usual day's likes, and the same jump confirms on its own
+    assert outcomes["fans"] == (20.0, "confirmed")
