@@ -117,7 +117,8 @@ def test_metrics_the_detector_cannot_use_are_counted():
 
 def spike_with_likes(likes_last_day: float) -> pl.DataFrame:
     """TikTok followers +150% in 24h (five 6-hourly readings) and the likes counter beside
-    them: a usual day is 200 likes (2% of 10,000 followers), the last day gets ``likes_last_day``."""
+    them: a usual day is 200 likes (2% of 10,000 followers); the last day gets
+    ``likes_last_day``."""
     followers = series(1, "tiktok", "followers", [10_000.0, 10_020, 10_040, 10_060, 25_000])
     likes = [50_000.0, 50_050, 50_100, 50_150, 50_000 + likes_last_day]
     return observations(followers + series(1, "tiktok", "likes", likes))
