@@ -100,6 +100,18 @@ def _with_baseline(
     )
 
 
+def reporting_step(before: pl.Expr, after: pl.Expr, max_digits: int = 6) -> pl.Expr:
+    """The unit both counts are reported in: 1,000 when both end in 000 (YouTube shows
+    subscribers to three significant figures), else a smaller power of ten; 1 for exact counts.
+    A count reported in thousands cannot show a 24h change finer than a thousand, so this step
+    (over the count) floors the scale of ``growth_z``: 142,000 -> 145,000 is one rounding away
+    from the usual +2,000 a day, not 6 robust SDs above it."""
+    digits = pl.sum_horizontal(
+        [((before % 10**k) == 0) & ((after % 10**k) == 0) for k in range(1, max_digits + 1)]
+    )
+    return pl.lit(10.0).pow(digits.cast(pl.Float64))
+
+
 def follower_movements(
     observations: Frame,
     baselines: Frame,
@@ -112,8 +124,9 @@ def follower_movements(
 
     Columns: artist_id, platform, observed_at, value, prior_at, value_before, growth (24h),
     peer_tier (of value_before), baseline_followers, growth_1d_baseline_median, growth_z (vs the
-    artist's own 28-day baseline), peer_median, peer_count, peer_z (vs same platform, tier and
-    UTC day of observation; null with fewer than ``tier_min_peers`` observations).
+    artist's own 28-day baseline; its scale is at least the counts' reporting step),
+    peer_median, peer_count, peer_z (vs same platform, tier and UTC day of observation; null
+    with fewer than ``tier_min_peers`` observations).
     """
     obs = as_lazy(observations)
     since = as_of - lookback - thresholds.comparison_window - thresholds.comparison_tolerance
@@ -131,11 +144,11 @@ def follower_movements(
             _day=pl.col("observed_at").dt.date(),
         )
         .with_columns(
-            growth_z=robust_z(
-                pl.col("growth"),
-                pl.col("growth_1d_baseline_median"),
-                pl.col("growth_1d_baseline_mad"),
-                thresholds.min_growth_scale,
+            growth_z=(pl.col("growth") - pl.col("growth_1d_baseline_median"))
+            / pl.max_horizontal(
+                pl.col("growth_1d_baseline_mad") * MAD_SCALE,
+                pl.lit(thresholds.min_growth_scale),
+                reporting_step(pl.col("value_before"), pl.col("value")) / pl.col("value_before"),
             ),
             peer_median=pl.col("growth").median().over(peers),
             peer_count=pl.col("growth").count().over(peers).cast(pl.Int32),

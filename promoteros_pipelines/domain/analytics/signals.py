@@ -11,9 +11,10 @@ Rules (numbers in ``ViralThresholds``; "before" means the observation ~24h earli
   and more than 3 robust SDs above it (a weekly peak the artist always has is not a surge),
   with the audience floor applied to the baseline day's followers.
 * ``cross_platform``: the artist's 24h growth is more than 3.5 robust SDs above its own 28-day
-  baseline (``growth_z``) on two or more platforms within 48h; ``platform`` is ``'cross'``;
-  ``strength`` is the second platform's best z over the threshold (the corroboration, so one
-  huge step beside noise elsewhere stays weak).
+  baseline (``growth_z``, its scale at least the count's reporting step, so a rounded count
+  moving by one step is not unusual) on two or more platforms within 48h; ``platform`` is
+  ``'cross'``; ``strength`` is the second platform's best z over the threshold (the
+  corroboration, so one huge step beside noise elsewhere stays weak).
 * ``tier_relative_growth``: 24h growth more than 6 robust SDs above same-platform, same-tier
   peers observed the same day (``peer_z``), with at least 20 peers.
 

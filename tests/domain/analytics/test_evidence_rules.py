@@ -136,3 +136,33 @@ def test_a_follower_spike_without_engagement_needs_more_evidence():
     assert outcomes["bots"] == (1.0, "new")
     # new fans like: 20 times the usual day's likes, and the same jump confirms on its own
     assert outcomes["fans"] == (20.0, "confirmed")
+
+
+def cross_platform_with_youtube(subscribers: list[float]) -> pl.DataFrame:
+    """A TikTok spike, and YouTube subscribers as YouTube shows them (three significant
+    figures), usually +1.2% a day with a tight baseline."""
+    tiktok = series(1, "tiktok", "followers", [10_000.0, 10_020, 10_040, 10_060, 25_000])
+    base = baselines(
+        [
+            {"artist_id": 1, "platform": "tiktok", "day": DAY0},
+            {
+                "artist_id": 1,
+                "platform": "youtube",
+                "day": DAY0,
+                "followers": 140_000.0,
+                "growth_1d_baseline_median": 0.012,
+                "growth_1d_baseline_mad": 0.0005,
+            },
+        ]
+    )
+    rows = observations(tiktok + series(1, "youtube", "followers", subscribers))
+    found = detect_viral_signals(rows, base, as_of=NOW).collect()
+    return found.filter(pl.col("signal_type") == "cross_platform")
+
+
+def test_a_rounded_count_moving_by_one_step_does_not_corroborate_cross_platform():
+    # 140,000 -> 145,000 in 24h (+3.6%) is within a rounding step or so of the usual day
+    assert cross_platform_with_youtube([140e3, 141e3, 142e3, 142e3, 145e3]).is_empty()
+    # 140,000 -> 151,000 (+7.9%) is well beyond the rounding: two platforms really move
+    found = cross_platform_with_youtube([140e3, 141e3, 143e3, 147e3, 151e3])
+    assert found["platforms"].to_list() == ["tiktok, youtube"]
