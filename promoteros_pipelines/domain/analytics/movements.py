@@ -100,16 +100,18 @@ def _with_baseline(
     )
 
 
-def reporting_step(before: pl.Expr, after: pl.Expr, max_digits: int = 6) -> pl.Expr:
-    """The unit both counts are reported in: 1,000 when both end in 000 (YouTube shows
-    subscribers to three significant figures), else a smaller power of ten; 1 for exact counts.
-    A count reported in thousands cannot show a 24h change finer than a thousand, so this step
-    (over the count) floors the scale of ``growth_z``: 142,000 -> 145,000 is one rounding away
-    from the usual +2,000 a day, not 6 robust SDs above it."""
-    digits = pl.sum_horizontal(
-        [((before % 10**k) == 0) & ((after % 10**k) == 0) for k in range(1, max_digits + 1)]
-    )
-    return pl.lit(10.0).pow(digits.cast(pl.Float64))
+def reporting_step(max_digits: int = 6, readings: int = 4) -> pl.Expr:
+    """The unit a series' counts are reported in, at each reading (rows sorted by time).
+
+    YouTube shows subscribers to three significant figures, so every reading is a multiple of
+    1,000 and a 24h change finer than that cannot be seen: 142,000 -> 145,000 is one rounding
+    step over the usual +2,000 a day, not 6 robust SDs above it. The step is the largest power
+    of ten that this reading and the ``readings - 1`` before it are all multiples of (two round
+    numbers prove nothing; the unit changes as a count grows); 1 for exact counts.
+    """
+    zeros = pl.sum_horizontal([(pl.col("value") % 10**k) == 0 for k in range(1, max_digits + 1)])
+    fewest = zeros.cast(pl.Float64).rolling_min(window_size=readings).over(KEYS)
+    return pl.lit(10.0).pow(fewest.fill_null(0.0))
 
 
 def follower_movements(
@@ -130,7 +132,9 @@ def follower_movements(
     """
     obs = as_lazy(observations)
     since = as_of - lookback - thresholds.comparison_window - thresholds.comparison_tolerance
-    series = _series(obs, pl.col("metric") == "followers", since, as_of)
+    series = _series(obs, pl.col("metric") == "followers", since, as_of).with_columns(
+        reporting_step=reporting_step()
+    )
     moves = _compare_with_24h_before(series, as_of - lookback, thresholds)
     moves = _with_baseline(moves, as_lazy(baselines), thresholds)
     peers = ["platform", "peer_tier", "_day"]
@@ -148,7 +152,7 @@ def follower_movements(
             / pl.max_horizontal(
                 pl.col("growth_1d_baseline_mad") * MAD_SCALE,
                 pl.lit(thresholds.min_growth_scale),
-                reporting_step(pl.col("value_before"), pl.col("value")) / pl.col("value_before"),
+                pl.col("reporting_step") / pl.col("value_before"),
             ),
             peer_median=pl.col("growth").median().over(peers),
             peer_count=pl.col("growth").count().over(peers).cast(pl.Int32),
@@ -167,6 +171,7 @@ def follower_movements(
         .drop(
             "_day",
             "_scale",
+            "reporting_step",
             "peer_mad",
             "baseline_day",
             "growth_1d_baseline_mad",
