@@ -191,7 +191,9 @@ def engagement_movements(
     """24h engagement rate at every engagement-counter observation in the window.
 
     Columns: artist_id, platform, metric, observed_at, value, prior_at, value_before,
-    engagements (counter increase rescaled to 24h; null if it fell), followers (latest at or
+    engagements (counter increase rescaled to 24h; null if it fell, or if the reading 24h
+    before was 0: a cumulative counter reading 0 was reset or misread, as follower growth from
+    0 is null), followers (latest at or
     before the observation, at most 24h old), engagement_rate (per the larger of followers and
     baseline_followers), engagement_lift (engagements over the usual day's: the baseline rate
     times the baseline day's followers), baseline_followers,
@@ -213,7 +215,9 @@ def engagement_movements(
         by=KEYS,
         tolerance=thresholds.comparison_window,
         check_sortedness=False,
-    ).with_columns(engagements=pl.when(increase >= 0).then(increase))
+    ).with_columns(
+        engagements=pl.when((increase >= 0) & (pl.col("value_before") > 0)).then(increase)
+    )
     # a follower count that dips (a glitch not yet recognised) must not inflate the rate
     audience = pl.max_horizontal("followers", "baseline_followers")
     usual_day = pl.col("engagement_rate_baseline_median") * pl.col("baseline_followers")

@@ -166,3 +166,18 @@ def test_a_rounded_count_moving_by_one_step_does_not_corroborate_cross_platform(
     # 140,000 -> 151,000 (+7.9%) is well beyond the rounding: two platforms really move
     found = cross_platform_with_youtube([140e3, 141e3, 143e3, 147e3, 151e3])
     assert found["platforms"].to_list() == ["tiktok, youtube"]
+
+
+def test_likes_compared_with_a_reset_reading_are_no_surge():
+    base = baselines([{"artist_id": 1, "platform": "spotify", "day": DAY0}])
+    followers = series(1, "spotify", "followers", [10_000.0] * 5)
+
+    def surges(likes: list[float]) -> list[str]:
+        rows = observations(followers + series(1, "spotify", "likes", likes))
+        found = detect_viral_signals(rows, base, as_of=NOW).collect()
+        return found.filter(pl.col("signal_type") == "engagement_surge")["platform"].to_list()
+
+    # the counter read 0 for two samples (a reset), then its true total again: nothing new
+    assert surges([0.0, 0.0, 50_100, 50_150, 50_200]) == []
+    # the same total reached by 1,000 likes in a day (5x the usual 200) is a surge
+    assert surges([49_200.0, 49_450, 49_700, 49_950, 50_200]) == ["spotify"]
