@@ -9,7 +9,12 @@ Status rules:
 * ``confirmed``: by the model when signals carry a ``probability`` (max >= 0.5); otherwise by
   rules alone, which need evidence from the seed definitions (follower spike, engagement surge,
   cross-platform momentum; ``SEED_SIGNAL_TYPES``): two distinct (signal_type, platform) pieces
-  of such evidence, or one such signal at least ``confirm_strength`` (1.5) times its threshold.
+  of such evidence, or one such signal strong enough on its own: an engagement surge or
+  cross-platform momentum at least ``confirm_strength`` (1.5) times its threshold; a follower
+  spike whose platform's engagement responded (``ratio`` >= ``spike_min_response``: the day's
+  likes or views at least twice the usual day's), or, on a platform reporting no engagement
+  counter, one at 1.5x. Followers that jump while nobody likes anything (bots bought and
+  purged) need a second piece of evidence, however large the jump.
   Tier-relative growth, however strong, never confirms and never counts as evidence: a one-day
   level step or a fast steady grower looks exactly like it. Confirmed is sticky.
 * ``dismissed``: the episode closed (``as_of - last_signal_at > gap``) without being confirmed.
@@ -56,7 +61,20 @@ def empty_events() -> pl.LazyFrame:
     return pl.LazyFrame(schema=EVENT_SCHEMA)
 
 
-def _signal_rows(signals: pl.LazyFrame) -> pl.LazyFrame:
+def _confirms_alone(names: list[str], rules: EpisodeRules) -> pl.Expr:
+    """Whether one signal is strong enough to confirm its episode by itself."""
+    strong = pl.col("strength") >= rules.confirm_strength
+    response = pl.col("ratio") if "ratio" in names else pl.lit(None, dtype=pl.Float64)
+    spike = pl.when(response.is_null()).then(strong).otherwise(response >= rules.spike_min_response)
+    return (
+        pl.when(pl.col("signal_type") == "follower_spike")
+        .then(spike)
+        .otherwise(strong & pl.col("signal_type").is_in(SEED_SIGNAL_TYPES))
+        .fill_null(False)
+    )
+
+
+def _signal_rows(signals: pl.LazyFrame, rules: EpisodeRules) -> pl.LazyFrame:
     names = signals.collect_schema().names()
     probability = pl.col("probability") if "probability" in names else pl.lit(None)
     return signals.unique(["artist_id", "platform", "signal_type", "detected_at"]).select(
@@ -75,6 +93,7 @@ def _signal_rows(signals: pl.LazyFrame) -> pl.LazyFrame:
         probability.cast(pl.Float64).alias("max_probability"),
         "explanation",
         pl.lit(False).alias("_existing"),
+        _confirms_alone(names, rules).alias("_alone"),
     )
 
 
@@ -94,9 +113,9 @@ def group_into_episodes(
         as_lazy(existing_events)
         .select(EVENT_SCHEMA.names())
         .cast(EVENT_SCHEMA)
-        .with_columns(_existing=pl.lit(True))
+        .with_columns(_existing=pl.lit(True), _alone=pl.lit(False))
     )
-    rows = pl.concat([_signal_rows(as_lazy(signals)).cast(EVENT_SCHEMA), existing])
+    rows = pl.concat([_signal_rows(as_lazy(signals), rules).cast(EVENT_SCHEMA), existing])
     mine = pl.col("_existing")
     existing_last = pl.col("last_signal_at").filter(mine).first()
 
@@ -104,7 +123,6 @@ def group_into_episodes(
         return pl.when(mine.any()).then(pl.col(column).filter(mine).first()).otherwise(fallback)
 
     fresh = ~mine & (pl.col("detected_at") > existing_last).fill_null(True)
-    is_seed = pl.col("signal_types").list.eval(pl.element().is_in(SEED_SIGNAL_TYPES)).list.any()
     episodes = (
         rows.sort(["artist_id", "last_signal_at"])
         .with_columns(
@@ -128,9 +146,9 @@ def group_into_episodes(
                 for c in STRING_LISTS
             ],
             pl.col("explanation").sort_by("peak_strength").last(),
-            # an existing event's peak may be a tier signal's; a seed signal strong enough
-            # confirmed its event in the run that saw it, so fresh rows suffice
-            pl.col("peak_strength").filter(is_seed & ~mine).max().alias("_seed_strength"),
+            # a signal strong enough alone confirmed its event in the run that saw it, so
+            # fresh rows suffice
+            (pl.col("_alone") & ~mine).any().alias("_alone"),
             pl.col("peak_strength").max(),
             pl.col("max_probability").max(),
             mine.any().alias("_had_event"),
@@ -139,9 +157,7 @@ def group_into_episodes(
     seed_evidence = pl.col("evidence_keys").list.eval(
         pl.element().str.starts_with("tier_relative_growth").not_()
     )
-    by_rules = (seed_evidence.list.sum() >= rules.confirm_min_evidence) | (
-        pl.col("_seed_strength") >= rules.confirm_strength
-    ).fill_null(False)
+    by_rules = (seed_evidence.list.sum() >= rules.confirm_min_evidence) | pl.col("_alone")
     confirmed = (
         pl.when(pl.col("max_probability").is_not_null())
         .then(pl.col("max_probability") >= rules.confirm_probability)

@@ -100,6 +100,20 @@ def _with_baseline(
     )
 
 
+def reporting_step(max_digits: int = 6, readings: int = 4) -> pl.Expr:
+    """The unit a series' counts are reported in, at each reading (rows sorted by time).
+
+    YouTube shows subscribers to three significant figures, so every reading is a multiple of
+    1,000 and a 24h change finer than that cannot be seen: 142,000 -> 145,000 is one rounding
+    step over the usual +2,000 a day, not 6 robust SDs above it. The step is the largest power
+    of ten that this reading and the ``readings - 1`` before it are all multiples of (two round
+    numbers prove nothing; the unit changes as a count grows); 1 for exact counts.
+    """
+    zeros = pl.sum_horizontal([(pl.col("value") % 10**k) == 0 for k in range(1, max_digits + 1)])
+    fewest = zeros.cast(pl.Float64).rolling_min(window_size=readings).over(KEYS)
+    return pl.lit(10.0).pow(fewest.fill_null(0.0))
+
+
 def follower_movements(
     observations: Frame,
     baselines: Frame,
@@ -112,12 +126,15 @@ def follower_movements(
 
     Columns: artist_id, platform, observed_at, value, prior_at, value_before, growth (24h),
     peer_tier (of value_before), baseline_followers, growth_1d_baseline_median, growth_z (vs the
-    artist's own 28-day baseline), peer_median, peer_count, peer_z (vs same platform, tier and
-    UTC day of observation; null with fewer than ``tier_min_peers`` observations).
+    artist's own 28-day baseline; its scale is at least the counts' reporting step),
+    peer_median, peer_count, peer_z (vs same platform, tier and UTC day of observation; null
+    with fewer than ``tier_min_peers`` observations).
     """
     obs = as_lazy(observations)
     since = as_of - lookback - thresholds.comparison_window - thresholds.comparison_tolerance
-    series = _series(obs, pl.col("metric") == "followers", since, as_of)
+    series = _series(obs, pl.col("metric") == "followers", since, as_of).with_columns(
+        reporting_step=reporting_step()
+    )
     moves = _compare_with_24h_before(series, as_of - lookback, thresholds)
     moves = _with_baseline(moves, as_lazy(baselines), thresholds)
     peers = ["platform", "peer_tier", "_day"]
@@ -131,11 +148,11 @@ def follower_movements(
             _day=pl.col("observed_at").dt.date(),
         )
         .with_columns(
-            growth_z=robust_z(
-                pl.col("growth"),
-                pl.col("growth_1d_baseline_median"),
-                pl.col("growth_1d_baseline_mad"),
-                thresholds.min_growth_scale,
+            growth_z=(pl.col("growth") - pl.col("growth_1d_baseline_median"))
+            / pl.max_horizontal(
+                pl.col("growth_1d_baseline_mad") * MAD_SCALE,
+                pl.lit(thresholds.min_growth_scale),
+                pl.col("reporting_step") / pl.col("value_before"),
             ),
             peer_median=pl.col("growth").median().over(peers),
             peer_count=pl.col("growth").count().over(peers).cast(pl.Int32),
@@ -154,6 +171,7 @@ def follower_movements(
         .drop(
             "_day",
             "_scale",
+            "reporting_step",
             "peer_mad",
             "baseline_day",
             "growth_1d_baseline_mad",
@@ -173,9 +191,12 @@ def engagement_movements(
     """24h engagement rate at every engagement-counter observation in the window.
 
     Columns: artist_id, platform, metric, observed_at, value, prior_at, value_before,
-    engagements (counter increase rescaled to 24h; null if it fell), followers (latest at or
+    engagements (counter increase rescaled to 24h; null if it fell, or if the reading 24h
+    before was 0: a cumulative counter reading 0 was reset or misread, as follower growth from
+    0 is null), followers (latest at or
     before the observation, at most 24h old), engagement_rate (per the larger of followers and
-    baseline_followers), baseline_followers,
+    baseline_followers), engagement_lift (engagements over the usual day's: the baseline rate
+    times the baseline day's followers), baseline_followers,
     engagement_rate_baseline_median, ratio (rate / baseline median; null if the median is 0),
     engagement_z (robust z of the rate against its 28-day median and MAD).
     """
@@ -194,9 +215,12 @@ def engagement_movements(
         by=KEYS,
         tolerance=thresholds.comparison_window,
         check_sortedness=False,
-    ).with_columns(engagements=pl.when(increase >= 0).then(increase))
+    ).with_columns(
+        engagements=pl.when((increase >= 0) & (pl.col("value_before") > 0)).then(increase)
+    )
     # a follower count that dips (a glitch not yet recognised) must not inflate the rate
     audience = pl.max_horizontal("followers", "baseline_followers")
+    usual_day = pl.col("engagement_rate_baseline_median") * pl.col("baseline_followers")
     return (
         _with_baseline(moves, as_lazy(baselines), thresholds)
         .with_columns(engagement_rate=pl.when(audience > 0).then(pl.col("engagements") / audience))
@@ -204,6 +228,7 @@ def engagement_movements(
             ratio=pl.when(pl.col("engagement_rate_baseline_median") > 0).then(
                 pl.col("engagement_rate") / pl.col("engagement_rate_baseline_median")
             ),
+            engagement_lift=pl.when(usual_day > 0).then(pl.col("engagements") / usual_day),
             engagement_z=(pl.col("engagement_rate") - pl.col("engagement_rate_baseline_median"))
             / pl.max_horizontal(
                 pl.col("engagement_rate_baseline_mad") * MAD_SCALE,
@@ -217,4 +242,45 @@ def engagement_movements(
             "growth_1d_baseline_median",
             "growth_1d_baseline_mad",
         )
+    )
+
+
+def _latest_before(
+    lf: pl.LazyFrame, other: pl.LazyFrame, column: str, alias: str, thresholds: ViralThresholds
+) -> pl.LazyFrame:
+    """``lf`` with ``other``'s ``column`` from the same series' latest row at or before each
+    observation (at most ``comparison_tolerance`` older), as ``alias``."""
+    right = (
+        other.select(
+            "artist_id",
+            pl.col("platform").cast(pl.Utf8),
+            pl.col("observed_at").alias("_other_at"),
+            pl.col(column).alias(alias),
+        )
+        .drop_nulls(alias)
+        .sort("_other_at")
+    )
+    return (
+        lf.with_columns(pl.col("platform").cast(pl.Utf8))
+        .sort("observed_at")
+        .join_asof(
+            right,
+            left_on="observed_at",
+            right_on="_other_at",
+            by=KEYS,
+            tolerance=thresholds.comparison_tolerance,
+            check_sortedness=False,
+        )
+        .drop("_other_at")
+    )
+
+
+def with_engagement_response(
+    follower_moves: pl.LazyFrame, engagement_moves: pl.LazyFrame, thresholds: ViralThresholds
+) -> pl.LazyFrame:
+    """Follower movements with ``engagement_lift``: the platform's engagements over the last
+    24h against its usual day's (null where the platform reports no counter, or before a
+    baseline exists). Real fans like, view and comment; followers bought do not."""
+    return _latest_before(
+        follower_moves, engagement_moves, "engagement_lift", "engagement_lift", thresholds
     )

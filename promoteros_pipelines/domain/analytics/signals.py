@@ -3,13 +3,18 @@
 Rules (numbers in ``ViralThresholds``; "before" means the observation ~24h earlier):
 
 * ``follower_spike``: 24h follower growth strictly above 50% and at least 1,000 followers before.
+  ``ratio`` is the engagement response: the platform's engagements (likes, views...) over the
+  same 24h against its usual day's (well above 1 when fans came with their likes, about 1 for
+  followers without fans, e.g. bots; null where the platform reports no counter or has no
+  baseline yet). ``episodes`` reads it.
 * ``engagement_surge``: 24h engagement rate strictly above 200% of the 28-day baseline median
   and more than 3 robust SDs above it (a weekly peak the artist always has is not a surge),
   with the audience floor applied to the baseline day's followers.
 * ``cross_platform``: the artist's 24h growth is more than 3.5 robust SDs above its own 28-day
-  baseline (``growth_z``) on two or more platforms within 48h; ``platform`` is ``'cross'``;
-  ``strength`` is the second platform's best z over the threshold (the corroboration, so one
-  huge step beside noise elsewhere stays weak).
+  baseline (``growth_z``, its scale at least the count's reporting step, so a rounded count
+  moving by one step is not unusual) on two or more platforms within 48h; ``platform`` is
+  ``'cross'``; ``strength`` is the second platform's best z over the threshold (the
+  corroboration, so one huge step beside noise elsewhere stays weak).
 * ``tier_relative_growth``: 24h growth more than 6 robust SDs above same-platform, same-tier
   peers observed the same day (``peer_z``), with at least 20 peers.
 
@@ -27,6 +32,7 @@ from promoteros_pipelines.domain.analytics.glitches import without_glitches
 from promoteros_pipelines.domain.analytics.movements import (
     engagement_movements,
     follower_movements,
+    with_engagement_response,
 )
 from promoteros_pipelines.domain.analytics.schema import (
     Frame,
@@ -111,6 +117,7 @@ def follower_spikes(moves: pl.LazyFrame, thresholds: ViralThresholds) -> pl.Lazy
             strength=pl.col("growth") / thresholds.spike_growth,
             explanation=explanation,
             robust_z=pl.col("growth_z"),
+            ratio=pl.col("engagement_lift"),
         )
     )
 
@@ -248,16 +255,22 @@ def detect_viral_signals(
     # guaranteed to be shared between the branches of a concat.
     baselines = as_lazy(baselines).collect().lazy()
     observations = without_glitches(observations).collect().lazy()
-    moves = (
+    followers = (
         follower_movements(
             observations, baselines, as_of=as_of, lookback=lookback, thresholds=thresholds
         )
         .collect()
         .lazy()
     )
-    engagement = engagement_movements(
-        observations, baselines, as_of=as_of, lookback=lookback, thresholds=thresholds
+    counters = (
+        engagement_movements(
+            observations, baselines, as_of=as_of, lookback=lookback, thresholds=thresholds
+        )
+        .collect()
+        .lazy()
     )
+    moves = with_engagement_response(followers, counters, thresholds).collect().lazy()
+    engagement = counters
     return pl.concat(
         [
             follower_spikes(moves, thresholds),

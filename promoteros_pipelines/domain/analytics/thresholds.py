@@ -115,7 +115,13 @@ class EpisodeRules:
     """Distinct seed-definition (signal_type, platform) pairs that confirm an episode by rules
     alone (tier-relative growth does not count)."""
     confirm_strength: float = 1.5
-    """A single seed-definition signal this many times its threshold also confirms."""
+    """A single seed-definition signal this many times its threshold also confirms (a follower
+    spike only where its platform reports no engagement counter: see ``spike_min_response``)."""
+    spike_min_response: float = 2.0
+    """A follower spike confirms on its own when the platform's engagements over the same 24h
+    were at least this many times its usual day's (``ratio``): new fans like, view, comment.
+    With less (followers without fans: bots bought, then purged) it needs a second piece of
+    evidence, however large the jump."""
     confirm_probability: float = 0.5
     """Model probability that confirms, when signals carry a ``probability`` column."""
 

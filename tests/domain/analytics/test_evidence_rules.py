@@ -113,3 +113,71 @@ def test_metrics_the_detector_cannot_use_are_counted():
     )
     counted = unusable_metrics(observations(rows)).collect()
     assert counted.rows() == [("spotify", "monthly_listeners", 2)]
+
+
+def spike_with_likes(likes_last_day: float) -> pl.DataFrame:
+    """TikTok followers +150% in 24h (five 6-hourly readings) and the likes counter beside
+    them: a usual day is 200 likes (2% of 10,000 followers); the last day gets
+    ``likes_last_day``."""
+    followers = series(1, "tiktok", "followers", [10_000.0, 10_020, 10_040, 10_060, 25_000])
+    likes = [50_000.0, 50_050, 50_100, 50_150, 50_000 + likes_last_day]
+    return observations(followers + series(1, "tiktok", "likes", likes))
+
+
+def test_a_follower_spike_without_engagement_needs_more_evidence():
+    base = baselines([{"artist_id": 1, "platform": "tiktok", "day": DAY0}])
+    outcomes = {}
+    for name, likes in (("bots", 200.0), ("fans", 4_000.0)):
+        found = detect_viral_signals(spike_with_likes(likes), base, as_of=NOW).collect()
+        spike = found.filter(pl.col("signal_type") == "follower_spike")
+        assert spike["strength"].to_list() == [3.0]  # the same +150% jump either way
+        outcomes[name] = (spike["ratio"][0], status(*spike.to_dicts()))
+    # bought followers: the day's likes are the usual day's, and the jump does not confirm
+    assert outcomes["bots"] == (1.0, "new")
+    # new fans like: 20 times the usual day's likes, and the same jump confirms on its own
+    assert outcomes["fans"] == (20.0, "confirmed")
+
+
+def cross_platform_with_youtube(subscribers: list[float]) -> pl.DataFrame:
+    """A TikTok spike, and YouTube subscribers as YouTube shows them (three significant
+    figures), usually +1.2% a day with a tight baseline."""
+    tiktok = series(1, "tiktok", "followers", [10_000.0, 10_020, 10_040, 10_060, 25_000])
+    base = baselines(
+        [
+            {"artist_id": 1, "platform": "tiktok", "day": DAY0},
+            {
+                "artist_id": 1,
+                "platform": "youtube",
+                "day": DAY0,
+                "followers": 140_000.0,
+                "growth_1d_baseline_median": 0.012,
+                "growth_1d_baseline_mad": 0.0005,
+            },
+        ]
+    )
+    rows = observations(tiktok + series(1, "youtube", "followers", subscribers))
+    found = detect_viral_signals(rows, base, as_of=NOW).collect()
+    return found.filter(pl.col("signal_type") == "cross_platform")
+
+
+def test_a_rounded_count_moving_by_one_step_does_not_corroborate_cross_platform():
+    # 140,000 -> 145,000 in 24h (+3.6%) is within a rounding step or so of the usual day
+    assert cross_platform_with_youtube([140e3, 141e3, 142e3, 142e3, 145e3]).is_empty()
+    # 140,000 -> 151,000 (+7.9%) is well beyond the rounding: two platforms really move
+    found = cross_platform_with_youtube([140e3, 141e3, 143e3, 147e3, 151e3])
+    assert found["platforms"].to_list() == ["tiktok, youtube"]
+
+
+def test_likes_compared_with_a_reset_reading_are_no_surge():
+    base = baselines([{"artist_id": 1, "platform": "spotify", "day": DAY0}])
+    followers = series(1, "spotify", "followers", [10_000.0] * 5)
+
+    def surges(likes: list[float]) -> list[str]:
+        rows = observations(followers + series(1, "spotify", "likes", likes))
+        found = detect_viral_signals(rows, base, as_of=NOW).collect()
+        return found.filter(pl.col("signal_type") == "engagement_surge")["platform"].to_list()
+
+    # the counter read 0 for two samples (a reset), then its true total again: nothing new
+    assert surges([0.0, 0.0, 50_100, 50_150, 50_200]) == []
+    # the same total reached by 1,000 likes in a day (5x the usual 200) is a surge
+    assert surges([49_200.0, 49_450, 49_700, 49_950, 50_200]) == ["spotify"]
