@@ -140,8 +140,7 @@ def test_page_one_kpis_match_the_database_and_hostile_names_are_text(warehouse):
 
     ops_text = "".join("".join(pages(reports[1].pdf)).split())
     assert "<script>alert(1)</script>" in ops_text
-    assert "{{7*7}}" in ops_text
-    assert "49" not in ops_text
+    assert "{{7*7}}" in ops_text  # shown as written, not evaluated to 49 (run ids may hold "49")
     assert "Bcc:victim@example.com" in ops_text  # CR/LF flattened to one line of text
 
 
