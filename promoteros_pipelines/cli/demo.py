@@ -110,13 +110,17 @@ def _print_summary(url: str, seconds: float) -> None:
     home = promoteros_home()
     outbox = home / "outbox"
     emails = len(list(outbox.glob("*.eml"))) if outbox.exists() else 0
-    detector = (
-        f"confirmed by the viral model {model[0]}"
-        if model
-        else "no model yet (not enough history): confirmed by the rules alone"
-    )
-    if model and by_rules:
-        detector += f" ({by_model} by the model, {by_rules} by the rules before it existed)"
+    if not model:
+        detector = "no model yet (not enough history): confirmed by the rules alone"
+    elif by_rules and by_model:
+        detector = (
+            f"{by_model:,} confirmed by the viral model {model[0]}, {by_rules:,} by the rules "
+            "before it existed"
+        )
+    elif by_rules:
+        detector = f"confirmed by the rules before the viral model {model[0]} was trained"
+    else:
+        detector = f"confirmed by the viral model {model[0]}"
     lines = [
         f"\n[bold]Done in {seconds:.0f} s.[/] What happened:",
         f"• Viral events: {open_events:,} open, {confirmed:,} confirmed; {detector}.",
