@@ -26,6 +26,7 @@ from promoteros_pipelines.defs.analytics.model_store import (
     load_latest,
     save_model,
 )
+from promoteros_pipelines.defs.analytics.store import read_daily, read_signals
 from promoteros_pipelines.defs.analytics.viral_history import (
     replay_signals,
     replay_viral_events,
@@ -41,7 +42,6 @@ from promoteros_pipelines.defs.metadata import (
 from promoteros_pipelines.defs.partitions import viral_days
 from promoteros_pipelines.domain.analytics import (
     EVENT_SCHEMA,
-    SIGNAL_SCHEMA,
     detect_viral_signals,
     group_into_episodes,
 )
@@ -93,23 +93,6 @@ def _model_dir(config: DetectionConfig) -> Path:
     return Path(config.model_dir) if config.model_dir else default_model_dir()
 
 
-def _daily(warehouse: PostgresWarehouse, first: dt.date, last: dt.date) -> pl.DataFrame:
-    return warehouse.read_frame(
-        f"SELECT * FROM {warehouse.qualified('daily_artist_metrics')}"
-        " WHERE day >= $1 AND day <= $2",
-        [first, last],
-    )
-
-
-def _signals(warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetime) -> pl.DataFrame:
-    frame = warehouse.read_frame(
-        f"SELECT {', '.join(SIGNAL_SCHEMA.names())} FROM {warehouse.qualified('viral_signals')}"
-        " WHERE detected_at > $1 AND detected_at <= $2",
-        [since, until],
-    )
-    return frame.cast(SIGNAL_SCHEMA) if frame.height else pl.DataFrame(schema=SIGNAL_SCHEMA)
-
-
 @asset(
     group_name=GROUP,
     kinds=KINDS,
@@ -143,7 +126,7 @@ def viral_signals(
         )
     as_of = _as_of(config)
     observations = read_observations(warehouse, as_of - READ_BACK, as_of + dt.timedelta(seconds=1))
-    baselines = _daily(
+    baselines = read_daily(
         warehouse, (as_of - READ_BACK).date() - dt.timedelta(days=BASELINE_DAYS), as_of.date()
     )
     frame = detect_viral_signals(
@@ -198,11 +181,11 @@ def training_rows(
     warehouse: PostgresWarehouse, as_of: dt.datetime, days: int = 365
 ) -> pl.DataFrame:
     """Model features and sustained-growth labels for the signals of the last ``days``."""
-    signals = _signals(warehouse, as_of - dt.timedelta(days=days), as_of)
+    signals = read_signals(warehouse, as_of - dt.timedelta(days=days), as_of, from_since=False)
     if signals.is_empty():
         return pl.DataFrame()
     first = signals["window_start"].min().date() - dt.timedelta(days=HORIZON_DAYS + 3)  # type: ignore[union-attr]
-    daily = _daily(warehouse, first, as_of.date())
+    daily = read_daily(warehouse, first, as_of.date())
     labels = viral_episode_labels(signals, daily, as_of=as_of)
     return signal_features(signals, daily).join(labels, on=SIGNAL_KEY_COLUMNS)
 
@@ -327,8 +310,8 @@ def _scored_signals(
         return signals, None
     if model is None or signals.is_empty():
         return signals, None
-    history = _signals(warehouse, as_of - HISTORY - LOOKBACK * 2, as_of)
-    daily = _daily(warehouse, (as_of - HISTORY).date() - dt.timedelta(days=7), as_of.date())
+    history = read_signals(warehouse, as_of - HISTORY - LOOKBACK * 2, as_of, from_since=False)
+    daily = read_daily(warehouse, (as_of - HISTORY).date() - dt.timedelta(days=7), as_of.date())
     features = signal_features(pl.concat([history, signals]).unique(SIGNAL_KEY_COLUMNS), daily)
     scored = features.select(SIGNAL_KEY_COLUMNS).with_columns(
         predict_probability(model.estimator, features)
@@ -482,7 +465,7 @@ def viral_events(
     if window is not None:
         return replay_viral_events(context, warehouse, window, _model_dir(config))
     as_of = _as_of(config)
-    recent = _signals(warehouse, as_of - LOOKBACK, as_of)
+    recent = read_signals(warehouse, as_of - LOOKBACK, as_of, from_since=False)
     signals, version = _scored_signals(context, warehouse, recent, as_of, _model_dir(config))
     changed = group_into_episodes(signals, open_events(warehouse, as_of), as_of=as_of).collect()
     alerts = write_events(warehouse, changed, signals, as_of, version) if changed.height else 0

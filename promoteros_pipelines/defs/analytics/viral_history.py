@@ -18,8 +18,9 @@ from psycopg.types.json import Jsonb
 from promoteros_pipelines.defs import checks
 from promoteros_pipelines.defs.analytics.assets import read_observations
 from promoteros_pipelines.defs.analytics.model_store import UntrustedModelError, load_latest
+from promoteros_pipelines.defs.analytics.store import read_daily, read_signals
 from promoteros_pipelines.defs.metadata import preview_table, with_artist_names
-from promoteros_pipelines.domain.analytics import SIGNAL_SCHEMA, detect_viral_signals
+from promoteros_pipelines.domain.analytics import detect_viral_signals
 from promoteros_pipelines.domain.analytics.model.features import (
     HISTORY,
     SIGNAL_KEY_COLUMNS,
@@ -52,24 +53,6 @@ def replay_window(context: AssetExecutionContext, as_of: str, now: dt.datetime) 
     return window.start, min(window.end, now)
 
 
-def _daily(warehouse: PostgresWarehouse, first: dt.date, last: dt.date) -> pl.DataFrame:
-    return warehouse.read_frame(
-        f"SELECT * FROM {warehouse.qualified('daily_artist_metrics')}"
-        " WHERE day >= $1 AND day <= $2",
-        [first, last],
-    )
-
-
-def _signals(warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetime) -> pl.DataFrame:
-    """Stored signals detected in [since, until)."""
-    frame = warehouse.read_frame(
-        f"SELECT {', '.join(SIGNAL_SCHEMA.names())} FROM {warehouse.qualified('viral_signals')}"
-        " WHERE detected_at >= $1 AND detected_at < $2",
-        [since, until],
-    )
-    return frame.cast(SIGNAL_SCHEMA) if frame.height else pl.DataFrame(schema=SIGNAL_SCHEMA)
-
-
 def replay_signals(
     context: AssetExecutionContext,
     warehouse: PostgresWarehouse,
@@ -81,7 +64,7 @@ def replay_signals(
     """Every signal detected in the window, computed once, replacing the window's rows."""
     start, end = window
     observations = read_observations(warehouse, start - read_back, end)
-    baselines = _daily(
+    baselines = read_daily(
         warehouse, (start - read_back).date() - dt.timedelta(days=baseline_days), end.date()
     )
     context.log.info(f"replaying signals {start} to {end}: {observations.height:,} observations")
@@ -140,8 +123,8 @@ def _scored(
     latest = signals["detected_at"].max()
     assert isinstance(latest, dt.datetime)
     end = latest + dt.timedelta(microseconds=1)
-    history = _signals(warehouse, start - HISTORY - dt.timedelta(days=4), end)
-    daily = _daily(warehouse, (start - HISTORY).date() - dt.timedelta(days=7), end.date())
+    history = read_signals(warehouse, start - HISTORY - dt.timedelta(days=4), end, from_since=True)
+    daily = read_daily(warehouse, (start - HISTORY).date() - dt.timedelta(days=7), end.date())
     features = signal_features(pl.concat([history, signals]).unique(SIGNAL_KEY_COLUMNS), daily)
     scored = features.select(SIGNAL_KEY_COLUMNS).with_columns(
         predict_probability(model.estimator, features)
@@ -241,7 +224,7 @@ def replay_viral_events(
 ) -> MaterializeResult:
     """Events as the 30-minute rounds of the window would have left them, written at once."""
     start, end = window
-    stored = _signals(warehouse, start, end)
+    stored = read_signals(warehouse, start, end, from_since=True)
     signals, version = _scored(context, warehouse, stored, start, model_dir)
     rounds = _rounds(warehouse, start, end)
     context.log.info(f"replaying events over {len(rounds):,} rounds, {signals.height:,} signals")
