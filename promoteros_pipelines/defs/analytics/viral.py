@@ -26,7 +26,11 @@ from promoteros_pipelines.defs.analytics.model_store import (
     load_latest,
     save_model,
 )
-from promoteros_pipelines.defs.analytics.store import read_daily, read_signals
+from promoteros_pipelines.defs.analytics.store import (
+    read_daily,
+    read_signals,
+    scored_with_latest_model,
+)
 from promoteros_pipelines.defs.analytics.viral_history import (
     replay_signals,
     replay_viral_events,
@@ -47,7 +51,6 @@ from promoteros_pipelines.domain.analytics import (
 )
 from promoteros_pipelines.domain.analytics.glitches import find_glitches
 from promoteros_pipelines.domain.analytics.model.features import (
-    HISTORY,
     SIGNAL_KEY_COLUMNS,
     signal_features,
 )
@@ -55,7 +58,6 @@ from promoteros_pipelines.domain.analytics.model.labels import HORIZON_DAYS, vir
 from promoteros_pipelines.domain.analytics.model.train import (
     NotEnoughHistory,
     beats_champion,
-    predict_probability,
     train_viral_model,
 )
 from promoteros_pipelines.domain.analytics.schema import unusable_metrics
@@ -295,30 +297,6 @@ def _train_model(
     )
 
 
-def _scored_signals(
-    context: AssetExecutionContext,
-    warehouse: PostgresWarehouse,
-    signals: pl.DataFrame,
-    as_of: dt.datetime,
-    model_dir: Path,
-) -> tuple[pl.DataFrame, str | None]:
-    """Signals with the latest model's ``probability``; unchanged when no model is usable."""
-    try:
-        model = load_latest(warehouse, model_dir)
-    except (UntrustedModelError, FileNotFoundError) as error:
-        context.log.error(f"Model refused, confirming by rules alone until retrained: {error}")
-        return signals, None
-    if model is None or signals.is_empty():
-        return signals, None
-    history = read_signals(warehouse, as_of - HISTORY - LOOKBACK * 2, as_of, from_since=False)
-    daily = read_daily(warehouse, (as_of - HISTORY).date() - dt.timedelta(days=7), as_of.date())
-    features = signal_features(pl.concat([history, signals]).unique(SIGNAL_KEY_COLUMNS), daily)
-    scored = features.select(SIGNAL_KEY_COLUMNS).with_columns(
-        predict_probability(model.estimator, features)
-    )
-    return signals.join(scored, on=SIGNAL_KEY_COLUMNS, how="left"), model.version
-
-
 UPSERT_EVENT = """
 INSERT INTO promoteros.viral_events (
     artist_id, window_start, detected_at, last_signal_at, status, confirmed_at, confirmed_by,
@@ -466,7 +444,9 @@ def viral_events(
         return replay_viral_events(context, warehouse, window, _model_dir(config))
     as_of = _as_of(config)
     recent = read_signals(warehouse, as_of - LOOKBACK, as_of, from_since=False)
-    signals, version = _scored_signals(context, warehouse, recent, as_of, _model_dir(config))
+    signals, version = scored_with_latest_model(
+        context.log, warehouse, recent, reference=as_of, until=as_of, model_dir=_model_dir(config)
+    )
     changed = group_into_episodes(signals, open_events(warehouse, as_of), as_of=as_of).collect()
     alerts = write_events(warehouse, changed, signals, as_of, version) if changed.height else 0
     ranges = {

@@ -17,16 +17,16 @@ from psycopg.types.json import Jsonb
 
 from promoteros_pipelines.defs import checks
 from promoteros_pipelines.defs.analytics.assets import read_observations
-from promoteros_pipelines.defs.analytics.model_store import UntrustedModelError, load_latest
-from promoteros_pipelines.defs.analytics.store import read_daily, read_signals
+from promoteros_pipelines.defs.analytics.store import (
+    read_daily,
+    read_signals,
+    scored_with_latest_model,
+)
 from promoteros_pipelines.defs.metadata import preview_table, with_artist_names
 from promoteros_pipelines.domain.analytics import detect_viral_signals
 from promoteros_pipelines.domain.analytics.model.features import (
-    HISTORY,
     SIGNAL_KEY_COLUMNS,
-    signal_features,
 )
-from promoteros_pipelines.domain.analytics.model.train import predict_probability
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES
 from promoteros_pipelines.domain.viral_replay import (
     KEY,
@@ -102,34 +102,6 @@ def replay_signals(
         },
         check_results=results,
     )
-
-
-def _scored(
-    context: AssetExecutionContext,
-    warehouse: PostgresWarehouse,
-    signals: pl.DataFrame,
-    start: dt.datetime,
-    model_dir: Path,
-) -> tuple[pl.DataFrame, str | None]:
-    """Signals with today's model's ``probability`` (features from stored history before the
-    window too); unchanged when no model is usable, so the rules confirm."""
-    try:
-        model = load_latest(warehouse, model_dir)
-    except (UntrustedModelError, FileNotFoundError) as error:
-        context.log.error(f"Model refused, replaying with the rules alone: {error}")
-        return signals, None
-    if model is None or signals.is_empty():
-        return signals, None
-    latest = signals["detected_at"].max()
-    assert isinstance(latest, dt.datetime)
-    end = latest + dt.timedelta(microseconds=1)
-    history = read_signals(warehouse, start - HISTORY - dt.timedelta(days=4), end, from_since=True)
-    daily = read_daily(warehouse, (start - HISTORY).date() - dt.timedelta(days=7), end.date())
-    features = signal_features(pl.concat([history, signals]).unique(SIGNAL_KEY_COLUMNS), daily)
-    scored = features.select(SIGNAL_KEY_COLUMNS).with_columns(
-        predict_probability(model.estimator, features)
-    )
-    return signals.join(scored, on=SIGNAL_KEY_COLUMNS, how="left"), model.version
 
 
 def _open_at(warehouse: PostgresWarehouse, start: dt.datetime) -> pl.DataFrame:
@@ -225,7 +197,11 @@ def replay_viral_events(
     """Events as the 30-minute rounds of the window would have left them, written at once."""
     start, end = window
     stored = read_signals(warehouse, start, end, from_since=True)
-    signals, version = _scored(context, warehouse, stored, start, model_dir)
+    until = stored["detected_at"].max() if stored.height else end
+    assert isinstance(until, dt.datetime)
+    signals, version = scored_with_latest_model(
+        context.log, warehouse, stored, reference=start, until=until, model_dir=model_dir
+    )
     rounds = _rounds(warehouse, start, end)
     context.log.info(f"replaying events over {len(rounds):,} rounds, {signals.height:,} signals")
     events = replay_events(signals, rounds, initial=_open_at(warehouse, start))
