@@ -32,6 +32,7 @@ from promoteros_pipelines.defs.analytics.store import (
     scored_with_latest_model,
 )
 from promoteros_pipelines.defs.analytics.viral_history import (
+    event_ranges,
     replay_signals,
     replay_viral_events,
     replay_window,
@@ -449,11 +450,6 @@ def viral_events(
     )
     changed = group_into_episodes(signals, open_events(warehouse, as_of), as_of=as_of).collect()
     alerts = write_events(warehouse, changed, signals, as_of, version) if changed.height else 0
-    ranges = {
-        "probability_0_to_1": pl.col("max_probability").is_between(0, 1),
-        "status_known": pl.col("status").is_in(["new", "confirmed", "dismissed"]),
-        "strength_finite": checks.finite("peak_strength"),
-    }
     counts = dict(changed.group_by("change").len().iter_rows()) if changed.height else {}
     return MaterializeResult(
         metadata={
@@ -485,6 +481,6 @@ def viral_events(
         check_results=[
             checks.keys_not_null(changed, EVENT_KEY),
             checks.keys_unique(changed, EVENT_KEY),
-            checks.values_in_range(changed, ranges),
+            checks.values_in_range(changed, event_ranges()),
         ],
     )

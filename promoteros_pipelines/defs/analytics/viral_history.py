@@ -188,6 +188,15 @@ def write_replayed_events(
     return events.height
 
 
+def event_ranges() -> dict[str, pl.Expr]:
+    """The value checks of ``viral_events`` rows, live or replayed."""
+    return {
+        "probability_0_to_1": pl.col("max_probability").is_between(0, 1),
+        "status_known": pl.col("status").is_in(["new", "confirmed", "dismissed"]),
+        "strength_finite": checks.finite("peak_strength"),
+    }
+
+
 def replay_viral_events(
     context: AssetExecutionContext,
     warehouse: PostgresWarehouse,
@@ -207,11 +216,6 @@ def replay_viral_events(
     events = replay_events(signals, rounds, initial=_open_at(warehouse, start))
     events = event_evidence(events, signals)
     written = write_replayed_events(warehouse, events, window, version) if events.height else 0
-    ranges = {
-        "probability_0_to_1": pl.col("max_probability").is_between(0, 1),
-        "status_known": pl.col("status").is_in(["new", "confirmed", "dismissed"]),
-        "strength_finite": checks.finite("peak_strength"),
-    }
     counts = dict(events.group_by("status").len().iter_rows()) if events.height else {}
     return MaterializeResult(
         metadata={
@@ -238,6 +242,6 @@ def replay_viral_events(
         check_results=[
             checks.keys_not_null(events, KEY),
             checks.keys_unique(events, KEY),
-            checks.values_in_range(events, ranges),
+            checks.values_in_range(events, event_ranges()),
         ],
     )
