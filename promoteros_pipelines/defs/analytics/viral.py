@@ -63,6 +63,7 @@ from promoteros_pipelines.domain.analytics.model.train import (
 )
 from promoteros_pipelines.domain.analytics.schema import unusable_metrics
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES
+from promoteros_pipelines.domain.wording import signal_sentence
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 GROUP = "analytics"
@@ -332,10 +333,21 @@ def open_events(warehouse: PostgresWarehouse, as_of: dt.datetime) -> pl.DataFram
     return frame.cast(EVENT_SCHEMA) if frame.height else pl.DataFrame(schema=EVENT_SCHEMA)
 
 
-def _evidence(row: dict, signals: pl.DataFrame) -> dict:
-    mine = signals.filter(
+def _strongest_first(row: dict, signals: pl.DataFrame) -> pl.DataFrame:
+    return signals.filter(
         pl.col("artist_id") == row["artist_id"], pl.col("detected_at") >= row["window_start"]
     ).sort("strength", descending=True)
+
+
+def _alert_sentence(row: dict, signals: pl.DataFrame) -> str:
+    """The event in the words the reports use (its strongest signal), not the detector's."""
+    mine = _strongest_first(row, signals)
+    strongest = mine.row(0, named=True) if mine.height else {}
+    return signal_sentence(strongest, fallback=row["explanation"])
+
+
+def _evidence(row: dict, signals: pl.DataFrame) -> dict:
+    mine = _strongest_first(row, signals)
     return {
         "explanation": row["explanation"],
         "signal_types": row["signal_types"],
@@ -393,7 +405,8 @@ def write_events(
             severity = "critical" if row["status"] == "confirmed" else "warning"
             key = f"viral:{row['artist_id']}:{row['window_start'].isoformat()}"
             alerts += file_alert(
-                conn, Alert("viral", severity, f"{who}: {row['explanation']}", key, evidence)
+                conn,
+                Alert("viral", severity, f"{who}: {_alert_sentence(row, signals)}", key, evidence),
             )
     return alerts
 

@@ -113,6 +113,8 @@ def test_signals_and_events_detect_the_episode_and_rerun_as_no_ops(loaded, tmp_p
     alerts = loaded.read_table("alerts")
     assert alerts.height == events.height
     assert alerts["dedupe_key"].str.starts_with("viral:").all()
+    # subjects in the reports' words: no detector jargon such as "robust SDs"
+    assert not alerts["subject"].str.contains("robust").any(), alerts["subject"].to_list()
 
     again = materialize(
         [viral_signals, viral_events],
