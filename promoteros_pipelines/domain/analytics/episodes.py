@@ -61,8 +61,9 @@ def empty_events() -> pl.LazyFrame:
     return pl.LazyFrame(schema=EVENT_SCHEMA)
 
 
-def _confirms_alone(names: list[str], rules: EpisodeRules) -> pl.Expr:
-    """Whether one signal is strong enough to confirm its episode by itself."""
+def confirms_alone(names: list[str], rules: EpisodeRules) -> pl.Expr:
+    """Whether one signal is strong enough to confirm its episode by itself (``names``: the
+    signal frame's columns; without ``ratio`` a follower spike needs ``confirm_strength``)."""
     strong = pl.col("strength") >= rules.confirm_strength
     response = pl.col("ratio") if "ratio" in names else pl.lit(None, dtype=pl.Float64)
     spike = pl.when(response.is_null()).then(strong).otherwise(response >= rules.spike_min_response)
@@ -93,7 +94,7 @@ def _signal_rows(signals: pl.LazyFrame, rules: EpisodeRules) -> pl.LazyFrame:
         probability.cast(pl.Float64).alias("max_probability"),
         "explanation",
         pl.lit(False).alias("_existing"),
-        _confirms_alone(names, rules).alias("_alone"),
+        confirms_alone(names, rules).alias("_alone"),
     )
 
 

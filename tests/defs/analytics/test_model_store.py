@@ -29,6 +29,7 @@ def rows(n: int = 600, seed: int = 1) -> pl.DataFrame:
     values = rng.normal(size=(n, len(FEATURES)))
     frame = pl.DataFrame(values, schema=FEATURES, orient="row")
     return frame.with_columns(
+        rules_confirmed=frame["context_max_strength"] > 1.0,
         detected_at=pl.Series([START + dt.timedelta(hours=2.4 * i) for i in range(n)]),
         label=((frame["context_max_strength"] + 0.3 * rng.normal(size=n)) > 0.5).cast(pl.Int8),
     )

@@ -181,3 +181,31 @@ def test_likes_compared_with_a_reset_reading_are_no_surge():
     assert surges([0.0, 0.0, 50_100, 50_150, 50_200]) == []
     # the same total reached by 1,000 likes in a day (5x the usual 200) is a surge
     assert surges([49_200.0, 49_450, 49_700, 49_950, 50_200]) == ["spotify"]
+
+
+def test_the_models_rival_is_the_same_evidence_rules_as_the_events():
+    # champion/challenger scores "the rules alone" per signal from its 48h context: it must be
+    # the decision group_into_episodes takes, not an older single-signal rule
+    from test_model_robustness import EMPTY_DAILY
+
+    from promoteros_pipelines.domain.analytics.model.features import signal_features
+
+    cases = [
+        [signal(0, signal_type="tier_relative_growth", strength=12.0)],
+        [signal(0, strength=3.0, ratio=1.0)],  # followers without fans: bots
+        [signal(0, strength=1.1, ratio=2.5)],  # followers with their likes
+        [signal(0, signal_type="engagement_surge", strength=1.6)],
+        [signal(0, strength=1.1), signal(2, platform="instagram", signal_type="engagement_surge")],
+        [
+            signal(0, signal_type="tier_relative_growth", strength=20.0),
+            signal(0, platform="cross", signal_type="cross_platform", strength=1.05),
+        ],
+    ]
+    expected = [False, False, True, True, True, False]
+    decided = []
+    for rows in cases:
+        frame = signal_features(signals(*rows), EMPTY_DAILY).sort("detected_at")
+        last = frame["rules_confirmed"][-1]
+        assert last == (status(*rows) == "confirmed"), rows
+        decided.append(last)
+    assert decided == expected

@@ -64,6 +64,7 @@ def test_training_survives_a_feature_with_no_value_at_all():
     frame = pl.DataFrame(rng.normal(size=(n, len(FEATURES))), schema=FEATURES, orient="row")
     frame = frame.with_columns(
         history_max_strength=pl.lit(None, dtype=pl.Float64),
+        rules_confirmed=frame["strength"] > 1.0,
         detected_at=pl.Series([AT + dt.timedelta(hours=3 * i) for i in range(n)]),
         label=(frame["strength"] > 0).cast(pl.Int8),
     )

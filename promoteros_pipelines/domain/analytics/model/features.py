@@ -11,6 +11,9 @@ import datetime as dt
 import polars as pl
 
 from promoteros_pipelines.domain.analytics import SIGNAL_TYPES
+from promoteros_pipelines.domain.analytics.episodes import confirms_alone
+from promoteros_pipelines.domain.analytics.signals import SEED_SIGNAL_TYPES
+from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES, EpisodeRules
 
 SIGNAL_KEY_COLUMNS = ["artist_id", "platform", "signal_type", "detected_at"]
 KEY = SIGNAL_KEY_COLUMNS
@@ -66,6 +69,30 @@ def _context(signals: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _rules_context(signals: pl.LazyFrame, rules: EpisodeRules) -> pl.LazyFrame:
+    """Per signal: whether the rules alone confirm with the artist's signals in its 48h context
+    (as ``episodes.group_into_episodes`` would): two distinct pieces of seed evidence, or one
+    signal strong enough on its own. Not a feature: the figure the model must beat."""
+    names = signals.collect_schema().names()
+    rows = signals.select(
+        "artist_id",
+        "detected_at",
+        seed_evidence=pl.when(pl.col("signal_type").is_in(SEED_SIGNAL_TYPES)).then(
+            pl.concat_str("signal_type", pl.lit(":"), "platform")
+        ),
+        alone=confirms_alone(names, rules),
+    ).sort("detected_at")
+    return (
+        rows.rolling("detected_at", period=CONTEXT, group_by="artist_id")
+        .agg(
+            rules_confirmed=(pl.col("seed_evidence").drop_nulls().n_unique())
+            .ge(rules.confirm_min_evidence)
+            .or_(pl.col("alone").any())
+        )
+        .unique(["artist_id", "detected_at"])
+    )
+
+
 def _history(signals: pl.LazyFrame) -> pl.LazyFrame:
     """Per signal: the artist's signals from 30 days to 48h before it."""
     rows = signals.select("artist_id", "detected_at", "strength").sort("detected_at")
@@ -99,8 +126,11 @@ def _trend(daily: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def signal_features(signals: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:
-    """``KEY`` + ``window_start`` + ``FEATURES`` per signal (one row per signal key).
+def signal_features(
+    signals: pl.DataFrame, daily: pl.DataFrame, rules: EpisodeRules = DEFAULT_EPISODE_RULES
+) -> pl.DataFrame:
+    """``KEY`` + ``window_start`` + ``FEATURES`` + ``rules_confirmed`` per signal (one row per
+    signal key; ``rules_confirmed`` is the rules' decision in the signal's 48h context).
 
     ``signals``: ``SIGNAL_SCHEMA`` rows including enough earlier history (30 days) for the
     history features. ``daily``: ``daily_artist_metrics`` rows for the days before them.
@@ -113,6 +143,7 @@ def signal_features(signals: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:
     return (
         lf.join(_context(lf), on=["artist_id", "detected_at"], how="left")
         .join(_history(lf), on=["artist_id", "detected_at"], how="left")
+        .join(_rules_context(lf, rules), on=["artist_id", "detected_at"], how="left")
         .with_columns(_trend_day=trend_day)
         .sort("_trend_day")
         .join_asof(
@@ -127,8 +158,8 @@ def signal_features(signals: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:
             signal_code=pl.col("signal_type").replace_strict(codes, return_dtype=pl.Float64),
             log_audience=(pl.col("value_before") + 1).log10(),
         )
-        .select(*KEY, "window_start", *FEATURES)
-        .with_columns(pl.col(FEATURES).cast(pl.Float64))
+        .select(*KEY, "window_start", *FEATURES, "rules_confirmed")
+        .with_columns(pl.col(FEATURES).cast(pl.Float64), pl.col("rules_confirmed").fill_null(False))
         .sort(KEY)
         .collect()
     )

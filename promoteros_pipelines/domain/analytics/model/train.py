@@ -2,10 +2,10 @@
 
 The classifier scores each signal with the probability that it belongs to a real viral episode
 (``labels.py``). Rows detected before ``split_at`` train it; later rows test it, so the metrics
-describe the future the model has not seen. The rules alone (a seed-definition signal at least
-``confirm_strength`` times its threshold, or two pieces of seed evidence within 48h) and the
-current model are scored on the same test rows, so ``beats_champion`` can decide whether the
-new model replaces the current detector.
+describe the future the model has not seen. The rules alone (``rules_confirmed``: the evidence
+rules of ``episodes.group_into_episodes`` over the signal's 48h context) and the current model
+are scored on the same test rows, so ``beats_champion`` can decide whether the new model
+replaces the current detector.
 """
 
 import datetime as dt
@@ -17,7 +17,7 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from promoteros_pipelines.domain.analytics.model.features import FEATURES
-from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES, EpisodeRules
+from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES
 
 if TYPE_CHECKING:  # scikit-learn loads in ~2 s: only where a model is built or used
     from sklearn.calibration import CalibratedClassifierCV
@@ -42,16 +42,10 @@ class TrainedModel:
     metrics: dict = field(default_factory=dict)
 
 
-def _rules_predict(frame: pl.DataFrame, rules: EpisodeRules) -> np.ndarray:
-    """The rules' decision from a signal's 48h context (as ``group_into_episodes``)."""
-    strong = frame["context_max_strength"].fill_null(0.0) >= rules.confirm_strength
-    evidence = frame["context_evidence"].fill_null(0) >= rules.confirm_min_evidence
-    seed = (
-        frame["context_max_follower_spike"].is_not_null()
-        | frame["context_max_engagement_surge"].is_not_null()
-        | frame["context_max_cross_platform"].is_not_null()
-    )
-    return (seed & (strong | evidence)).to_numpy().astype(int)
+def _rules_predict(frame: pl.DataFrame) -> np.ndarray:
+    """The rules' decision per signal (``rules_confirmed`` from ``signal_features``: the same
+    evidence rules as ``group_into_episodes``, tier-relative growth never counting)."""
+    return frame["rules_confirmed"].fill_null(False).to_numpy().astype(int)
 
 
 def _scores(y: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -68,11 +62,11 @@ def train_viral_model(
     *,
     split_at: dt.datetime,
     threshold: float = DEFAULT_EPISODE_RULES.confirm_probability,
-    rules: EpisodeRules = DEFAULT_EPISODE_RULES,
     seed: int = 0,
     champion: "CalibratedClassifierCV | None" = None,
 ) -> TrainedModel:
-    """Measure on ``rows`` (``FEATURES`` + ``label`` + ``detected_at``) split at ``split_at``.
+    """Measure on ``rows`` (``FEATURES`` + ``rules_confirmed`` + ``label`` + ``detected_at``, as
+    from ``signal_features`` joined to labels) split at ``split_at``.
 
     Metrics come from a fit on the rows before ``split_at`` scored on the rows after; the
     returned estimator is then refit on every labelled row. ``champion`` (the model in use) is
@@ -94,7 +88,7 @@ def train_viral_model(
                 "observations (labels need 14 days of hindsight) and retrain next week."
             )
     with threadpool_limits(limits=1, user_api="openmp"):
-        model = _train(labelled, train, test, split_at, threshold, rules, seed)
+        model = _train(labelled, train, test, split_at, threshold, seed)
         if champion is not None:
             x_test = test.select(FEATURES).to_numpy()
             held_out = champion.predict_proba(x_test)[:, 1] >= threshold
@@ -133,7 +127,6 @@ def _train(
     test: pl.DataFrame,
     split_at: dt.datetime,
     threshold: float,
-    rules: EpisodeRules,
     seed: int,
 ) -> TrainedModel:
     from sklearn.inspection import permutation_importance
@@ -156,7 +149,7 @@ def _train(
         "roc_auc": float(roc_auc_score(y_test, probability)),
         "threshold": threshold,
         **{f"model_{k}": v for k, v in _scores(y_test, probability >= threshold).items()},
-        **{f"rules_{k}": v for k, v in _scores(y_test, _rules_predict(test, rules)).items()},
+        **{f"rules_{k}": v for k, v in _scores(y_test, _rules_predict(test)).items()},
         "precision_at_20": float(y_test[top].mean()),
         "training_rows": train.height,
         "training_positives": int(y_train.sum()),
