@@ -185,6 +185,7 @@ def score_against_truth(
         "decoys_flagged": flagged["flagged"].mean() if decoys.height else None,
         "recall_by_kind": _share_by_kind(found, "found"),
         "decoys_flagged_by_kind": _share_by_kind(flagged, "flagged"),
+        "median_delay_hours_by_kind": _median_delay_by_kind(found),
         "confirmed_events": confirmed.height,
         "true_events": true_events,
         "false_events": confirmed.height - true_events,
@@ -199,3 +200,14 @@ def _share_by_kind(frame: pl.DataFrame, flag: str) -> dict[str, float]:
         return {}
     shares = frame.group_by(pl.col("kind").fill_null("unlabelled")).agg(pl.col(flag).mean())
     return {kind: round(float(share), 4) for kind, share in sorted(shares.iter_rows())}
+
+
+def _median_delay_by_kind(found: pl.DataFrame) -> dict[str, float]:
+    if found.is_empty() or "kind" not in found.columns:
+        return {}
+    delays = (
+        found.filter("found")
+        .group_by(pl.col("kind").fill_null("unlabelled"))
+        .agg(pl.col("delay_hours").median())
+    )
+    return {kind: round(float(hours), 1) for kind, hours in sorted(delays.iter_rows())}

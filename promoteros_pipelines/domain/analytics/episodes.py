@@ -15,8 +15,9 @@ Status rules:
   likes or views at least twice the usual day's), or, on a platform reporting no engagement
   counter, one at 1.5x. Followers that jump while nobody likes anything (bots bought and
   purged) need a second piece of evidence, however large the jump.
-  Tier-relative growth, however strong, never confirms and never counts as evidence: a one-day
-  level step or a fast steady grower looks exactly like it. Confirmed is sticky.
+  Tier-relative growth, however strong, never confirms alone and counts as evidence only beside
+  an engagement surge on the same platform (``evidence_confirms``): by itself a one-day level
+  step or a fast steady grower looks exactly like it. Confirmed is sticky.
 * ``dismissed``: the episode closed (``as_of - last_signal_at > gap``) without being confirmed.
 * ``new``: open and not (yet) confirmed.
 
@@ -73,6 +74,24 @@ def confirms_alone(names: list[str], rules: EpisodeRules) -> pl.Expr:
         .otherwise(strong & pl.col("signal_type").is_in(SEED_SIGNAL_TYPES))
         .fill_null(False)
     )
+
+
+def evidence_confirms(keys: pl.Expr, rules: EpisodeRules = DEFAULT_EPISODE_RULES) -> pl.Expr:
+    """Whether a list of evidence keys (``signal_type:platform``) confirms by rules alone.
+
+    Seed-definition pieces count one each; tier-relative growth counts only where an engagement
+    surge on the same platform corroborates it (followers far outgrowing their peers *and* the
+    fans engaging: the seed's "engagement > 200 %" backing the hint, as a follower spike needs
+    its engagement response), never on its own.
+    """
+    seed = keys.list.eval(pl.element().str.starts_with("tier_relative_growth").not_()).list.sum()
+    tier = keys.list.eval(
+        pl.element()
+        .filter(pl.element().str.starts_with("tier_relative_growth:"))
+        .str.replace("tier_relative_growth:", "engagement_surge:", literal=True)
+    )
+    corroborated = keys.list.set_intersection(tier).list.len() > 0
+    return (seed + corroborated.cast(pl.UInt32)) >= rules.confirm_min_evidence
 
 
 def _signal_rows(signals: pl.LazyFrame, rules: EpisodeRules) -> pl.LazyFrame:
@@ -155,10 +174,7 @@ def group_into_episodes(
             mine.any().alias("_had_event"),
         )
     )
-    seed_evidence = pl.col("evidence_keys").list.eval(
-        pl.element().str.starts_with("tier_relative_growth").not_()
-    )
-    by_rules = (seed_evidence.list.sum() >= rules.confirm_min_evidence) | pl.col("_alone")
+    by_rules = evidence_confirms(pl.col("evidence_keys"), rules) | pl.col("_alone")
     confirmed = (
         pl.when(pl.col("max_probability").is_not_null())
         .then(pl.col("max_probability") >= rules.confirm_probability)

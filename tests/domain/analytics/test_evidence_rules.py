@@ -200,8 +200,12 @@ def test_the_models_rival_is_the_same_evidence_rules_as_the_events():
             signal(0, signal_type="tier_relative_growth", strength=20.0),
             signal(0, platform="cross", signal_type="cross_platform", strength=1.05),
         ],
+        [
+            signal(0, signal_type="tier_relative_growth", strength=8.0),
+            signal(1, signal_type="engagement_surge", strength=1.1),
+        ],
     ]
-    expected = [False, False, True, True, True, False]
+    expected = [False, False, True, True, True, False, True]
     decided = []
     for rows in cases:
         frame = signal_features(signals(*rows), EMPTY_DAILY).sort("detected_at")
@@ -209,3 +213,12 @@ def test_the_models_rival_is_the_same_evidence_rules_as_the_events():
         assert last == (status(*rows) == "confirmed"), rows
         decided.append(last)
     assert decided == expected
+
+
+def test_tier_growth_counts_only_beside_an_engagement_surge_on_its_platform():
+    tier = signal(0, signal_type="tier_relative_growth", strength=8.0)
+    surge_here = signal(0, signal_type="engagement_surge", strength=1.1)
+    surge_elsewhere = signal(0, platform="youtube", signal_type="engagement_surge", strength=1.1)
+    assert status(tier, surge_here) == "confirmed"  # followers and fans on TikTok
+    assert status(tier, surge_elsewhere) == "new"  # unrelated platforms
+    assert status(surge_here) == "new"

@@ -11,8 +11,7 @@ import datetime as dt
 import polars as pl
 
 from promoteros_pipelines.domain.analytics import SIGNAL_TYPES
-from promoteros_pipelines.domain.analytics.episodes import confirms_alone
-from promoteros_pipelines.domain.analytics.signals import SEED_SIGNAL_TYPES
+from promoteros_pipelines.domain.analytics.episodes import confirms_alone, evidence_confirms
 from promoteros_pipelines.domain.analytics.thresholds import DEFAULT_EPISODE_RULES, EpisodeRules
 
 SIGNAL_KEY_COLUMNS = ["artist_id", "platform", "signal_type", "detected_at"]
@@ -71,25 +70,24 @@ def _context(signals: pl.LazyFrame) -> pl.LazyFrame:
 
 def _rules_context(signals: pl.LazyFrame, rules: EpisodeRules) -> pl.LazyFrame:
     """Per signal: whether the rules alone confirm with the artist's signals in its 48h context
-    (as ``episodes.group_into_episodes`` would): two distinct pieces of seed evidence, or one
-    signal strong enough on its own. Not a feature: the figure the model must beat."""
+    (as ``episodes.group_into_episodes`` would: ``evidence_confirms`` or one signal strong
+    enough on its own). Not a feature: the figure the model must beat."""
     names = signals.collect_schema().names()
     rows = signals.select(
         "artist_id",
         "detected_at",
-        seed_evidence=pl.when(pl.col("signal_type").is_in(SEED_SIGNAL_TYPES)).then(
-            pl.concat_str("signal_type", pl.lit(":"), "platform")
-        ),
+        evidence=pl.concat_str("signal_type", pl.lit(":"), "platform"),
         alone=confirms_alone(names, rules),
     ).sort("detected_at")
     return (
         rows.rolling("detected_at", period=CONTEXT, group_by="artist_id")
-        .agg(
-            rules_confirmed=(pl.col("seed_evidence").drop_nulls().n_unique())
-            .ge(rules.confirm_min_evidence)
-            .or_(pl.col("alone").any())
-        )
+        .agg(pl.col("evidence").unique(), pl.col("alone").any())
         .unique(["artist_id", "detected_at"])
+        .select(
+            "artist_id",
+            "detected_at",
+            rules_confirmed=evidence_confirms(pl.col("evidence"), rules) | pl.col("alone"),
+        )
     )
 
 
