@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # scikit-learn loads in ~2 s: only where a model is built or 
 
 MIN_ROWS = {"training": 200, "test": 100}
 MIN_PER_CLASS = 20
+MIN_PRESENT = 30
+"""A feature with fewer values than this in the training rows is not learnt from."""
 TOP_K = 20
 MIN_ROC_AUC = 0.75
 """Below this a challenger is refused even where the rules score zero on a tiny test week."""
@@ -172,11 +174,13 @@ def _mixed(rows: pl.DataFrame, seed: int) -> pl.DataFrame:
 
 
 def _fit_matrix(rows: pl.DataFrame) -> np.ndarray:
-    """``FEATURES`` as a matrix; a feature with no value at all (a short history) is 0, since
-    HistGradientBoosting cannot bin an all-missing column (it then splits on nothing)."""
+    """``FEATURES`` as a matrix; a feature with fewer than ``MIN_PRESENT`` values (a short
+    history, a signal type that almost never fired) is 0 throughout: HistGradientBoosting
+    cannot bin a column that is all missing in one calibration fold ("window shape cannot be
+    larger than input array shape"), and so few values teach it nothing anyway."""
     matrix = rows.select(FEATURES).to_numpy().astype(np.float64)
-    empty = np.isnan(matrix).all(axis=0)
-    matrix[:, empty] = 0.0
+    rare = (~np.isnan(matrix)).sum(axis=0) < MIN_PRESENT
+    matrix[:, rare] = 0.0
     return matrix
 
 
