@@ -23,6 +23,7 @@ COMMANDS = {
     "report": "report",
     "simulate": "simulate",
     "stop": "stop",
+    "validate": "validate",
 }
 
 
