@@ -1,0 +1,82 @@
+"""check_results_to_alerts: a failing check or a stale asset files one system alert per
+incident, nothing while it keeps failing, and the incident closes when it passes again."""
+
+import psycopg
+from dagster import AssetMaterialization, DagsterInstance
+
+from promoteros_pipelines.definitions import defs
+from promoteros_pipelines.defs.operations.store import open_incidents
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.settings import DATABASE_URL_ENV
+from tests.defs.operations.seed import seed_world
+from tests.support.sensor_ticks import tick
+
+SENSOR = "check_results_to_alerts"
+RANGE_INCIDENT = "check:metric_observations:STORED_VALUES_IN_RANGE"
+
+
+def _validate(instance: DagsterInstance) -> None:
+    result = defs.resolve_job_def("data_validation").execute_in_process(instance=instance)
+    assert result.success
+
+
+def _alerts(database_url: str) -> list[tuple]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT alert_type, severity, subject FROM promoteros.alerts ORDER BY alert_id"
+        ).fetchall()
+
+
+def test_one_alert_per_incident_closed_when_it_passes(
+    monkeypatch, database_url: str, warehouse: PostgresWarehouse, instance: DagsterInstance
+) -> None:
+    seed_world(database_url)
+    monkeypatch.setenv(DATABASE_URL_ENV, database_url)
+    for asset in ("metric_observations", "daily_artist_metrics", "artist_momentum", "viral_events"):
+        instance.report_runless_asset_event(AssetMaterialization(asset))
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE promoteros.metric_observations SET value = -1 WHERE artist_id = 3")
+
+    _validate(instance)
+    tick(SENSOR, instance, warehouse)
+    tick(SENSOR, instance, warehouse)  # still failing: no second alert
+
+    assert [i["incident_key"] for i in open_incidents(warehouse)] == [RANGE_INCIDENT]
+    assert _alerts(database_url) == [
+        ("system", "critical", "Data check failing: STORED_VALUES_IN_RANGE on metric_observations")
+    ]
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE promoteros.metric_observations SET value = 7 WHERE value = -1")
+    _validate(instance)
+    tick(SENSOR, instance, warehouse)
+    assert open_incidents(warehouse) == []
+    assert len(_alerts(database_url)) == 1
+
+    with psycopg.connect(database_url) as conn:  # broken again: a new incident, a new alert
+        conn.execute("UPDATE promoteros.metric_observations SET value = -2 WHERE artist_id = 1")
+    _validate(instance)
+    tick(SENSOR, instance, warehouse)
+    assert len(_alerts(database_url)) == 2
+
+
+def test_a_stale_asset_is_one_incident_until_it_is_materialised(
+    database_url: str, warehouse: PostgresWarehouse, instance: DagsterInstance
+) -> None:
+    for asset in ("daily_artist_metrics", "artist_momentum", "viral_events"):
+        instance.report_runless_asset_event(AssetMaterialization(asset))
+
+    tick(SENSOR, instance, warehouse)
+    tick(SENSOR, instance, warehouse)
+
+    assert [i["incident_key"] for i in open_incidents(warehouse)] == [
+        "freshness:metric_observations"
+    ]
+    [(kind, severity, subject)] = _alerts(database_url)
+    assert (kind, severity) == ("system", "critical")
+    assert subject == "Stale data: metric_observations (never materialised)"
+
+    instance.report_runless_asset_event(AssetMaterialization("metric_observations"))
+    tick(SENSOR, instance, warehouse)
+    assert open_incidents(warehouse) == []
+    assert len(_alerts(database_url)) == 1
