@@ -230,7 +230,7 @@ def health_score(components: Mapping[str, bool | None], weights: Mapping[str, in
 
 def health_status(score: int, database_up: bool) -> str:
     """``down`` when the database is down (nothing works) or the score is under 50,
-    ``degraded`` under 90, else ``healthy``."""
+    ``degraded`` when anything probed is down, else ``healthy``."""
     if not database_up or score < 50:
         return "down"
-    return "degraded" if score < 90 else "healthy"
+    return "degraded" if score < 100 else "healthy"
