@@ -22,6 +22,7 @@ COMMANDS = {
     "outbox": "outbox",
     "report": "report",
     "simulate": "simulate",
+    "status": "status",
     "stop": "stop",
     "validate": "validate",
 }
