@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
+import psycopg
 from psycopg.types.json import Jsonb
 
 from promoteros_pipelines.domain.quality import Finding
@@ -212,3 +213,56 @@ def open_incidents(warehouse: PostgresWarehouse, prefix: str = "") -> list[dict[
 
 def keys_of(frame: pl.DataFrame, columns: Sequence[str]) -> set[tuple[Any, ...]]:
     return set(frame.select(columns).iter_rows()) if frame.height else set()
+
+
+RETENTION: dict[str, str] = {
+    "webhook_events": "status IN ('done', 'dead') AND updated_at < %(cutoff)s",
+    "outbox_deliveries": "status IN ('delivered', 'dead') AND created_at < %(cutoff)s",
+    "notification_log": "status IN ('sent', 'dead') AND updated_at < %(cutoff)s",
+    "custom_reports": "status IN ('expired', 'rejected') AND updated_at < %(cutoff)s",
+    "system_health": "checked_at < %(cutoff)s",
+}
+"""Rows each retention step deletes: settled rows only (done, delivered, sent, dead, expired),
+never one still pending or being retried."""
+
+
+def prune(warehouse: PostgresWarehouse, table: str, cutoff: dt.datetime) -> int:
+    """Delete ``table``'s settled rows older than ``cutoff``; rows deleted."""
+    query = f"DELETE FROM {warehouse.qualified(table)} WHERE {RETENTION[table]}"
+    with warehouse.connect() as conn:
+        return conn.execute(query, {"cutoff": cutoff}).rowcount
+
+
+BUSY_TABLES = (
+    "metric_observations",
+    "webhook_events",
+    "pending_observations",
+    "notification_log",
+    "outbox_deliveries",
+    "alerts",
+    "daily_artist_metrics",
+    "viral_signals",
+    "data_quality_log",
+    "system_health",
+)
+
+
+def vacuum_analyze(warehouse: PostgresWarehouse, tables: Sequence[str] = BUSY_TABLES) -> None:
+    """``VACUUM (ANALYZE)`` each table (outside a transaction, as PostgreSQL requires)."""
+    with psycopg.connect(warehouse.database_url, autocommit=True) as conn:
+        for table in tables:
+            conn.execute(f"VACUUM (ANALYZE) {warehouse.qualified(table)}")
+
+
+SIZES = """
+SELECT c.relname AS table_name, pg_total_relation_size(c.oid) AS total_bytes,
+       pg_relation_size(c.oid) AS table_bytes, pg_indexes_size(c.oid) AS index_bytes,
+       c.reltuples::bigint AS estimated_rows
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+ORDER BY pg_total_relation_size(c.oid) DESC
+"""
+
+
+def table_sizes(warehouse: PostgresWarehouse) -> pl.DataFrame:
+    return warehouse.read_frame(SIZES, [warehouse.schema_name])
