@@ -8,7 +8,8 @@ Severity: the check's own (``severity`` metadata, critical/warning/info), else D
 = critical, WARN = warning. Info findings (exact auto-fixes) never page anyone: they are read by
 the weekly ops report from ``data_quality_log``.
 Freshness: an asset with a time-window ``FreshnessPolicy`` whose last materialisation is older
-than its fail window is critical, older than its warn window a warning.
+than its fail window is critical, older than its warn window a warning (one never
+materialised is unknown, as in Dagster: a new install does not page anyone).
 """
 
 import datetime as dt
@@ -69,12 +70,14 @@ def freshness_states(context: SensorEvaluationContext, now: dt.datetime) -> list
         if not isinstance(policy, TimeWindowFreshnessPolicy):
             continue
         event = context.instance.get_latest_materialization_event(key)
-        age = now - dt.datetime.fromtimestamp(event.timestamp, dt.UTC) if event else None
+        if event is None:
+            continue  # never materialised: unknown, as Dagster says, not stale (a new install)
+        age = now - dt.datetime.fromtimestamp(event.timestamp, dt.UTC)
         fail, warn = policy.fail_window.to_timedelta(), policy.warn_window
-        stale = age is None or age > fail
-        warned = not stale and warn is not None and age is not None and age > warn.to_timedelta()
+        stale = age > fail
+        warned = not stale and warn is not None and age > warn.to_timedelta()
         name = key.to_user_string()
-        when = "never materialised" if age is None else f"last updated {age} ago"
+        when = f"last updated {round(age.total_seconds() / 3600, 1)} h ago"
         states.append(
             State(
                 f"freshness:{name}",
@@ -83,7 +86,7 @@ def freshness_states(context: SensorEvaluationContext, now: dt.datetime) -> list
                 f"Stale data: {name} ({when})",
                 {
                     "asset": name,
-                    "age_seconds": age.total_seconds() if age else None,
+                    "age_seconds": round(age.total_seconds()),
                     "fail_window_seconds": fail.total_seconds(),
                 },
             )

@@ -1,10 +1,14 @@
 """check_results_to_alerts: a failing check or a stale asset files one system alert per
 incident, nothing while it keeps failing, and the incident closes when it passes again."""
 
+import datetime as dt
+
 import psycopg
-from dagster import AssetMaterialization, DagsterInstance
+from dagster import AssetMaterialization, DagsterInstance, build_sensor_context
 
 from promoteros_pipelines.definitions import defs
+from promoteros_pipelines.defs.operations.incidents import reconcile
+from promoteros_pipelines.defs.operations.sensors import freshness_states
 from promoteros_pipelines.defs.operations.store import open_incidents
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import DATABASE_URL_ENV
@@ -63,20 +67,31 @@ def test_one_alert_per_incident_closed_when_it_passes(
 def test_a_stale_asset_is_one_incident_until_it_is_materialised(
     database_url: str, warehouse: PostgresWarehouse, instance: DagsterInstance
 ) -> None:
-    for asset in ("daily_artist_metrics", "artist_momentum", "viral_events"):
+    for asset in ("metric_observations", "daily_artist_metrics", "artist_momentum", "viral_events"):
         instance.report_runless_asset_event(AssetMaterialization(asset))
+    tick(SENSOR, instance, warehouse)
+    assert open_incidents(warehouse) == []  # everything fresh
 
-    tick(SENSOR, instance, warehouse)
-    tick(SENSOR, instance, warehouse)
+    context = build_sensor_context(instance=instance, definitions=defs, sensor_name=SENSOR)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=9)  # past 8 h and 2 h, not 30 h
+    reconcile(warehouse, freshness_states(context, later), later)
+    reconcile(warehouse, freshness_states(context, later), later)
 
     assert [i["incident_key"] for i in open_incidents(warehouse)] == [
-        "freshness:metric_observations"
+        "freshness:metric_observations",
+        "freshness:viral_events",
     ]
-    [(kind, severity, subject)] = _alerts(database_url)
-    assert (kind, severity) == ("system", "critical")
-    assert subject == "Stale data: metric_observations (never materialised)"
+    alerts = _alerts(database_url)
+    assert [a[:2] for a in alerts] == [("system", "critical"), ("system", "critical")]
+    assert alerts[0][2] == "Stale data: metric_observations (last updated 9.0 h ago)"
 
-    instance.report_runless_asset_event(AssetMaterialization("metric_observations"))
+    tick(SENSOR, instance, warehouse)  # now: fresh again
+    assert open_incidents(warehouse) == []
+    assert len(_alerts(database_url)) == 2
+
+
+def test_an_asset_never_materialised_is_not_stale(
+    warehouse: PostgresWarehouse, instance: DagsterInstance
+) -> None:
     tick(SENSOR, instance, warehouse)
     assert open_incidents(warehouse) == []
-    assert len(_alerts(database_url)) == 1
