@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from promoteros_pipelines.defs.metadata import FILES_INTO
 from promoteros_pipelines.defs.operations import health, kpis
 from promoteros_pipelines.defs.operations.incidents import State, reconcile
+from promoteros_pipelines.defs.operations.store import open_incidents
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.mailer import Mailer
 from promoteros_pipelines.resources.platforms.resources import (
@@ -167,6 +168,12 @@ def pipeline_kpis(
             | {"failures_by_error": r["failures_by_error"]},
         )
         for r in rows
+    ]
+    ran = {r["job_name"] for r in rows}
+    states += [  # a job that no longer runs cannot stay below target
+        State(i["incident_key"], False)
+        for i in open_incidents(warehouse, "kpi:")
+        if i["incident_key"].removeprefix("kpi:") not in ran
     ]
     outcome = reconcile(warehouse, states, now, recovered_note=True)
     ticks = kpis.sensor_tick_failures(context.instance, now)

@@ -4,8 +4,9 @@ index sizes (numeric metadata, so the UI plots them over time), and retention.
 Retention deletes settled rows only: webhook inbox rows done or dead, outbox deliveries
 delivered or dead, notification-log rows sent or dead (default 90 days), expired or rejected
 custom-report rows (their files are already removed hourly by the custom-reports area), old
-system_health rounds, and Dagster's own run history (finished runs older than 30 days,
-deleted through Dagster's API so its event logs go with them).
+health rounds, data-quality findings, KPI rows and closed incidents, and Dagster's own run
+history (finished runs older than 30 days, deleted through Dagster's API so its event logs go
+with them).
 """
 
 import datetime as dt

@@ -221,6 +221,9 @@ RETENTION: dict[str, str] = {
     "notification_log": "status IN ('sent', 'dead') AND updated_at < %(cutoff)s",
     "custom_reports": "status IN ('expired', 'rejected') AND updated_at < %(cutoff)s",
     "system_health": "checked_at < %(cutoff)s",
+    "data_quality_log": "checked_at < %(cutoff)s",
+    "pipeline_kpis": "computed_at < %(cutoff)s",
+    "ops_incidents": "closed_at < %(cutoff)s",
 }
 """Rows each retention step deletes: settled rows only (done, delivered, sent, dead, expired),
 never one still pending or being retried."""

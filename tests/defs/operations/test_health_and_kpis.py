@@ -148,3 +148,17 @@ def test_score_leaves_out_what_is_not_configured(scores) -> None:
         {"database": database_up, "smtp": smtp_up, "influxdb": None}, {"database": 40, "smtp": 5}
     )
     assert score == (100 if database_up else round(100 * 5 / 45))
+
+
+def test_a_job_back_on_target_closes_its_incident_with_a_note(database_url, warehouse, instance):
+    assert not flaky_job.execute_in_process(instance=instance, raise_on_error=False).success
+    materialize([pipeline_kpis], resources={"warehouse": warehouse}, instance=instance)
+    for run in instance.get_runs():
+        if run.job_name == "flaky_job":
+            instance.delete_run(run.run_id)  # its failures left the 24 h window
+
+    materialize([pipeline_kpis], resources={"warehouse": warehouse}, instance=instance)
+
+    alerts = _alerts(database_url)
+    assert [a[0] for a in alerts] == ["warning", "info"]
+    assert alerts[1][1].startswith("Recovered: kpi:flaky_job")

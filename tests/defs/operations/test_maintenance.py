@@ -78,6 +78,9 @@ def test_retention_keeps_unsettled_and_recent_rows(
         "notification_log": 0,
         "custom_reports": 0,
         "system_health": 0,
+        "data_quality_log": 0,
+        "pipeline_kpis": 0,
+        "ops_incidents": 0,
         "dagster_runs": 1,
     }
     assert metadata["total_bytes"].value > 0
