@@ -17,6 +17,7 @@ from typing import Any
 
 from dagster import (
     AssetKey,
+    DailyPartitionsDefinition,
     DefaultSensorStatus,
     SensorEvaluationContext,
     SkipReason,
@@ -61,6 +62,27 @@ def _check_states(context: SensorEvaluationContext, warehouse: PostgresWarehouse
     return states
 
 
+def _daily_partition_state(
+    context: SensorEvaluationContext,
+    key: AssetKey,
+    policy: TimeWindowFreshnessPolicy,
+    now: dt.datetime,
+) -> State:
+    """A daily-partitioned asset is checked per partition: the day D is due once the fail
+    window has passed since D began (30 h: by 06:00 UTC the next day); a due day missing is
+    critical, however recently another day was materialised (a backfill is not fresh data)."""
+    due = (now - policy.fail_window.to_timedelta()).date()
+    done = context.instance.get_materialized_partitions(key)
+    name = key.to_user_string()
+    return State(
+        f"freshness:{name}",
+        due.isoformat() not in done,
+        "critical",
+        f"Stale data: {name} has no partition for {due.isoformat()}",
+        {"asset": name, "missing_partition": due.isoformat()},
+    )
+
+
 def freshness_states(context: SensorEvaluationContext, now: dt.datetime) -> list[State]:
     """One state per asset carrying a time-window freshness policy."""
     graph = context.repository_def.asset_graph  # type: ignore[union-attr]
@@ -72,6 +94,10 @@ def freshness_states(context: SensorEvaluationContext, now: dt.datetime) -> list
         event = context.instance.get_latest_materialization_event(key)
         if event is None:
             continue  # never materialised: unknown, as Dagster says, not stale (a new install)
+        partitions = graph.get(key).partitions_def
+        if isinstance(partitions, DailyPartitionsDefinition) and not partitions.end_offset:
+            states.append(_daily_partition_state(context, key, policy, now))
+            continue
         age = now - dt.datetime.fromtimestamp(event.timestamp, dt.UTC)
         fail, warn = policy.fail_window.to_timedelta(), policy.warn_window
         stale = age > fail

@@ -19,6 +19,20 @@ SENSOR = "check_results_to_alerts"
 RANGE_INCIDENT = "check:metric_observations:STORED_VALUES_IN_RANGE"
 
 
+def _materialise_all(instance: DagsterInstance, skip_day: dt.date | None = None) -> None:
+    """Every asset with a freshness policy, the daily ones for the last four days."""
+    for asset in ("metric_observations", "viral_events"):
+        instance.report_runless_asset_event(AssetMaterialization(asset))
+    today = dt.datetime.now(dt.UTC).date()
+    for asset in ("daily_artist_metrics", "artist_momentum"):
+        for back in range(4):
+            day = today - dt.timedelta(days=back)
+            if day != skip_day:
+                instance.report_runless_asset_event(
+                    AssetMaterialization(asset, partition=day.isoformat())
+                )
+
+
 def _validate(instance: DagsterInstance) -> None:
     result = defs.resolve_job_def("data_validation").execute_in_process(instance=instance)
     assert result.success
@@ -36,8 +50,7 @@ def test_one_alert_per_incident_closed_when_it_passes(
 ) -> None:
     seed_world(database_url)
     monkeypatch.setenv(DATABASE_URL_ENV, database_url)
-    for asset in ("metric_observations", "daily_artist_metrics", "artist_momentum", "viral_events"):
-        instance.report_runless_asset_event(AssetMaterialization(asset))
+    _materialise_all(instance)
     with psycopg.connect(database_url) as conn:
         conn.execute("UPDATE promoteros.metric_observations SET value = -1 WHERE artist_id = 3")
 
@@ -67,8 +80,7 @@ def test_one_alert_per_incident_closed_when_it_passes(
 def test_a_stale_asset_is_one_incident_until_it_is_materialised(
     database_url: str, warehouse: PostgresWarehouse, instance: DagsterInstance
 ) -> None:
-    for asset in ("metric_observations", "daily_artist_metrics", "artist_momentum", "viral_events"):
-        instance.report_runless_asset_event(AssetMaterialization(asset))
+    _materialise_all(instance)
     tick(SENSOR, instance, warehouse)
     assert open_incidents(warehouse) == []  # everything fresh
 
@@ -95,3 +107,19 @@ def test_an_asset_never_materialised_is_not_stale(
 ) -> None:
     tick(SENSOR, instance, warehouse)
     assert open_incidents(warehouse) == []
+
+
+def test_a_missing_daily_partition_is_stale_however_recent_the_others(
+    database_url: str, warehouse: PostgresWarehouse, instance: DagsterInstance
+) -> None:
+    due = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=30)).date()
+    _materialise_all(instance, skip_day=due)
+
+    tick(SENSOR, instance, warehouse)
+
+    assert [i["incident_key"] for i in open_incidents(warehouse)] == [
+        "freshness:artist_momentum",
+        "freshness:daily_artist_metrics",
+    ]
+    subjects = [a[2] for a in _alerts(database_url)]
+    assert f"Stale data: daily_artist_metrics has no partition for {due}" in subjects
