@@ -239,3 +239,9 @@ def test_reconciliation_finds_one_id_for_two_artists_and_split_identities(
     split = findings[("tracked_artists", validation.IDENTITY)]
     assert not split.passed
     assert split.details["examples"] == [{"normalized_name": "nova", "artist_ids": [10, 11]}]
+
+
+def test_a_new_empty_warehouse_passes_every_check(warehouse: PostgresWarehouse) -> None:
+    findings = validation.validate(warehouse, NOW)
+    assert [(f.asset, f.check) for f in findings if not f.passed] == []
+    assert len(findings) == sum(len(checks) for checks in validation.CHECKS.values())
