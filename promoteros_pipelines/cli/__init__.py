@@ -22,7 +22,9 @@ COMMANDS = {
     "outbox": "outbox",
     "report": "report",
     "simulate": "simulate",
+    "status": "status",
     "stop": "stop",
+    "validate": "validate",
 }
 
 

@@ -19,7 +19,7 @@ from dagster import (
     asset,
 )
 
-from promoteros_pipelines.defs import checks
+from promoteros_pipelines.defs import checks, freshness
 from promoteros_pipelines.defs.metadata import preview_table, table, table_facts, with_artist_names
 from promoteros_pipelines.defs.partitions import analytics_daily
 from promoteros_pipelines.domain.analytics import (
@@ -135,6 +135,7 @@ def _fastest_growing(frame: pl.DataFrame, limit: int = 10) -> pl.DataFrame:
     deps=["metric_observations"],
     metadata=table("daily_artist_metrics"),
     check_specs=checks.quality_specs("daily_artist_metrics", row_count=True),
+    freshness_policy=freshness.DAILY,
 )
 def daily_artist_metrics(
     context: AssetExecutionContext, warehouse: PostgresWarehouse
@@ -209,6 +210,7 @@ def daily_artist_metrics(
     retry_policy=RETRY,
     deps=[daily_artist_metrics],
     check_specs=checks.quality_specs("artist_momentum", row_count=True),
+    freshness_policy=freshness.DAILY,
     metadata=table("artist_momentum"),
 )
 def artist_momentum(

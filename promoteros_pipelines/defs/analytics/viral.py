@@ -17,7 +17,7 @@ from dagster import (
 )
 from psycopg.types.json import Jsonb
 
-from promoteros_pipelines.defs import checks
+from promoteros_pipelines.defs import checks, freshness
 from promoteros_pipelines.defs.alerts.store import Alert, file_alert
 from promoteros_pipelines.defs.analytics.assets import daily_artist_metrics, read_observations
 from promoteros_pipelines.defs.analytics.model_store import (
@@ -435,6 +435,7 @@ def open_events_now(warehouse: PostgresWarehouse) -> pl.DataFrame:
     deps=[viral_signals, viral_model],
     retry_policy=RETRY,
     check_specs=checks.quality_specs("viral_events"),
+    freshness_policy=freshness.EVERY_30_MINUTES,
     partitions_def=viral_days,
     backfill_policy=BackfillPolicy.single_run(),
     metadata={**table("viral_events"), FILES_INTO: "alerts"},

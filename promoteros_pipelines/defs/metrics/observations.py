@@ -2,6 +2,7 @@
 
 from dagster import MaterializeResult, MetadataValue, asset
 
+from promoteros_pipelines.defs import freshness
 from promoteros_pipelines.defs.metadata import table, table_facts
 from promoteros_pipelines.defs.metrics.assets import GROUP, OWNERS, platform_metrics
 from promoteros_pipelines.defs.metrics.scraper import scraper_metrics
@@ -16,6 +17,7 @@ NEWEST = "SELECT max(observed_at), max(ingested_at) FROM promoteros.metric_obser
     owners=OWNERS,
     deps=[platform_metrics, scraper_metrics],
     metadata=table("metric_observations"),
+    freshness_policy=freshness.OBSERVATIONS,
 )
 def metric_observations(warehouse: PostgresWarehouse) -> MaterializeResult:
     """Every metric value ever observed for a tracked artist, from the platform APIs (source
