@@ -7,6 +7,7 @@ There is no default secret: without one, nothing is signed and nothing is served
 """
 
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -68,7 +69,8 @@ class LinkSigner:
     """
 
     def __init__(self, secret: str | None, salt: str = _SALT) -> None:
-        self._serializer = URLSafeSerializer(require_secret(secret), salt=salt)
+        self._secret = require_secret(secret)
+        self._serializer = URLSafeSerializer(self._secret, salt=salt)
 
     @classmethod
     def from_env(cls, salt: str = _SALT) -> "LinkSigner":
@@ -76,6 +78,10 @@ class LinkSigner:
 
     def sign(self, key: str, expires_at: datetime) -> str:
         return self._serializer.dumps({"k": key, "x": int(expires_at.timestamp())})
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for another use of the same secret (e.g. CSRF tokens), never the secret."""
+        return hmac.new(self._secret.encode(), purpose.encode(), "sha256").digest()
 
     def verify(self, token: str, now: datetime | None = None) -> SignedObject:
         """The object a token grants, or LinkTampered / LinkExpired; never touches a file."""
