@@ -250,6 +250,33 @@ def applied_reference(warehouse: PostgresWarehouse, reference: str) -> dict[str,
         ).fetchone()
 
 
+def mark_released(warehouse: PostgresWarehouse, approval_id: str, what: str) -> bool:
+    """Record that the gated work was started (once); False if it already was."""
+    with warehouse.connect() as conn:
+        released = conn.execute(
+            f"UPDATE {warehouse.qualified('approvals')} SET released_at = now(),"
+            " updated_at = now() WHERE id = %s AND released_at IS NULL RETURNING status",
+            (approval_id,),
+        ).fetchone()
+        if released is not None:
+            _history(
+                conn, warehouse.qualified("approval_history"), approval_id, "released",
+                released[0], "system", None, what,
+            )  # fmt: skip
+    return released is not None
+
+
+def last_rejection(warehouse: PostgresWarehouse, approval_id: str) -> str:
+    """``"<who>: <reason>"`` of the rejection that closed an approval."""
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            f"SELECT decided_by, reason FROM {warehouse.qualified('approval_decisions')}"
+            " WHERE approval_id = %s AND decision = 'rejected' ORDER BY decided_at DESC LIMIT 1",
+            (approval_id,),
+        ).fetchone()
+    return f"{row[0]}: {row[1]}" if row else "rejected"
+
+
 def get_approval(warehouse: PostgresWarehouse, approval_id: str) -> ApprovalRow | None:
     with warehouse.connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
         row = cursor.execute(
