@@ -11,12 +11,8 @@ reason, and no run starts.
 
 import os
 
-from promoteros_pipelines.defs.approvals.store import (
-    get_approval,
-    last_rejection,
-    mark_released,
-    request_approval,
-)
+from promoteros_pipelines.defs.approvals.lifecycle import last_rejection, mark_released
+from promoteros_pipelines.defs.approvals.store import get_approval, request_approval
 from promoteros_pipelines.defs.inbox.pipeline_trigger import GatedTrigger
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 

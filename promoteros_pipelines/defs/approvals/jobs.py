@@ -20,15 +20,14 @@ from dagster import (
 )
 from pydantic import Field
 
-from promoteros_pipelines.defs.approvals.notices import notify
-from promoteros_pipelines.defs.approvals.store import (
-    applied_reference,
+from promoteros_pipelines.defs.approvals.lifecycle import (
     claim_notices,
     claim_reminders,
-    decide,
     expire_due,
     unclaim,
 )
+from promoteros_pipelines.defs.approvals.notices import notify
+from promoteros_pipelines.defs.approvals.store import applied_reference, decide
 from promoteros_pipelines.defs.inbox.store import get_event
 from promoteros_pipelines.domain.approvals import DecisionRefused
 from promoteros_pipelines.resources.mailer import Mailer, MailError

@@ -9,7 +9,8 @@ so ``<b>`` or a line break in a name shows as text.
 import html
 import os
 
-from promoteros_pipelines.defs.approvals.store import ApprovalRow, deciders, link_for
+from promoteros_pipelines.defs.approvals.lifecycle import deciders, link_for
+from promoteros_pipelines.defs.approvals.store import ApprovalRow
 from promoteros_pipelines.domain.approvals import describe, timeout_status
 from promoteros_pipelines.report_store.links import (
     APPROVAL_SALT,

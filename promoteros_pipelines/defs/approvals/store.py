@@ -17,16 +17,13 @@ from psycopg.rows import dict_row
 
 from promoteros_pipelines.domain.approvals import (
     OPEN,
-    REMINDER_SHARE_LEFT,
     Approval,
     Decision,
     DecisionRefused,
     Person,
+    auto_approves,
     judge,
-    may_decide,
     policy_for,
-    same_person,
-    timeout_status,
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -82,11 +79,11 @@ def new_approval_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _now(now: datetime | None) -> datetime:
+def now_or(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def _history(
+def record_history(
     conn: psycopg.Connection,
     table: str,
     approval_id: str,
@@ -114,11 +111,17 @@ def request_approval(
     organisation: str | None = None,
     priority: str = "normal",
     confidence: float | None = None,
+    inputs: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> tuple[str, bool]:
-    """File a request (idempotent on ``(kind, request_key)``): ``(id, created)``."""
+    """File a request (idempotent on ``(kind, request_key)``): ``(id, created)``.
+
+    With a ``confidence`` at or above the kind's threshold it is ``auto_approved`` at once,
+    while the organisation's daily cap lasts; the rule and ``inputs`` go into the audit trail.
+    """
     policy = policy_for(kind)
-    requested_at = _now(now)
+    requested_at = now_or(now)
+    history = warehouse.qualified("approval_history")
     with warehouse.connect() as conn:
         row = conn.execute(
             f"INSERT INTO {warehouse.qualified('approvals')} (id, kind, request_key,"
@@ -142,10 +145,9 @@ def request_approval(
             ),
         ).fetchone()
         if row is not None:
-            _history(
-                conn, warehouse.qualified("approval_history"), row[0], "requested", OPEN,
-                requested_by,
-            )  # fmt: skip
+            record_history(conn, history, row[0], "requested", OPEN, requested_by)
+            if policy.auto_threshold is not None and confidence is not None:
+                _auto_approve(conn, warehouse, row[0], kind, organisation, confidence, inputs)
             return row[0], True
         existing = conn.execute(
             f"SELECT id FROM {warehouse.qualified('approvals')}"
@@ -156,7 +158,52 @@ def request_approval(
     return existing[0], False
 
 
-def _people(
+def _auto_approve(
+    conn: psycopg.Connection,
+    warehouse: PostgresWarehouse,
+    approval_id: str,
+    kind: str,
+    organisation: str | None,
+    confidence: float,
+    inputs: dict[str, Any] | None,
+) -> bool:
+    """Auto-approve within the organisation's daily cap (counted under a lock per
+    organisation, so two requests at once cannot both take the last place)."""
+    policy = policy_for(kind)
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"approvals:auto:{kind}:{organisation}",)
+    )
+    (today,) = conn.execute(
+        f"SELECT count(*) FROM {warehouse.qualified('approvals')}"
+        " WHERE kind = %s AND organisation IS NOT DISTINCT FROM %s AND status = 'auto_approved'"
+        " AND decided_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+        (kind, organisation),
+    ).fetchone() or (0,)
+    history = warehouse.qualified("approval_history")
+    evidence = json.dumps(inputs or {}, sort_keys=True, default=str)
+    if not auto_approves(kind, confidence, int(today)):
+        if confidence >= (policy.auto_threshold or 101):
+            detail = f"daily cap of {policy.daily_cap} auto-approvals reached; inputs {evidence}"
+            record_history(
+                conn, history, approval_id, "auto_approval_capped", OPEN, "system", None, detail
+            )
+        return False
+    conn.execute(
+        f"UPDATE {warehouse.qualified('approvals')} SET status = 'auto_approved',"
+        " decided_at = now(), updated_at = now() WHERE id = %s",
+        (approval_id,),
+    )
+    detail = (
+        f"rule {policy.name}: confidence {confidence:g} >= {policy.auto_threshold:g}; "
+        f"{int(today) + 1} of {policy.daily_cap} today; inputs {evidence}"
+    )
+    record_history(
+        conn, history, approval_id, "auto_approved", "auto_approved", "system", None, detail
+    )
+    return True
+
+
+def people_of(
     conn: psycopg.Connection, warehouse: PostgresWarehouse, organisation: str | None
 ) -> list[Person]:
     """Recipients who might decide: of the organisation, or of every one when it is None."""
@@ -196,7 +243,7 @@ def decide(
 
     ``reference`` names the message that carried it (``webhook_event:42``); see
     ``applied_reference``."""
-    at = _now(now)
+    at = now_or(now)
     if decision == "rejected" and not (reason or "").strip():
         raise DecisionRefused("a rejection needs a reason, so the requester knows why")
     with warehouse.connect() as conn:
@@ -217,7 +264,7 @@ def decide(
             decided_at=row.decided_at,
             decisions=[Decision(by, what) for by, what in decisions],
         )
-        verdict = judge(approval, who, decision, _people(conn, warehouse, row.organisation), at)
+        verdict = judge(approval, who, decision, people_of(conn, warehouse, row.organisation), at)
         conn.execute(
             f"INSERT INTO {warehouse.qualified('approval_decisions')}"
             " (approval_id, decided_by, decision, reason, decided_at, channel)"
@@ -230,7 +277,7 @@ def decide(
                 " updated_at = now() WHERE id = %s",
                 (verdict.status, at, approval_id),
             )
-        _history(
+        record_history(
             conn, warehouse.qualified("approval_history"), approval_id, decision,
             verdict.status, verdict.decided_by, channel, reason, reference,
         )  # fmt: skip
@@ -248,33 +295,6 @@ def applied_reference(warehouse: PostgresWarehouse, reference: str) -> dict[str,
             f"{warehouse.qualified('approval_history')} WHERE reference = %s",
             (reference,),
         ).fetchone()
-
-
-def mark_released(warehouse: PostgresWarehouse, approval_id: str, what: str) -> bool:
-    """Record that the gated work was started (once); False if it already was."""
-    with warehouse.connect() as conn:
-        released = conn.execute(
-            f"UPDATE {warehouse.qualified('approvals')} SET released_at = now(),"
-            " updated_at = now() WHERE id = %s AND released_at IS NULL RETURNING status",
-            (approval_id,),
-        ).fetchone()
-        if released is not None:
-            _history(
-                conn, warehouse.qualified("approval_history"), approval_id, "released",
-                released[0], "system", None, what,
-            )  # fmt: skip
-    return released is not None
-
-
-def last_rejection(warehouse: PostgresWarehouse, approval_id: str) -> str:
-    """``"<who>: <reason>"`` of the rejection that closed an approval."""
-    with warehouse.connect() as conn:
-        row = conn.execute(
-            f"SELECT decided_by, reason FROM {warehouse.qualified('approval_decisions')}"
-            " WHERE approval_id = %s AND decision = 'rejected' ORDER BY decided_at DESC LIMIT 1",
-            (approval_id,),
-        ).fetchone()
-    return f"{row[0]}: {row[1]}" if row else "rejected"
 
 
 def get_approval(warehouse: PostgresWarehouse, approval_id: str) -> ApprovalRow | None:
@@ -325,127 +345,3 @@ def history_of(warehouse: PostgresWarehouse, approval_id: str) -> list[dict[str,
             " WHERE approval_id = %s ORDER BY history_id",
             (approval_id,),
         ).fetchall()
-
-
-def expire_due(warehouse: PostgresWarehouse, now: datetime | None = None) -> list[ApprovalRow]:
-    """Close pending approvals past their expiry with their kind's timeout status
-    (``expired``, i.e. rejected, by default). Returns the rows closed by this call."""
-    at = _now(now)
-    closed: list[ApprovalRow] = []
-    with warehouse.connect() as conn:
-        with conn.cursor(row_factory=dict_row) as cursor:
-            due = cursor.execute(
-                f"SELECT {COLUMNS} FROM {warehouse.qualified('approvals')}"
-                " WHERE status = 'pending' AND expires_at <= %s ORDER BY expires_at"
-                " FOR UPDATE SKIP LOCKED",
-                (at,),
-            ).fetchall()
-        for row in due:
-            status = timeout_status(row["kind"])
-            conn.execute(
-                f"UPDATE {warehouse.qualified('approvals')} SET status = %s, decided_at = %s,"
-                " updated_at = now() WHERE id = %s",
-                (status, at, row["id"]),
-            )
-            _history(
-                conn, warehouse.qualified("approval_history"), row["id"], "timed_out", status,
-                "system", None, f"nobody decided before {row['expires_at']:%Y-%m-%d %H:%M} UTC",
-            )  # fmt: skip
-            closed.append(ApprovalRow(**{**row, "status": status, "decided_at": at}))
-    return closed
-
-
-def claim_reminders(
-    warehouse: PostgresWarehouse,
-    now: datetime | None = None,
-    share_left: float = REMINDER_SHARE_LEFT,
-) -> list[ApprovalRow]:
-    """Pending approvals with ``share_left`` of their lifetime or less left and no reminder
-    yet; each is marked reminded in the same statement, so it is returned once, ever."""
-    at = _now(now)
-    with warehouse.connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
-        rows = cursor.execute(
-            f"UPDATE {warehouse.qualified('approvals')} SET reminded_at = %(at)s,"
-            " updated_at = now()"
-            " WHERE status = 'pending' AND reminded_at IS NULL AND expires_at > %(at)s"
-            " AND expires_at - %(at)s <= (expires_at - requested_at) * %(share)s"
-            f" RETURNING {COLUMNS}",
-            {"at": at, "share": share_left},
-        ).fetchall()
-        for row in rows:
-            _history(
-                conn, warehouse.qualified("approval_history"), row["id"], "reminded", OPEN,
-                "system",
-            )  # fmt: skip
-    return [ApprovalRow(**row) for row in rows]
-
-
-def claim_notices(warehouse: PostgresWarehouse, limit: int = 500) -> list[ApprovalRow]:
-    """Pending approvals whose deciders have not been mailed yet, marked as mailed."""
-    with warehouse.connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
-        rows = cursor.execute(
-            f"UPDATE {warehouse.qualified('approvals')} SET notified_at = now()"
-            f" WHERE id IN (SELECT id FROM {warehouse.qualified('approvals')}"
-            "   WHERE status = 'pending' AND notified_at IS NULL ORDER BY requested_at"
-            "   LIMIT %s FOR UPDATE SKIP LOCKED)"
-            f" RETURNING {COLUMNS}",
-            (limit,),
-        ).fetchall()
-    return [ApprovalRow(**row) for row in rows]
-
-
-def unclaim(warehouse: PostgresWarehouse, approval_id: str, column: str) -> None:
-    """A notice or reminder could not be sent: let the next pass try again."""
-    assert column in ("notified_at", "reminded_at")
-    with warehouse.connect() as conn:
-        conn.execute(
-            f"UPDATE {warehouse.qualified('approvals')} SET {column} = NULL WHERE id = %s",
-            (approval_id,),
-        )
-
-
-def link_for(
-    warehouse: PostgresWarehouse, row: ApprovalRow, recipient: str
-) -> tuple[str, datetime]:
-    """The one-time link id of ``recipient`` for ``row`` (made once, reused by the reminder
-    while unused) and its expiry, the approval's."""
-    with warehouse.connect() as conn:
-        conn.execute(
-            f"INSERT INTO {warehouse.qualified('approval_links')}"
-            " (link_id, approval_id, recipient, expires_at) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (approval_id, recipient) DO NOTHING",
-            (secrets.token_urlsafe(16), row.id, recipient, row.expires_at),
-        )
-        found = conn.execute(
-            f"SELECT link_id, expires_at FROM {warehouse.qualified('approval_links')}"
-            " WHERE approval_id = %s AND recipient = %s",
-            (row.id, recipient),
-        ).fetchone()
-    assert found is not None
-    return found[0], found[1]
-
-
-def deciders(warehouse: PostgresWarehouse, row: ApprovalRow) -> list[Person]:
-    """The people who may decide ``row`` and have not yet (for reminders and the digest)."""
-    approval = Approval(
-        row.id, row.kind, row.status, row.requested_by, row.expires_at, row.required_approvals,
-        row.subject.get("venue"),
-    )  # fmt: skip
-    with warehouse.connect() as conn:
-        people = _people(conn, warehouse, row.organisation)
-        done = {
-            by
-            for (by,) in conn.execute(
-                f"SELECT decided_by FROM {warehouse.qualified('approval_decisions')}"
-                " WHERE approval_id = %s",
-                (row.id,),
-            ).fetchall()
-        }
-    policy = policy_for(row.kind)
-    return [
-        p
-        for p in people
-        if may_decide(p, approval, policy)
-        and not same_person(p.email, row.requested_by)
-        and not any(same_person(p.email, d) for d in done)
-    ]

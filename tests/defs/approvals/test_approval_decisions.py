@@ -15,10 +15,10 @@ from approvals_support import (
     offer,
 )
 
+from promoteros_pipelines.defs.approvals.lifecycle import expire_due
 from promoteros_pipelines.defs.approvals.store import (
     decide,
     decisions_of,
-    expire_due,
     get_approval,
     history_of,
     request_approval,

@@ -10,7 +10,8 @@ import pytest
 from approvals_support import EXEC, hours_ago, offer
 
 from promoteros_pipelines.defs.approvals.jobs import approval_decision
-from promoteros_pipelines.defs.approvals.store import decisions_of, get_approval, link_for
+from promoteros_pipelines.defs.approvals.lifecycle import link_for
+from promoteros_pipelines.defs.approvals.store import decisions_of, get_approval
 from promoteros_pipelines.ingress.app import create_app
 from promoteros_pipelines.ingress.approval_page import ApprovalPage
 from promoteros_pipelines.ingress.config import IngressSettings

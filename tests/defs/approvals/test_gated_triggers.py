@@ -4,9 +4,9 @@ once after approval, and is closed after a rejection or expiry."""
 import pytest
 from approvals_support import OPS, hours_ago
 
+from promoteros_pipelines.defs.approvals.lifecycle import expire_due
 from promoteros_pipelines.defs.approvals.store import (
     decide,
-    expire_due,
     get_approval,
     history_of,
     list_approvals,
