@@ -345,3 +345,28 @@ def history_of(warehouse: PostgresWarehouse, approval_id: str) -> list[dict[str,
             " WHERE approval_id = %s ORDER BY history_id",
             (approval_id,),
         ).fetchall()
+
+
+def weekly_statistics(
+    warehouse: PostgresWarehouse, until: datetime, days: int = 7
+) -> dict[str, Any]:
+    """Approvals decided in the ``days`` before ``until``: how many, the median hours from
+    request to decision, and the shares auto-approved and expired (0 when none)."""
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            "SELECT count(*),"
+            " percentile_cont(0.5) WITHIN GROUP"
+            "  (ORDER BY extract(epoch FROM decided_at - requested_at) / 3600),"
+            " count(*) FILTER (WHERE status = 'auto_approved'),"
+            " count(*) FILTER (WHERE status = 'expired')"
+            f" FROM {warehouse.qualified('approvals')}"
+            " WHERE decided_at > %s - make_interval(days => %s) AND decided_at <= %s",
+            (until, days, until),
+        ).fetchone()
+    count, median, auto, expired = row if row else (0, None, 0, 0)
+    return {
+        "count": int(count),
+        "median_hours": round(float(median), 1) if median is not None else None,
+        "auto_share": auto / count if count else 0.0,
+        "expired_share": expired / count if count else 0.0,
+    }
