@@ -250,3 +250,17 @@ def describe(kind: str, subject: dict) -> str:
         part = f" (partition {subject['partition_key']})" if subject.get("partition_key") else ""
         return f"Run {target}{part}"
     return f"{kind.replace('_', ' ')} request"
+
+
+def approvals_summary(stats: dict) -> str:
+    """The ops report's line on a week of approvals (``store.weekly_statistics``)."""
+    count = stats["count"]
+    if not count:
+        return "No approvals were decided this week."
+    noun = "approval" if count == 1 else "approvals"
+    median = stats["median_hours"]
+    return (
+        f"{count} {noun} decided; median {median:.1f} hours from request to decision; "
+        f"{stats['auto_share']:.0%} auto-approved; {stats['expired_share']:.0%} expired "
+        "without a decision."
+    )

@@ -1,7 +1,7 @@
 """``approvals``: the approval gates as people see them in the catalog: what waits, for how
 long, at what priority, and the week's figures."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 from dagster import (
@@ -64,7 +64,7 @@ def pending_frame(warehouse: PostgresWarehouse, now: datetime) -> pl.DataFrame:
 def approvals(context: AssetExecutionContext, warehouse: PostgresWarehouse) -> MaterializeResult:
     now = datetime.now(UTC)
     pending = pending_frame(warehouse, now)
-    week = weekly_statistics(warehouse, now)
+    week = weekly_statistics(warehouse, now - timedelta(days=7), now + timedelta(seconds=1))
     context.log.info("%d approvals pending", pending.height)
     return MaterializeResult(
         metadata={

@@ -348,10 +348,13 @@ def history_of(warehouse: PostgresWarehouse, approval_id: str) -> list[dict[str,
 
 
 def weekly_statistics(
-    warehouse: PostgresWarehouse, until: datetime, days: int = 7
+    warehouse: PostgresWarehouse,
+    start: datetime,
+    end: datetime,
+    organisation: str | None = None,
 ) -> dict[str, Any]:
-    """Approvals decided in the ``days`` before ``until``: how many, the median hours from
-    request to decision, and the shares auto-approved and expired (0 when none)."""
+    """Approvals decided in ``[start, end)`` (of one organisation, or all): how many, the
+    median hours from request to decision, and the shares auto-approved and expired."""
     with warehouse.connect() as conn:
         row = conn.execute(
             "SELECT count(*),"
@@ -360,8 +363,9 @@ def weekly_statistics(
             " count(*) FILTER (WHERE status = 'auto_approved'),"
             " count(*) FILTER (WHERE status = 'expired')"
             f" FROM {warehouse.qualified('approvals')}"
-            " WHERE decided_at > %s - make_interval(days => %s) AND decided_at <= %s",
-            (until, days, until),
+            " WHERE decided_at >= %(start)s AND decided_at < %(end)s"
+            " AND (%(org)s::text IS NULL OR organisation = %(org)s)",
+            {"start": start, "end": end, "org": organisation},
         ).fetchone()
     count, median, auto, expired = row if row else (0, None, 0, 0)
     return {

@@ -1,6 +1,6 @@
 """The approvals asset: pending by priority and age, the week's figures, for people."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from approvals_support import EXEC, hours_ago, offer
 from dagster import materialize
@@ -8,6 +8,7 @@ from dagster import materialize
 from promoteros_pipelines.defs.approvals.assets import approvals
 from promoteros_pipelines.defs.approvals.lifecycle import expire_due
 from promoteros_pipelines.defs.approvals.store import decide, request_approval, weekly_statistics
+from promoteros_pipelines.domain.approvals import approvals_summary
 
 
 def test_the_asset_lists_pending_most_urgent_then_oldest(people):
@@ -38,8 +39,18 @@ def test_weekly_statistics_count_median_auto_and_expired_shares(people):
         people, kind="booking_offer", request_key="auto", requested_by="x@y.example",
         subject={}, organisation="north", confidence=99.0,
     )  # fmt: skip
-    week = weekly_statistics(people, datetime.now(UTC))
+    now = datetime.now(UTC)
+    week = weekly_statistics(people, now - timedelta(days=7), now)
     assert week["count"] == 3
     assert week["auto_share"] == week["expired_share"] == 1 / 3
     assert week["median_hours"] == 4.0
-    assert weekly_statistics(people, hours_ago(24 * 30))["count"] == 0
+    assert weekly_statistics(people, hours_ago(24 * 30), hours_ago(24 * 23))["count"] == 0
+    assert weekly_statistics(people, now - timedelta(days=7), now, "north")["count"] == 3
+    assert weekly_statistics(people, now - timedelta(days=7), now, "south")["count"] == 0
+    assert approvals_summary(week) == (
+        "3 approvals decided; median 4.0 hours from request to decision; 33% auto-approved; "
+        "33% expired without a decision."
+    )
+    assert approvals_summary(weekly_statistics(people, hours_ago(100), hours_ago(99))) == (
+        "No approvals were decided this week."
+    )
