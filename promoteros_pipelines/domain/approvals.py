@@ -264,3 +264,17 @@ def approvals_summary(stats: dict) -> str:
         f"{stats['auto_share']:.0%} auto-approved; {stats['expired_share']:.0%} expired "
         "without a decision."
     )
+
+
+def who_decides(kind: str, subject: dict) -> str:
+    """The people who may decide, in words: ``exec or the venue manager of koko``."""
+    policy = policy_for(kind)
+    names = []
+    for role in sorted(policy.roles):
+        spoken = role.replace("_", " ")
+        if role in policy.venue_roles:
+            venue = subject.get("venue_name") or subject.get("venue")
+            names.append(f"the {spoken} of {venue}" if venue else f"the venue's {spoken}")
+        else:
+            names.append(spoken)
+    return " or ".join(names)
