@@ -14,15 +14,19 @@ from dagster import (
     Failure,
     OpExecutionContext,
     Output,
-    ScheduleDefinition,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
     job,
     op,
+    schedule,
 )
 from pydantic import Field
 
 from promoteros_pipelines.defs.approvals.lifecycle import (
     claim_notices,
     claim_reminders,
+    deadline_work_due,
     expire_due,
     unclaim,
 )
@@ -154,11 +158,19 @@ def approval_deadlines() -> None:
     close_and_remind_approvals()
 
 
-approval_deadlines_every_5_minutes = ScheduleDefinition(
+@schedule(
     name="approval_deadlines_every_5_minutes",
     job=approval_deadlines,
     cron_schedule="*/5 * * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Every 5 minutes: expired approvals closed, due reminders sent.",
+    description="Every 5 minutes, when an approval has expired, is new or is due its "
+    "reminder: runs approval_deadlines (otherwise the tick is skipped, so the Runs list is "
+    "not filled with empty runs).",
 )
+def approval_deadlines_every_5_minutes(
+    context: ScheduleEvaluationContext, warehouse: PostgresWarehouse
+) -> RunRequest | SkipReason:
+    if not deadline_work_due(warehouse):
+        return SkipReason("No approval has expired, is new or is due its reminder.")
+    return RunRequest(run_key=None)

@@ -176,3 +176,17 @@ def deciders(warehouse: PostgresWarehouse, row: ApprovalRow) -> list[Person]:
         and not same_person(p.email, row.requested_by)
         and not any(same_person(p.email, d) for d in done)
     ]
+
+
+def deadline_work_due(warehouse: PostgresWarehouse, now: datetime | None = None) -> bool:
+    """Whether ``approval_deadlines`` has anything to do: a pending approval past its expiry,
+    not yet mailed, or due its reminder (the same conditions as the claims above)."""
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {warehouse.qualified('approvals')}"
+            " WHERE status = 'pending' AND (expires_at <= %(at)s OR notified_at IS NULL"
+            "  OR (reminded_at IS NULL"
+            "   AND expires_at - %(at)s <= (expires_at - requested_at) * %(share)s)))",
+            {"at": now_or(now), "share": REMINDER_SHARE_LEFT},
+        ).fetchone()
+    return bool(row and row[0])

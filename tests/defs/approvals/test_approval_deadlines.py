@@ -87,3 +87,29 @@ def test_a_reminder_that_could_not_be_sent_is_tried_again(people, smtp):
     }
     assert EXEC in reminded
     assert get_approval(people, approval_id).reminded_at is not None
+
+
+def test_the_schedule_runs_only_when_something_is_due(people):
+    from dagster import RunRequest, build_schedule_context
+
+    from promoteros_pipelines.defs.approvals.jobs import approval_deadlines_every_5_minutes
+
+    def evaluate():
+        with build_schedule_context(resources={"warehouse": people}) as context:
+            return approval_deadlines_every_5_minutes(context)
+
+    assert not isinstance(evaluate(), RunRequest)  # nothing filed yet
+    approval_id = offer(people)
+    assert isinstance(evaluate(), RunRequest)  # new: its deciders need a mail
+    with people.connect() as conn:
+        conn.execute(
+            "UPDATE promoteros.approvals SET notified_at = now() WHERE id = %s", (approval_id,)
+        )
+    assert not isinstance(evaluate(), RunRequest)
+    with people.connect() as conn:
+        conn.execute(
+            "UPDATE promoteros.approvals SET requested_at = now() - interval '47 hours',"
+            " expires_at = now() + interval '1 hour' WHERE id = %s",
+            (approval_id,),
+        )
+    assert isinstance(evaluate(), RunRequest)  # reminder due
