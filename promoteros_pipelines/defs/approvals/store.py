@@ -75,8 +75,10 @@ class Outcome:
 
 
 def new_approval_id() -> str:
-    """128 random bits, URL-safe: ids appear in links and must not be guessable."""
-    return secrets.token_urlsafe(16)
+    """128 random bits in hex: ids appear in links and Slack buttons and must not be
+    guessable, and are typed on command lines, where a URL-safe id starting with ``-`` would
+    read as an option."""
+    return secrets.token_hex(16)
 
 
 def now_or(now: datetime | None) -> datetime:

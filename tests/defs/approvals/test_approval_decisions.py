@@ -45,7 +45,9 @@ def test_an_offer_approved_by_the_venue_manager_keeps_who_when_why_and_the_chann
 
 def test_filing_the_same_request_twice_is_one_approval(people):
     assert offer(people, "offer-7") == offer(people, "offer-7")
-    assert len(offer(people, "offer-8")) >= 16  # opaque, unguessable ids
+    ids = {offer(people, f"offer-{n}") for n in range(50)}
+    # opaque, unguessable (128 bits), never read as a command-line option
+    assert all(len(i) == 32 and i.isalnum() for i in ids) and len(ids) == 50
 
 
 @pytest.mark.parametrize(
