@@ -2,9 +2,10 @@
 
 Adding an area means adding ``domain/<area>.py`` and ``defs/<area>/``; nothing here changes.
 Two things are drawn over all areas at once: the ``pipeline.trigger`` sensor, which may start
-any of their jobs, and the ``alerts`` table, which every area may file into (an asset with
-``metadata={FILES_INTO: "alerts"}`` is drawn upstream of it), so that the lineage graph shows
-who raises alerts without the alerts area listing its producers.
+any of their jobs (behind the approvals area's gate for those that need an approval), and the
+``alerts`` table, which every area may file into (an asset with ``metadata={FILES_INTO:
+"alerts"}`` is drawn upstream of it), so that the lineage graph shows who raises alerts
+without the alerts area listing its producers.
 """
 
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from dagster import AssetKey, Definitions, load_from_defs_folder
 
 from promoteros_pipelines.defs.alerts.assets import alerts_table
+from promoteros_pipelines.defs.approvals.gate import approval_gate
 from promoteros_pipelines.defs.inbox.pipeline_trigger import build_pipeline_trigger_sensor
 from promoteros_pipelines.defs.metadata import FILES_INTO
 
@@ -29,7 +31,7 @@ def _load() -> Definitions:
     areas = load_from_defs_folder(path_within_project=Path(__file__).resolve().parent)
     across_areas = Definitions(
         assets=[alerts_table(_alert_producers(areas))],
-        sensors=[build_pipeline_trigger_sensor(list(areas.jobs or []))],
+        sensors=[build_pipeline_trigger_sensor(list(areas.jobs or []), approval_gate)],
     )
     return Definitions.merge(areas, across_areas)
 

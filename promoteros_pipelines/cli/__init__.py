@@ -11,6 +11,7 @@ import click
 
 COMMANDS = {
     "alerts": "alerts",
+    "approvals": "approvals",
     "db": "database",
     "demo": "demo",
     "detect": "detect",

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from promoteros_pipelines.events import EVENT_TYPES
+from promoteros_pipelines.ingress.approval_page import ApprovalPage
 from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.inbox import Inbox, InboxRejected, InboxUnavailable, StoredEvent
 from promoteros_pipelines.ingress.metrics import IngressMetrics
@@ -264,11 +265,15 @@ class Ingress:
 
 
 def create_app(
-    settings: IngressSettings | None = None, downloads: ReportDownloads | None = None
+    settings: IngressSettings | None = None,
+    downloads: ReportDownloads | None = None,
+    approvals: ApprovalPage | None = None,
 ) -> IngressApp:
-    """The ASGI app; without ``settings`` (or ``downloads``) they come from the environment."""
+    """The ASGI app; without ``settings`` (or ``downloads``, ``approvals``) they come from the
+    environment."""
     ingress = Ingress(settings or IngressSettings.from_env())
     downloads = downloads or ReportDownloads.from_env()
+    approvals = approvals or ApprovalPage.from_env(ingress.settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -288,6 +293,8 @@ def create_app(
             Route("/metrics", ingress.prometheus, methods=["GET"]),
             Route("/openapi.json", ingress.openapi, methods=["GET"]),
             Route("/reports/{token}", downloads.download, methods=["GET"]),
+            Route("/approvals/{token}", approvals.show, methods=["GET"]),
+            Route("/approvals/{token}", approvals.submit, methods=["POST"]),
         ],
         exception_handlers={HTTPException: ingress.http_error},
         lifespan=lifespan,

@@ -152,6 +152,7 @@ def openapi_document(sources: frozenset[str] | None = None) -> dict[str, Any]:
             },
         }
     }
+    paths["/approvals/{token}"] = _approval_page()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -174,3 +175,56 @@ def _response(description: str, schema: str) -> dict[str, Any]:
 
 def _plain(code: str) -> dict[str, Any]:
     return {code: {"description": "OK"}}
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _approval_page() -> dict[str, Any]:
+    """The one-time approval page (``approval_page.py``): HTML for people, not an API."""
+    token = {
+        "name": "token",
+        "in": "path",
+        "required": True,
+        "description": "The signed token of an approver's mailed one-time link.",
+        "schema": {"type": "string"},
+    }
+    refusals = {
+        "403": _html("The link was altered, or the form's CSRF token is missing or wrong."),
+        "410": _html("The link was used, expired, or its approval is already decided."),
+        "503": _html("Approval links are not configured (no PROMOTEROS_LINK_SECRET)."),
+    }
+    return {
+        "get": {
+            "summary": "The approval page of a one-time link: what is asked, approve or reject",
+            "operationId": "get_approval_page",
+            "parameters": [token],
+            "responses": {"200": _html("The page with its form."), **refusals},
+        },
+        "post": {
+            "summary": "Approve or reject (form with csrf, decision, reason); works once",
+            "operationId": "post_approval_decision",
+            "parameters": [token],
+            "requestBody": {
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["csrf", "decision"],
+                            "properties": {
+                                "csrf": {"type": "string"},
+                                "decision": {"enum": ["approved", "rejected"]},
+                                "reason": {"type": "string", "maxLength": 2000},
+                            },
+                        }
+                    }
+                }
+            },
+            "responses": {
+                "200": _html("Recorded; applied under the approval rules within a minute."),
+                "400": _html("No decision chosen, or a rejection without a reason."),
+                **refusals,
+            },
+        },
+    }

@@ -7,6 +7,7 @@ There is no default secret: without one, nothing is signed and nothing is served
 """
 
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8787"
 LINK_LIFETIME = timedelta(hours=24)
 MIN_SECRET_LENGTH = 32
 _SALT = "promoteros.custom-report-download"
+APPROVAL_SALT = "promoteros.approval-decision"
 
 
 class LinkRefused(Exception):
@@ -60,17 +62,26 @@ def require_secret(secret: str | None) -> str:
 
 
 class LinkSigner:
-    """Signs and verifies download tokens with one secret."""
+    """Signs and verifies link tokens with one secret.
 
-    def __init__(self, secret: str | None) -> None:
-        self._serializer = URLSafeSerializer(require_secret(secret), salt=_SALT)
+    ``salt`` separates the uses of that secret: a download token is not an approval token
+    (``APPROVAL_SALT``), even for the same key.
+    """
+
+    def __init__(self, secret: str | None, salt: str = _SALT) -> None:
+        self._secret = require_secret(secret)
+        self._serializer = URLSafeSerializer(self._secret, salt=salt)
 
     @classmethod
-    def from_env(cls) -> "LinkSigner":
-        return cls(os.environ.get(LINK_SECRET_ENV))
+    def from_env(cls, salt: str = _SALT) -> "LinkSigner":
+        return cls(os.environ.get(LINK_SECRET_ENV), salt)
 
     def sign(self, key: str, expires_at: datetime) -> str:
         return self._serializer.dumps({"k": key, "x": int(expires_at.timestamp())})
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for another use of the same secret (e.g. CSRF tokens), never the secret."""
+        return hmac.new(self._secret.encode(), purpose.encode(), "sha256").digest()
 
     def verify(self, token: str, now: datetime | None = None) -> SignedObject:
         """The object a token grants, or LinkTampered / LinkExpired; never touches a file."""

@@ -33,8 +33,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from promoteros_pipelines import rendering
 from promoteros_pipelines.defs.alerts.assets import GROUP, OWNERS, alert_notifications
 from promoteros_pipelines.defs.alerts.delivery import stable_message_id
+from promoteros_pipelines.defs.approvals.store import ApprovalRow, list_approvals
 from promoteros_pipelines.defs.partitions import analytics_daily
 from promoteros_pipelines.defs.reports.kpis import viral_events_between
+from promoteros_pipelines.domain.approvals import describe, who_decides
 from promoteros_pipelines.domain.wording import (
     compact,
     event_sentence,
@@ -147,6 +149,24 @@ def viral_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def approval_rows(
+    waiting: list[ApprovalRow], organisation: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Pending approvals of the organisation (and those of no organisation, e.g. gated
+    pipeline triggers): what, who may decide, how old, and the command to decide it."""
+    return [
+        {
+            "what": describe(row.kind, row.subject),
+            "who": who_decides(row.kind, row.subject),
+            "age": plural(max(0, int((now - row.requested_at).total_seconds() // 3600)), "hour"),
+            "expires": f"{row.expires_at:%Y-%m-%d %H:%M} UTC",
+            "command": f"promoteros approvals approve {row.id} --by YOUR-EMAIL",
+        }
+        for row in waiting
+        if row.organisation in (organisation, None)
+    ]
+
+
 def summary_line(gainers: int, viral: int, held: int) -> str:
     """ "3 momentum gainers, 1 new viral event, no alerts held back." """
     held_text = plural(held, "alert") + " held back" if held else "no alerts held back"
@@ -192,6 +212,7 @@ def daily_digest(
         " WHERE role = ANY($1) ORDER BY recipient_id",
         [DIGEST_ROLES],
     )
+    waiting = list_approvals(warehouse, status="pending", limit=1_000)
     slack_ready = OPS_SLACK_TARGET in notifier.configured_targets()
     sent, skipped, messages = 0, 0, []
     for org in organisations.iter_rows(named=True):
@@ -213,6 +234,7 @@ def daily_digest(
             "gainer_columns": GAINER_COLUMNS,
             "viral": viral,
             "held": mine,
+            "approvals": approval_rows(waiting, org["slug"], end),
         }
         text, html = render(values)
         top = f": top mover {gainers[0]['name']}" if gainers else ""

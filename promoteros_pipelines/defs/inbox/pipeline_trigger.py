@@ -10,7 +10,8 @@ partitioning), so the run shows under a job people know and no generated job clu
 Jobs list; ``tests/test_definitions.py`` checks that every asset belongs to a named job.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
@@ -67,6 +68,22 @@ def job_for(keys: Sequence[AssetKey], repository: RepositoryDefinition) -> str |
         if set(keys) <= (job_keys := set(job.asset_layer.executable_asset_keys))
     ]
     return min(holding)[1] if holding else None
+
+
+@dataclass(frozen=True)
+class GatedTrigger:
+    """What a gate sees of a trigger that is ready to run."""
+
+    event: InboxEvent
+    trigger: PipelineTrigger
+    job_name: str
+    keys: Sequence[AssetKey]
+    partition_key: str | None
+
+
+# A gate (``definitions.py`` passes the approvals area's) answers None to let the run start,
+# or ("wait" | "refuse", reason). It is asked on every tick while the event waits.
+Gate = Callable[[PostgresWarehouse, GatedTrigger], tuple[str, str] | None]
 
 
 class Refused(Exception):
@@ -140,8 +157,15 @@ def trigger_run_tags(
     return tags
 
 
-def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefinition) -> TickPlan:
-    """Run requests, events refused (dead) and events waiting, with their reasons."""
+def plan_trigger_runs(
+    events: Sequence[InboxEvent],
+    repository: RepositoryDefinition,
+    gate: Callable[[GatedTrigger], tuple[str, str] | None] | None = None,
+) -> TickPlan:
+    """Run requests, events refused (dead) and events waiting, with their reasons.
+
+    ``gate`` may hold a trigger back (waiting, e.g. for an approval) or refuse it.
+    """
     plan = TickPlan()
     for event in events:
         try:
@@ -165,6 +189,12 @@ def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefini
                 "separately"
             )
             continue
+        held = gate(GatedTrigger(event, trigger, job_name, keys, partition_key)) if gate else None
+        if held is not None:
+            verdict, reason = held
+            target = plan.waiting if verdict == "wait" else plan.refused
+            target[event.event_id] = reason if verdict == "wait" else f"pipeline.trigger {reason}"
+            continue
         plan.requests.append(
             RunRequest(
                 run_key=run_key(EVENT_TYPE, event.event_id, attempts=event.attempts),
@@ -180,8 +210,11 @@ def plan_trigger_runs(events: Sequence[InboxEvent], repository: RepositoryDefini
     return plan
 
 
-def build_pipeline_trigger_sensor(jobs: Sequence[Any]) -> SensorDefinition:
-    """The ``pipeline.trigger`` sensor over the code location's jobs (it may start any)."""
+def build_pipeline_trigger_sensor(
+    jobs: Sequence[Any], gate: Gate | None = None
+) -> SensorDefinition:
+    """The ``pipeline.trigger`` sensor over the code location's jobs (it may start any),
+    each trigger passing ``gate`` first when one is given."""
 
     @sensor(
         name="pipeline_trigger_events",
@@ -198,11 +231,15 @@ def build_pipeline_trigger_sensor(jobs: Sequence[Any]) -> SensorDefinition:
     ) -> SensorResult | SkipReason:
         repository = context.repository_def
         assert repository is not None, "pipeline_trigger_events needs its Definitions"
+
+        def bound(gated: GatedTrigger) -> tuple[str, str] | None:
+            return gate(warehouse, gated) if gate else None
+
         return evaluate_tick(
             context,
             warehouse,
             EVENT_TYPE,
-            lambda events: plan_trigger_runs(events, repository),
+            lambda events: plan_trigger_runs(events, repository, bound),
             limit=MAX_RUNS_PER_TICK,
         )
 

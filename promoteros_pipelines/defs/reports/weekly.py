@@ -13,9 +13,11 @@ from typing import Any
 
 import polars as pl
 
+from promoteros_pipelines.defs.approvals.store import weekly_statistics
 from promoteros_pipelines.defs.reports import kpis, rows
 from promoteros_pipelines.defs.reports.periods import Week
 from promoteros_pipelines.domain import genres as taxonomy
+from promoteros_pipelines.domain.approvals import approvals_summary
 from promoteros_pipelines.domain.report_kpis import Kpi, run_success_rate
 from promoteros_pipelines.domain.wording import plural
 from promoteros_pipelines.rendering.work import (
@@ -187,6 +189,9 @@ def render_weekly_set(
                 "momentum": rows.momentum_rows(momentum),
                 "pipeline_runs": run_rows,
                 "run_columns": rows.RUN_COLUMNS,
+                "approvals_summary": approvals_summary(
+                    weekly_statistics(warehouse, week.start, week.end, org.slug)
+                ),
             },
             org_kpis,
             title=f"weekly {'executive' if role == EXECUTIVE else 'operations'} report",

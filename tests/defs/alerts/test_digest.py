@@ -142,3 +142,35 @@ def test_digest_once_per_organisation_with_hostile_names_as_text(stack: Stack) -
     assert again["digests_sent"].value == 0 and again["digests_skipped"].value == 2
     assert len(stack.smtp.received) == 2
     assert len([p for p in stack.hooks.posts if p[0] == "/slack"]) == 2
+
+
+def test_pending_approvals_are_listed_for_the_organisation_with_who_decides(stack: Stack) -> None:
+    from promoteros_pipelines.defs.approvals.store import request_approval
+    from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+    north = organisation(stack, "north")
+    organisation(stack, "south")
+    recipient(stack, north, "Olu Ops", "ops")
+    warehouse = PostgresWarehouse(database_url=stack.database_url)
+    approval_id, _ = request_approval(
+        warehouse,
+        kind="booking_offer",
+        request_key="offer-1",
+        requested_by="ana@north.example",
+        subject={"artist": "<b>Bold</b> Act\r\nBcc: x@evil.example", "venue": "koko"},
+        organisation="north",
+    )
+    request_approval(
+        warehouse, kind="booking_offer", request_key="offer-2", requested_by="s@south.example",
+        subject={"artist": "Southern Act", "venue": "tempodrom"}, organisation="south",
+    )  # fmt: skip
+
+    run_digest(stack)
+    (mail,) = [m for m in stack.smtp.received if m.recipients]
+    text = " ".join(mail.message.get_body(("plain",)).get_content().split())
+    html = mail.message.get_body(("html",)).get_content()
+    assert "WAITING FOR A DECISION" in text
+    assert "exec or the venue manager of koko may decide" in text
+    assert f"promoteros approvals approve {approval_id} --by YOUR-EMAIL" in text
+    assert "Southern Act" not in text  # another organisation's request
+    assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt;" in html

@@ -10,7 +10,7 @@ INBOX_SENSORS = {
     "artist_watch_events": "track_watched_artists",
     "report_request_events": "custom_report",
     "ticketing_sales_events": None,
-    "approval_decision_events": None,
+    "approval_decision_events": "approval_decision",
     "pipeline_trigger_events": None,
 }
 RUN_STATUS_SENSORS = {

@@ -1,6 +1,7 @@
 """Rendering: nothing fetched from outside the package, data always shown as text, and the
 KPI tiles on page 1 equal what the database says."""
 
+import datetime as dt
 import http.server
 import threading
 from collections.abc import Iterator
@@ -113,6 +114,14 @@ def test_page_one_kpis_match_the_database_and_hostile_names_are_text(warehouse):
     org = kpis.organisation(warehouse, "northern-lights-live")
     week = parse_week(WEEK, org.time_zone)
     runs = RunStats([("a", "SUCCESS")] * 3 + [("b", "FAILURE")], [("a", "SUCCESS")])
+    asked = week.start + dt.timedelta(days=1)
+    warehouse.execute(
+        "INSERT INTO promoteros.approvals (id, kind, request_key, organisation, requested_by,"
+        " requested_at, expires_at, status, policy, decided_at)"
+        " VALUES ('approval-in-week-47', 'booking_offer', 'k', %s, 'x@example.com', %s, %s,"
+        " 'approved', 'booking_offer_v1', %s)",
+        (org.slug, asked, asked + dt.timedelta(days=2), asked + dt.timedelta(hours=3)),
+    )
     reports = render_weekly_set(warehouse, org, week, runs)
 
     assert [r.role for r in reports] == ["executive", "ops", "venue", "venue"]
@@ -138,6 +147,10 @@ def test_page_one_kpis_match_the_database_and_hostile_names_are_text(warehouse):
         text = flat(pages(report.pdf))
         assert "n/a" not in text and "robust" not in text, report.filename
 
+    assert (
+        "Approvals 1 approval decided; median 3.0 hours from request to decision; "
+        "0% auto-approved; 0% expired without a decision."
+    ) in flat(pages(reports[1].pdf))
     ops_text = "".join("".join(pages(reports[1].pdf)).split())
     assert "<script>alert(1)</script>" in ops_text
     assert "{{7*7}}" in ops_text  # shown as written, not evaluated to 49 (run ids may hold "49")
