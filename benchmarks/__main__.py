@@ -43,6 +43,12 @@ SUITE: list[tuple[str, str, list[str], list[str]]] = [
         [],
         ["--seconds", "3", "--connections", "16", "--max-requests", "20000"],
     ),
+    (
+        "ingress_load_2_workers",
+        "ingress_load",
+        ["--workers", "2"],
+        ["--seconds", "3", "--connections", "16", "--max-requests", "20000", "--workers", "2"],
+    ),
     ("analytics_bench", "analytics_bench", [], ["--artists", "200", "--days", "50"]),
     (
         "detect_history",
@@ -58,7 +64,7 @@ SUITE: list[tuple[str, str, list[str], list[str]]] = [
         [],
         ["--daemon-reps", "1", "--db-reps", "1", "--rate", "2", "--down", "1"],
     ),
-    # ("nightly_e2e", "nightly_e2e", [], ["--artists", "300"]),
+    ("nightly_e2e", "nightly_e2e", [], ["--artists", "1000", "--history-days", "2"]),
 ]
 NAMES = [name for name, *_ in SUITE]
 
@@ -85,7 +91,7 @@ def _summarise(name: str, results: Path, started: float) -> dict[str, Any]:
     data = json.loads((results / f"{name}.json").read_text())
     if data.get("finished_at", started) < started:
         raise RuntimeError(f"{name}.json was not rewritten by this run")
-    return SUMMARIES[name](data)
+    return SUMMARIES[name](data | {"results_dir": str(results)})
 
 
 def run(

@@ -7,7 +7,9 @@ of the table can be scanned. ``pass`` is None where the issue that asked for the
 set no target.
 """
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Summary = dict[str, Any]
@@ -122,6 +124,29 @@ def ingress_load(d: dict) -> Summary:
     }
 
 
+def ingress_load_2_workers(d: dict) -> Summary:
+    """Two ingress processes on one machine (uvicorn workers sharing the socket: the kernel
+    spreads connections, as a round-robin balancer would) against the one-process figure from
+    the same run: does the durable rate add up?"""
+    single_path = Path(d["results_dir"]) / "ingress_load.json"
+    single = json.loads(single_path.read_text()) if single_path.exists() else None
+    one = single["accepted_per_second"] if single else None
+    return {
+        "figures": {
+            "workers": d["workers"],
+            "accepted_per_second": d["accepted_per_second"],
+            "p99_ms": _r(d["p99_ms"], 1),
+            "every_2xx_committed": d["every_2xx_committed"],
+            "machine_cpu_busy_pct": d["machine_cpu_busy_pct"],
+        },
+        "baseline": {"one_worker_accepted_per_second": one},
+        "ratio": _r(d["accepted_per_second"] / one) if one else None,
+        "ratio_means": "2 workers' accepted/s / 1 worker's (2.0: adds up fully)",
+        "target": "every 2xx committed; the rate grows with a second process while cores are free",
+        "pass": d["every_2xx_committed"],
+    }
+
+
 def load_history(d: dict) -> Summary:
     res = d["results"]
     return {
@@ -194,6 +219,7 @@ SUMMARIES: dict[str, Callable[[dict], Summary]] = {
         fault_recovery,
         ingest_observations,
         ingress_load,
+        ingress_load_2_workers,
         load_history,
         report_render,
         webhook_to_run,
