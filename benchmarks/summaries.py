@@ -175,7 +175,8 @@ def report_render(d: dict) -> Summary:
         "ratio": d["pool_time_ratio"],
         "ratio_means": "process pool seconds / one process seconds",
         "target": "<= 15 s, <= 500 MB (20 venues)",
-        "pass": d["seconds"] <= 15 and d["peak_rss_mb"] <= 500,
+        # the target is for the 20 venues: a smaller set is not judged against it
+        "pass": d["seconds"] <= 15 and d["peak_rss_mb"] <= 500 if d["venues"] == 20 else None,
     }
 
 
