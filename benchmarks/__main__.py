@@ -71,8 +71,6 @@ SUITE: list[tuple[str, str, list[str], list[str]]] = [
             "2",
             "--down",
             "1",
-            "--start-timeout",
-            "20",
         ],
     ),
     ("nightly_e2e", "nightly_e2e", [], ["--artists", "1000", "--history-days", "2"]),
