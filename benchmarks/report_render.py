@@ -22,7 +22,7 @@ from promoteros_pipelines.defs.reports.weekly import RunStats, render_weekly_set
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from tests.defs.reports.world import MONDAY, WEEK, seed_world
 
-VENUES = 20
+VENUES = 20  # the organisation; --venues makes the quick size
 POOL_WORKERS = 2  # the comparison: a process pool on the 2-core target
 
 
@@ -85,9 +85,10 @@ def main(argv: list[str]) -> None:
         action="store_true",
         help="give every venue its own genre set (no two venue charts alike: the worst case)",
     )
+    parser.add_argument("--venues", type=int, default=VENUES)
     args = parser.parse_args(argv)
     with scratch_database() as url:
-        seed_world(url, venues=VENUES)
+        seed_world(url, venues=args.venues)
         _bulk_history(url, args.artists)
         if args.distinct_genres:
             with psycopg.connect(url) as conn:
@@ -128,7 +129,7 @@ def main(argv: list[str]) -> None:
         "load_average": os.getloadavg(),
         "targets": {"seconds": 15, "peak_rss_mb": 500},
         "artists": args.artists,
-        "venues": VENUES,
+        "venues": args.venues,
         "distinct_genre_sets": args.distinct_genres,
     }
     path = write_result("report_render", result)

@@ -26,6 +26,7 @@ from promoteros_pipelines.resources.platforms.resources import (
     YouTubeResource,
 )
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.runtime.celery_profile import PLATFORM_API_STEP_TAGS
 
 GROUP = "metrics"
 KINDS = {"polars", "postgres"}
@@ -76,6 +77,7 @@ def _summary(results: dict[str, PullResult], ids: dict[str, list[str]]) -> pl.Da
     owners=OWNERS,
     partitions_def=six_hourly,
     deps=[tracked_artists],
+    op_tags=PLATFORM_API_STEP_TAGS,  # the Celery profile's queue for API callers
 )
 def platform_metrics(
     context: AssetExecutionContext,

@@ -1,0 +1,77 @@
+"""The Celery deployment profile: the same code location, its jobs' steps on Celery workers.
+
+Set PROMOTEROS_CELERY_BROKER_URL (``redis://host:6379/0`` or ``amqp://...``) where the code
+location, the run workers and the Celery workers run, and every job without an executor of its
+own runs its steps as Celery tasks (``dagster-celery``'s executor; results go back through the
+broker). Runs are still launched by the daemon's default run launcher: dagster-celery's
+``CeleryRunLauncher`` combined with its executor fails ("Never call result.get() within a
+task"), so the profile never uses it. Outputs do not travel between machines: every asset
+writes its rows to PostgreSQL and returns only metadata, so the local-storage pitfall of
+remote workers does not apply.
+
+Queues: the steps that call platform APIs go to ``platform-apis``, everything else to
+``dagster``. Start exactly one worker process with ``--concurrency 1`` on ``platform-apis``
+and the per-platform rate limits hold across machines as they do in one process today.
+No Dagster import here: the CLI, the tests and definitions.py read these names.
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+BROKER_ENV = "PROMOTEROS_CELERY_BROKER_URL"
+QUEUE_TAG = "dagster-celery/queue"  # dagster_celery.tags.DAGSTER_CELERY_QUEUE_TAG
+DEFAULT_QUEUE = "dagster"
+PLATFORM_API_QUEUE = "platform-apis"
+PLATFORM_API_STEP_TAGS = {QUEUE_TAG: PLATFORM_API_QUEUE}
+"""op_tags of the assets that call the platform APIs (ignored by the other executors)."""
+QUEUES = (DEFAULT_QUEUE, PLATFORM_API_QUEUE)
+
+
+def broker_url() -> str | None:
+    """The broker when the Celery profile is on, else None (the default executor)."""
+    return os.environ.get(BROKER_ENV, "").strip() or None
+
+
+def executor_config() -> dict:
+    """dagster-celery's executor config, reading the broker from the environment at run time
+    (the URL, which may hold a password, never lands in run configs)."""
+    return {
+        "broker": {"env": BROKER_ENV},
+        "backend": {"env": BROKER_ENV},
+        "config_source": {
+            # one step at a time per worker process: steps are long, prefetching starves others
+            "worker_prefetch_multiplier": 1,
+            "broker_connection_retry_on_startup": True,
+        },
+    }
+
+
+def worker_config_yaml(url: str | None = None) -> str:
+    """The ``-y`` file for ``dagster-celery worker start``: the same broker as the executor
+    (``url``, default PROMOTEROS_CELERY_BROKER_URL)."""
+    url = url or broker_url()
+    if not url:
+        raise RuntimeError(f"set {BROKER_ENV} to start a Celery worker")
+    return (
+        "execution:\n  config:\n"
+        f"    broker: '{url}'\n    backend: '{url}'\n"
+        "    config_source:\n      worker_prefetch_multiplier: 1\n"
+        "      broker_connection_retry_on_startup: true\n"
+    )
+
+
+def worker_command(
+    config_yaml: Path, name: str, queues: tuple[str, ...], concurrency: int
+) -> list[str]:
+    """``dagster-celery worker start`` for one worker (foreground; DAGSTER_HOME and the
+    promoteros environment must be set, as for a run worker)."""
+    bin_dir = Path(sys.executable).parent
+    executable = bin_dir / "dagster-celery"
+    command = [str(executable) if executable.exists() else shutil.which("dagster-celery") or ""]
+    command += ["worker", "start", "-A", "dagster_celery.app", "-y", str(config_yaml)]
+    command += ["--name", name, "--loglevel", "INFO"]
+    for queue in queues:
+        command += ["-q", queue]
+    return [*command, "--", f"--concurrency={concurrency}"]
