@@ -47,7 +47,7 @@ def prune_run_history(context: AssetExecutionContext, cutoff: dt.datetime) -> in
     )
     deleted = 0
     for record in records:
-        if record.dagster_run.run_id != context.run_id:
+        if record.dagster_run.run_id != context.run.run_id:
             context.instance.delete_run(record.dagster_run.run_id)
             deleted += 1
     return deleted
