@@ -2,9 +2,10 @@
 
 The areas start their own events' runs (``discovery/sensors.py`` for ``artist.watch``,
 ``metrics/sensors.py`` for ``scraper.metrics``, ``custom_reports/sensors.py`` for
-``report.request``; ``pipeline.trigger`` is built over every job in ``definitions.py``). The
-types below have no job yet: their sensors mark each event ``waiting`` with the reason, so
-nothing is lost, and the area that adds the job replaces the sensor here with its own.
+``report.request``, ``ticketing/sensors.py`` for ``ticketing.sales``; ``pipeline.trigger``
+is built over every job in ``definitions.py``). The types below have no job yet: their
+sensors mark each event ``waiting`` with the reason, so nothing is lost, and the area that
+adds the job replaces the sensor here with its own.
 """
 
 from promoteros_pipelines.defs.inbox.run_status import (
@@ -15,7 +16,6 @@ from promoteros_pipelines.defs.inbox.run_status import (
 )
 from promoteros_pipelines.defs.inbox.single_events import EventRoute, build_single_event_sensor
 
-ticketing_sales_events = build_single_event_sensor(EventRoute("ticketing.sales"), None)
 approval_decision_events = build_single_event_sensor(EventRoute("approval.decision"), None)
 
 __all__ = [
@@ -24,5 +24,4 @@ __all__ = [
     "event_runs_failed",
     "event_runs_queued",
     "event_runs_succeeded",
-    "ticketing_sales_events",
 ]
