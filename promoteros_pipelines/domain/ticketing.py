@@ -147,20 +147,6 @@ def show_status(current: str | None, latest_sold: int | None, capacity: int) -> 
     return "sold_out" if latest_sold >= capacity else "on_sale"
 
 
-def velocity(curve: pl.DataFrame, now: dt.datetime, hours: float) -> float:
-    """Net tickets per hour over the last ``hours`` before ``now`` on one show's curve: the
-    count at ``now`` minus the count at the window start (the last point at or before it)."""
-    ordered = curve.filter(pl.col("observed_at") <= now).sort("observed_at")
-    if ordered.is_empty():
-        return 0.0
-    start = now - dt.timedelta(hours=hours)
-    before = ordered.filter(pl.col("observed_at") <= start)
-    base = int(before["tickets_sold"][-1]) if before.height else 0
-    if not before.height and ordered["observed_at"][0] > start:
-        base = 0
-    return (int(ordered["tickets_sold"][-1]) - base) / hours
-
-
 def sellout_forecast(
     sold: int,
     capacity: int,
@@ -201,3 +187,121 @@ def at_risk(
     if days_to_show is None or days_to_show < 0:
         return False
     return days_to_show <= days_out and forecast_share < level
+
+
+SELL_THROUGH_SCHEMA = pl.Schema(
+    {
+        "show_id": pl.String(),
+        "organisation_id": pl.Int64(),
+        "venue_id": pl.Int64(),
+        "sold": pl.Int64(),
+        "capacity": pl.Int64(),
+        "sell_through": pl.Float64(),
+        "gross": pl.Float64(),
+        "velocity_24h": pl.Float64(),
+        "velocity_7d": pl.Float64(),
+        "days_to_show": pl.Int64(),
+        "forecast_sell_through": pl.Float64(),
+        "sellout_date": pl.Date(),
+        "sellout_probability": pl.Float64(),
+        "at_risk": pl.Boolean(),
+    }
+)
+SHOW_HOUR = dt.time(20)  # doors: a show date is taken as 20:00 UTC for hours left
+
+
+def _count_at(curve: pl.DataFrame, shows: pl.DataFrame, moment: dt.datetime) -> pl.DataFrame:
+    """Each show's cumulative count at ``moment`` (its last point at or before it, else 0)."""
+    probe = shows.select("show_id").with_columns(
+        pl.lit(moment).cast(pl.Datetime("us", "UTC")).alias("observed_at")
+    )
+    return probe.sort("observed_at").join_asof(
+        curve.sort("observed_at"),
+        on="observed_at",
+        by="show_id",
+        strategy="backward",
+        check_sortedness=False,  # sorted above; polars cannot verify it within groups
+    )
+
+
+def sell_through(
+    shows: pl.DataFrame,
+    curve: pl.DataFrame,
+    now: dt.datetime,
+    *,
+    risk_level: float = 0.6,
+    risk_days: float = 14,
+    expected: dict[str, float] | None = None,
+) -> pl.DataFrame:
+    """Per show (``SELL_THROUGH_SCHEMA``): sold and gross at ``now``, sell-through, velocity
+    (tickets per hour over the last 24 h and 7 days, net of refunds), days to show, and the
+    sell-out forecast (``sellout_forecast``; ``expected`` holds a demand model's final share
+    per show when one is known) and whether the show is at risk.
+
+    ``shows``: show_id, organisation_id, venue_id, capacity, show_date; ``curve``: show_id,
+    observed_at, tickets_sold, gross (all points; those after ``now`` are ignored).
+    """
+    if shows.is_empty():
+        return pl.DataFrame(schema=SELL_THROUGH_SCHEMA)
+    past = curve.filter(pl.col("observed_at") <= now).select(
+        "show_id", "observed_at", pl.col("tickets_sold").cast(pl.Int64), "gross"
+    )
+    latest = _count_at(past, shows, now).select(
+        "show_id",
+        pl.col("tickets_sold").fill_null(0).alias("sold"),
+        pl.col("gross"),
+    )
+    day = _count_at(past, shows, now - dt.timedelta(hours=24)).select(
+        "show_id", pl.col("tickets_sold").fill_null(0).alias("sold_24h_ago")
+    )
+    week = _count_at(past, shows, now - dt.timedelta(days=7)).select(
+        "show_id", pl.col("tickets_sold").fill_null(0).alias("sold_7d_ago")
+    )
+    frame = (
+        shows.join(latest, on="show_id", how="left")
+        .join(day, on="show_id", how="left")
+        .join(week, on="show_id", how="left")
+        .with_columns(
+            ((pl.col("sold") - pl.col("sold_24h_ago")) / 24).alias("velocity_24h"),
+            ((pl.col("sold") - pl.col("sold_7d_ago")) / (24 * 7)).alias("velocity_7d"),
+            (pl.col("sold") / pl.col("capacity")).alias("sell_through"),
+            (pl.col("show_date") - pl.lit(now.date())).dt.total_days().alias("days_to_show"),
+        )
+    )
+    forecasts = []
+    for row in frame.iter_rows(named=True):
+        start = (
+            dt.datetime.combine(row["show_date"], SHOW_HOUR, dt.UTC) if row["show_date"] else None
+        )
+        date, probability, share = sellout_forecast(
+            int(row["sold"]),
+            int(row["capacity"]),
+            float(row["velocity_7d"]),
+            now,
+            start,
+            (expected or {}).get(row["show_id"]),
+        )
+        risky = at_risk(share, row["days_to_show"], level=risk_level, days_out=risk_days)
+        forecasts.append((row["show_id"], share, date, probability, risky))
+    extra = pl.DataFrame(
+        forecasts,
+        schema={
+            "show_id": pl.String(),
+            "forecast_sell_through": pl.Float64(),
+            "sellout_date": pl.Date(),
+            "sellout_probability": pl.Float64(),
+            "at_risk": pl.Boolean(),
+        },
+        orient="row",
+    )
+    return (
+        frame.join(extra, on="show_id").select(list(SELL_THROUGH_SCHEMA)).cast(SELL_THROUGH_SCHEMA)
+    )
+
+
+def risk_subject(show: ShowFacts, forecast_share: float, days_to_show: int, level: float) -> str:
+    """``Nova at Roundhouse on ...: forecast 41 % sold by the show, 12 days out (below 60 %)``."""
+    return (
+        f"{show_title(show)}: forecast {forecast_share:.0%} sold by the show, "
+        f"{days_to_show} days out (below {level:.0%})"
+    )
