@@ -45,9 +45,10 @@ SELECT show_id FROM promoteros.shows WHERE show_id = ANY(%s)
 """
 UPSERT_SHOW = """
 INSERT INTO promoteros.shows AS s (show_id, organisation_id, venue_id, venue_slug, artist_id,
-    artist_name, show_date, capacity, currency, status)
+    artist_name, show_date, capacity, currency, on_sale_at, ticket_price, status)
 VALUES (%(show_id)s, %(organisation_id)s, %(venue_id)s, %(venue_slug)s, %(artist_id)s,
-    %(artist_name)s, %(show_date)s, %(capacity)s, %(currency)s, 'on_sale')
+    %(artist_name)s, %(show_date)s, %(capacity)s, %(currency)s, %(on_sale_at)s,
+    %(ticket_price)s, 'on_sale')
 ON CONFLICT (show_id) DO UPDATE SET
     organisation_id = coalesce(EXCLUDED.organisation_id, s.organisation_id),
     venue_id = coalesce(EXCLUDED.venue_id, s.venue_id),
@@ -57,6 +58,8 @@ ON CONFLICT (show_id) DO UPDATE SET
     show_date = coalesce(EXCLUDED.show_date, s.show_date),
     capacity = coalesce(EXCLUDED.capacity, s.capacity),
     currency = coalesce(s.currency, EXCLUDED.currency),
+    on_sale_at = coalesce(EXCLUDED.on_sale_at, s.on_sale_at),
+    ticket_price = coalesce(EXCLUDED.ticket_price, s.ticket_price),
     updated_at = now()
 """
 VENUE_BY_SLUG = """
@@ -201,6 +204,8 @@ def _upsert_shows(conn: psycopg.Connection, heads: list[dict], outcome: IngestOu
                 "show_date": show.get("show_date"),
                 "capacity": capacity,
                 "currency": show.get("currency"),
+                "on_sale_at": show.get("on_sale_at"),
+                "ticket_price": show.get("ticket_price"),
             },
         )
     outcome.shows = len(latest) - len(outcome.refused)
@@ -236,29 +241,38 @@ def _stage_sales(conn: psycopg.Connection, sales: pl.DataFrame, outcome: IngestO
 
 
 def store_batch(warehouse: PostgresWarehouse, event_ids: Sequence[int]) -> IngestOutcome:
-    """Store the shows and sales of these events and file the milestones they reach."""
+    """Store the shows and sales of these webhook events and file the milestones reached."""
+    heads = [dict(h) for h in event_heads(warehouse, event_ids)]
+    with warehouse.connect() as conn, conn.cursor(row_factory=dict_row) as cursor:
+        raw = cursor.execute(READ_SALES, (list(event_ids),)).fetchall()
+    return store_sales(warehouse, heads, raw)
+
+
+def store_sales(
+    warehouse: PostgresWarehouse, heads: list[dict[str, Any]], raw: list[dict[str, Any]]
+) -> IngestOutcome:
+    """Store shows (``heads``: show_id, venue_slug, artist_name, show_date, capacity and
+    optionally on_sale_at, ticket_price; later heads win) and curve points (``raw``: event_id,
+    show_id, observed_at, tickets_sold, gross, currency), then file new milestones; one
+    transaction, locked per show."""
     outcome = IngestOutcome()
     with warehouse.connect() as conn:
-        heads = [dict(h) for h in event_heads(warehouse, event_ids)]
-        with conn.cursor(row_factory=dict_row) as cursor:
-            raw = cursor.execute(READ_SALES, (list(event_ids),)).fetchall()
         show_ids = sorted({h["show_id"] for h in heads})
         for show_id in show_ids:
             conn.execute(LOCK_SHOW, (show_id,))
-        currency = {r["show_id"]: r["currency"] for r in raw if r["currency"]}
+        currency = {r["show_id"]: r["currency"] for r in raw if r.get("currency")}
         for head in heads:
-            head["currency"] = currency.get(head["show_id"])
+            head.setdefault("currency", currency.get(head["show_id"]))
         _upsert_shows(conn, heads, outcome)
         if outcome.refused:
             # The sensor refuses these; here only when a batch ran before the one that
             # brings the capacity: fail (nothing stored) and let the run retry.
             raise rules.ShowRefused("; ".join(outcome.refused.values()))
         sales = _sales_frame(raw)
-        stored = show_ids
         if not sales.is_empty():
             _stage_sales(conn, sales, outcome)
-        outcome.refunds_flagged = conn.execute(REFLAG, (stored,)).rowcount
-        _file_milestones(conn, stored, outcome)
+        outcome.refunds_flagged = conn.execute(REFLAG, (show_ids,)).rowcount
+        _file_milestones(conn, show_ids, outcome)
     return outcome
 
 
@@ -272,7 +286,7 @@ def _sales_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
         "currency": pl.String(),
     }
     return pl.DataFrame(
-        [{**r, "gross": float(r["gross"]) if r["gross"] is not None else None} for r in rows],
+        [{**r, "gross": float(r["gross"]) if r.get("gross") is not None else None} for r in rows],
         schema=schema,
     )
 
