@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
 FEATURES = [
@@ -58,6 +57,9 @@ def tiers(followers: pl.Series, edges: list[float]) -> np.ndarray:
 
 def fit(train: pl.DataFrame, features: list[str], seed: int = 0) -> DemandModel:
     """Fit on ``train`` (``features`` + ``TARGET``, ``venue_id``, ``log_followers_spotify``)."""
+    # loaded on first use: the code location must load without scikit-learn
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
     x = train.select(features).to_numpy()
     y = train[TARGET].to_numpy()
     regressor = HistGradientBoostingRegressor(

@@ -124,7 +124,11 @@ def demand_model(context: AssetExecutionContext, warehouse: PostgresWarehouse) -
 
 weekly_demand_model = ScheduleDefinition(
     name="demand_model_weekly",
-    job=define_asset_job("train_demand_model", selection=[demand_model]),
+    job=define_asset_job(
+        "train_demand_model",
+        selection=[demand_model],
+        description="Retrain the demand model on the played shows and save it to the store.",
+    ),
     cron_schedule="30 4 * * 1",
     description="Mondays 04:30 UTC: retrain the demand model on the shows played so far.",
 )
