@@ -2,6 +2,7 @@
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import polars as pl
 from dagster import (
@@ -14,7 +15,11 @@ from dagster import (
 )
 
 from promoteros_pipelines.defs.ticketing.assets import GROUP, OWNERS, ticket_sales
-from promoteros_pipelines.defs.ticketing.demand_store import save_demand_model
+from promoteros_pipelines.defs.ticketing.demand_store import (
+    UntrustedModelError,
+    load_demand_model,
+    save_demand_model,
+)
 from promoteros_pipelines.domain import ticketing_demand as demand
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -39,7 +44,7 @@ LEFT JOIN LATERAL (
     SELECT
       {followers}
 ) AS f ON true
-WHERE s.show_date < $1 AND s.on_sale_at IS NOT NULL AND s.status <> 'cancelled'
+WHERE {when} AND s.on_sale_at IS NOT NULL AND s.status <> 'cancelled'
 ORDER BY s.on_sale_at, s.show_id
 """
 FOLLOWERS_AT = """(SELECT m.value FROM promoteros.metric_observations m
@@ -48,13 +53,34 @@ FOLLOWERS_AT = """(SELECT m.value FROM promoteros.metric_observations m
         ORDER BY m.observed_at DESC LIMIT 1) AS {name}"""
 
 
-def _query() -> str:
+def _query(when: str = "s.show_date < $1") -> str:
     columns = [
         FOLLOWERS_AT.format(platform=p, days=days, name=f"{p}_{label}")
         for p in demand.PLATFORMS
         for days, label in ((0, "now"), (28, "before"))
     ]
-    return PLAYED_SHOWS.format(followers=",\n      ".join(columns))
+    return PLAYED_SHOWS.format(followers=",\n      ".join(columns), when=when)
+
+
+def expected_shares(warehouse: PostgresWarehouse) -> tuple[dict[str, float], str | None]:
+    """The latest saved demand model's final sell-through for each upcoming show, and the
+    model's version; empty (and None) when no model was trained or its file is refused."""
+    latest = warehouse.read_frame(
+        "SELECT path, version FROM promoteros.demand_models ORDER BY created_at DESC LIMIT 1"
+    )
+    if latest.is_empty():
+        return {}, None
+    try:
+        model = load_demand_model(warehouse, Path(latest["path"][0]))
+    except (UntrustedModelError, OSError):
+        return {}, None
+    upcoming = warehouse.read_frame(_query("s.show_date >= $1"), [dt.datetime.now(dt.UTC).date()])
+    if upcoming.is_empty():
+        return {}, str(latest["version"][0])
+    predicted = demand.predict(model, features(upcoming))
+    return dict(zip(predicted["show_id"], predicted["predicted"], strict=True)), str(
+        latest["version"][0]
+    )
 
 
 def features(frame: pl.DataFrame) -> pl.DataFrame:

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from promoteros_pipelines.defs.metadata import FILES_INTO, preview_table
 from promoteros_pipelines.defs.ticketing.assets import GROUP, OWNERS, ticket_sales
+from promoteros_pipelines.defs.ticketing.demand import expected_shares
 from promoteros_pipelines.defs.ticketing.sell_through_store import (
     read_inputs,
     read_rollup,
@@ -48,21 +49,24 @@ def show_sell_through(
     """How each upcoming show is selling, for venue managers and the weekly report: tickets
     sold, sell-through (of capacity), gross, sales velocity (tickets per hour over the last
     24 h and 7 days, net of refunds), days to show, and a sell-out forecast (date and
-    probability) projected from the curve so far. Roll-ups per venue and organisation are the
-    views `venue_sell_through` and `organisation_sell_through`.
+    probability) from the curve so far and the demand model. Roll-ups per venue and
+    organisation are the views `venue_sell_through` and `organisation_sell_through`.
 
     A show whose forecast sell-through is below `risk_level` (60 %) within `risk_days` (14) of
     the show files one `risk` alert (once per show), routed to its venue's manager and ops.
-    The demand model does not feed the forecast yet (curve-only projection).
+    When a demand model has been trained its expected final share is averaged with the
+    curve's projection.
     """
     now = dt.datetime.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC)
     shows, curve = read_inputs(warehouse, now)
+    expected, model_version = expected_shares(warehouse)
     frame = sell_through(
         shows.select("show_id", "organisation_id", "venue_id", "capacity", "show_date"),
         curve,
         now,
         risk_level=config.risk_level,
         risk_days=config.risk_days,
+        expected=expected,
     )
     written, alerted = write_sell_through(warehouse, frame, shows, now, config.risk_level)
     if alerted:
@@ -86,6 +90,10 @@ def show_sell_through(
             "shows": MetadataValue.int(written),
             "shows_at_risk": MetadataValue.int(int(frame["at_risk"].sum()) if written else 0),
             "risk_alerts_filed": MetadataValue.int(len(alerted)),
+            "demand_model": MetadataValue.text(model_version or "none trained yet"),
+            "shows_with_demand_forecast": MetadataValue.int(
+                len(set(expected) & set(frame["show_id"].to_list()))
+            ),
             "computed_at": MetadataValue.text(f"{now:%Y-%m-%d %H:%M} UTC"),
             "per_venue": preview_table(per_venue, percent=["sell_through"])
             if per_venue.height

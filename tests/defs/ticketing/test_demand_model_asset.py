@@ -75,3 +75,26 @@ def test_a_model_is_scored_against_both_baselines_and_saved(warehouse, tmp_path,
     assert metadata["mae"] < metadata["baseline_venue_mae"]  # audience explains these shows
     model = load_demand_model(warehouse, metadata["path"], tmp_path / "models")
     assert model.features[0] == "log_followers_spotify"
+
+
+def test_the_sell_through_forecast_uses_the_trained_model(warehouse, tmp_path, monkeypatch):
+    from promoteros_pipelines.defs.ticketing.sell_through import show_sell_through
+
+    monkeypatch.setenv(HOME_ENV, str(tmp_path))
+    world = venue_world(warehouse)
+    played_shows(warehouse, world, 40)
+    version = train(warehouse)["version"]
+    today = dt.datetime.now(dt.UTC)
+    sql(
+        warehouse,
+        "INSERT INTO promoteros.shows (show_id, organisation_id, venue_id, show_date, capacity,"
+        " on_sale_at, ticket_price, status) VALUES ('next', %s, %s, %s, 1000, %s, 22, 'on_sale')",
+        (world["org"], world["leadmill"], (today + dt.timedelta(days=40)).date(), today),
+    )
+    result = materialize([show_sell_through], resources={"warehouse": warehouse})
+    assert result.success
+    metadata = result.asset_materializations_for_node("show_sell_through")[0].metadata
+    assert metadata["demand_model"].value == version
+    assert metadata["shows_with_demand_forecast"].value == 1
+    row = sql(warehouse, "SELECT * FROM promoteros.show_sell_through WHERE show_id = 'next'")[0]
+    assert row["sold"] == 0 and row["forecast_sell_through"] > 0  # the model's share, halved
