@@ -20,6 +20,7 @@ from promoteros_pipelines.resources.platforms.resources import (
     YouTubeResource,
 )
 from promoteros_pipelines.resources.sms import SmsGateway
+from promoteros_pipelines.resources.ticketing_api import TicketingApi
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import DATABASE_URL_ENV
 
@@ -59,5 +60,6 @@ def resources() -> Definitions:
                 signing_secret=EnvVar(SECRET_ENV) if os.environ.get(SECRET_ENV) else "",
             ),
             "sms": SmsGateway.from_env(),
+            "ticketing_api": TicketingApi.from_env(),
         }
     )

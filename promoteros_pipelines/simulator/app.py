@@ -12,6 +12,7 @@ YouTube        ``http://HOST:PORT/youtube``        ``https://www.googleapis.com/
 TikTok         ``http://HOST:PORT/tiktok``         ``https://open.tiktokapis.com``
 Instagram      ``http://HOST:PORT/instagram``      ``https://graph.facebook.com``
 Bandsintown    ``http://HOST:PORT/bandsintown``    ``https://rest.bandsintown.com``
+Ticketing      ``http://HOST:PORT/ticketing``      ``https://www.eventbriteapi.com``
 =============  ==================================  =====================================
 
 Control API (not part of any real platform):
@@ -25,6 +26,8 @@ Control API (not part of any real platform):
 * ``DELETE /_control/faults[?platform=]`` clears faults; ``GET /_control/faults`` lists them.
 * ``POST /_control/clock`` ``{"advance_seconds": s}`` or ``{"now": ISO-8601}``; ``GET`` reads it.
 * ``GET /_control/world`` summarises the world (seed, size, playlist ids).
+* ``POST /_control/ticketing/webhooks`` posts signed ``ticketing.sales`` webhooks (late,
+  duplicated, shuffled on demand) to a URL; see ``api_ticketing``.
 """
 
 import datetime as dt
@@ -34,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from promoteros_pipelines.simulator import api_social, api_spotify_youtube
+from promoteros_pipelines.simulator import api_social, api_spotify_youtube, api_ticketing
 from promoteros_pipelines.simulator.control import (
     FAULT_MODES,
     Fault,
@@ -122,6 +125,7 @@ def create_app(
     routes = [
         *api_spotify_youtube.ROUTES,
         *api_social.ROUTES,
+        *api_ticketing.ROUTES,
         Route("/_control/faults", set_fault, methods=["POST"]),
         Route("/_control/faults", clear_faults, methods=["DELETE"]),
         Route("/_control/faults", list_faults, methods=["GET"]),

@@ -1,11 +1,12 @@
-"""Webhook events no area handles yet wait in the inbox; every event's status follows its run.
+"""Every webhook event's status follows its run.
 
 The areas start their own events' runs (``discovery/sensors.py`` for ``artist.watch``,
 ``metrics/sensors.py`` for ``scraper.metrics``, ``custom_reports/sensors.py`` for
-``report.request``, ``approvals/sensors.py`` for ``approval.decision``; ``pipeline.trigger``
-is built over every job in ``definitions.py``). The types below have no job yet: their
-sensors mark each event ``waiting`` with the reason, so nothing is lost, and the area that
-adds the job replaces the sensor here with its own.
+``report.request``, ``ticketing/sensors.py`` for ``ticketing.sales``, ``approvals/sensors.py``
+for ``approval.decision``; ``pipeline.trigger`` is built over every job in ``definitions.py``).
+A new event type with no job yet gets a sensor here from ``build_single_event_sensor(route,
+None)``, which marks each event ``waiting`` with the reason, so nothing is lost; the area that
+adds the job replaces it with its own and picks up the waiting events.
 """
 
 from promoteros_pipelines.defs.inbox.run_status import (
@@ -14,14 +15,10 @@ from promoteros_pipelines.defs.inbox.run_status import (
     event_runs_queued,
     event_runs_succeeded,
 )
-from promoteros_pipelines.defs.inbox.single_events import EventRoute, build_single_event_sensor
-
-ticketing_sales_events = build_single_event_sensor(EventRoute("ticketing.sales"), None)
 
 __all__ = [
     "event_runs_canceled",
     "event_runs_failed",
     "event_runs_queued",
     "event_runs_succeeded",
-    "ticketing_sales_events",
 ]

@@ -205,6 +205,18 @@ def mark_waiting(warehouse: PostgresWarehouse, event_ids: Sequence[int], reason:
     )
 
 
+def release_waiting(warehouse: PostgresWarehouse, event_types: Sequence[str], reason: str) -> int:
+    """Back to ``pending`` the ``waiting`` events of types a job now handles (attempts + 1, so
+    a sensor whose cursor is past them reads them as replayed and runs them under new keys)."""
+    statement = (
+        f"UPDATE {warehouse.qualified(TABLE)} SET status = 'pending', error = %(reason)s,"
+        " attempts = attempts + 1, updated_at = now()"
+        " WHERE status = 'waiting' AND event_type = ANY(%(types)s)"
+    )
+    with warehouse.connect() as conn:
+        return conn.execute(statement, {"types": list(event_types), "reason": reason}).rowcount
+
+
 def mark_dead(warehouse: PostgresWarehouse, event_ids: Sequence[int], reason: str) -> int:
     """Events that can never run as they are (e.g. a payload the job refuses).
 

@@ -1,10 +1,11 @@
 """The SQL reads behind the weekly report: one organisation, one week and the week before.
 
 Artists and viral events are shared by every organisation (the catalogue is global); booking
-and ticketing figures are per organisation and venue. Those come from ``booking_opportunities``
-and ``ticket_sales``, which later issues create: until a table exists its tiles say "not
-connected yet" instead of inventing a number, and they light up on the first report after the
-table appears (expected columns are listed in ``BOOKING_SQL`` / ``TICKETS_SQL``).
+and ticketing figures are per organisation and venue. Tickets come from the ticketing tables
+(``shows``, ``ticket_sales``); bookings from ``booking_opportunities``, which a later issue
+creates: until a table exists its tiles say "not connected yet" instead of inventing a number,
+and they light up on the first report after the table appears (expected columns in
+``BOOKING_SQL``).
 """
 
 import datetime as dt
@@ -126,14 +127,28 @@ SELECT count(*) FILTER (WHERE created_at >= $2 AND created_at < $3) AS made,
            AS accepted_before
 FROM {table} WHERE organisation_id = $1 AND ($5::bigint IS NULL OR venue_id = $5)
 """
-# Expected shape of the ticketing issue's table: (venue_id, sold_at, quantity, capacity_offered)
+# The ticketing tables (migration 0050): ``ticket_sales`` holds cumulative counts per show, so
+# a week's tickets are each show's count at the week's end minus its count at the start (net
+# of refunds); sell-through is that of the shows still to play, as of the week's end.
 TICKETS_SQL = """
-SELECT coalesce(sum(quantity) FILTER (WHERE sold_at >= $2 AND sold_at < $3), 0) AS sold,
-       coalesce(sum(quantity) FILTER (WHERE sold_at >= $4 AND sold_at < $2), 0) AS sold_before,
-       sum(capacity_offered) FILTER (WHERE sold_at >= $2 AND sold_at < $3) AS offered,
-       sum(capacity_offered) FILTER (WHERE sold_at >= $4 AND sold_at < $2) AS offered_before
-FROM {table} s JOIN {venues} v USING (venue_id)
-WHERE v.organisation_id = $1 AND ($5::bigint IS NULL OR s.venue_id = $5)
+WITH points AS (
+    SELECT s.show_id, s.capacity, s.show_date,
+        (SELECT t.tickets_sold FROM {sales} t WHERE t.show_id = s.show_id
+            AND t.observed_at < $3 ORDER BY t.observed_at DESC LIMIT 1) AS at_end,
+        (SELECT t.tickets_sold FROM {sales} t WHERE t.show_id = s.show_id
+            AND t.observed_at < $2 ORDER BY t.observed_at DESC LIMIT 1) AS at_start,
+        (SELECT t.tickets_sold FROM {sales} t WHERE t.show_id = s.show_id
+            AND t.observed_at < $4 ORDER BY t.observed_at DESC LIMIT 1) AS at_previous
+    FROM {shows} s
+    WHERE s.organisation_id = $1 AND ($5::bigint IS NULL OR s.venue_id = $5)
+)
+SELECT coalesce(sum(coalesce(at_end, 0) - coalesce(at_start, 0)), 0)::bigint AS sold,
+       coalesce(sum(coalesce(at_start, 0) - coalesce(at_previous, 0)), 0)::bigint AS sold_before,
+       sum(coalesce(at_end, 0)) FILTER (WHERE show_date >= $6)::bigint AS upcoming_sold,
+       sum(capacity) FILTER (WHERE show_date >= $6)::bigint AS offered,
+       sum(coalesce(at_start, 0)) FILTER (WHERE show_date >= $7)::bigint AS upcoming_sold_before,
+       sum(capacity) FILTER (WHERE show_date >= $7)::bigint AS offered_before
+FROM points
 """
 
 
@@ -187,9 +202,17 @@ def ticket_kpis(
         warehouse,
         "ticket_sales",
         TICKETS_SQL.format(
-            table=warehouse.qualified("ticket_sales"), venues=warehouse.qualified("venues")
+            sales=warehouse.qualified("ticket_sales"), shows=warehouse.qualified("shows")
         ),
-        [org.organisation_id, week.start, week.end, week.previous().start, venue_id],
+        [
+            org.organisation_id,
+            week.start,
+            week.end,
+            week.previous().start,
+            venue_id,
+            week.end.date(),
+            week.start.date(),
+        ],
         (sold, sell_through),
     )
     if isinstance(row, list):
@@ -198,9 +221,10 @@ def ticket_kpis(
         Kpi(*sold, row["sold"], row["sold_before"]),
         Kpi(
             *sell_through,
-            share(row["sold"], row["offered"]),
-            share(row["sold_before"], row["offered_before"]),
+            share(row["upcoming_sold"], row["offered"]),
+            share(row["upcoming_sold_before"], row["offered_before"]),
             unit="percent",
+            note="of the shows still to play, as of the week's end",
         ),
     ]
 

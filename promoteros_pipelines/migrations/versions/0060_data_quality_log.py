@@ -7,13 +7,13 @@ unhealthy system), so each incident files one alert and is closed when it clears
 ``system_health``: one row per health probe round with its 0-100 score and components.
 
 Revision ID: 0060_data_quality_log
-Revises: 0020_observation_glitches
+Revises: 0052_demand_models
 """
 
 from alembic import op
 
 revision = "0060_data_quality_log"
-down_revision = "0020_observation_glitches"
+down_revision = "0052_demand_models"
 branch_labels = None
 depends_on = None
 

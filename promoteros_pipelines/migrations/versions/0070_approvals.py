@@ -15,7 +15,7 @@
   the ingress when the link is used, so it works once.
 
 Revision ID: 0070_approvals
-Revises: 0020_observation_glitches
+Revises: 0060_data_quality_log
 """
 
 from alembic import op

@@ -132,17 +132,17 @@ def test_an_invalid_payload_is_dead_with_the_reason_not_retried(inbox, instance,
 
 
 def test_events_without_a_job_wait_with_a_clear_reason(inbox, instance, warehouse):
-    sale = inbox.add(
-        "ticketing.sales",
-        {"show_id": "s1", "sales": [{"observed_at": "2026-11-21T10:00:00Z", "tickets_sold": 5}]},
-        source="ticketing",
+    decision = inbox.add(
+        "approval.decision",
+        {"approval_id": "a1", "decision": "approved", "decided_by": "Mia"},
+        source="ui",
     )
-    result = tick("ticketing_sales_events", instance, warehouse, cursor=None)
+    result = tick("approval_decision_events", instance, warehouse, cursor=None)
     assert result.run_requests == []
-    assert "no job handles ticketing.sales yet" in result.skip_message
-    row = inbox.row(sale)
+    assert "no job handles approval.decision yet" in result.skip_message
+    row = inbox.row(decision)
     assert row["status"] == "waiting"
-    assert row["error"].startswith("no job handles ticketing.sales yet")
+    assert row["error"].startswith("no job handles approval.decision yet")
     assert row["attempts"] == 0
 
 

@@ -9,7 +9,7 @@ INBOX_SENSORS = {
     "scraper_metrics_events": "ingest_scraper_metrics",
     "artist_watch_events": "track_watched_artists",
     "report_request_events": "custom_report",
-    "ticketing_sales_events": None,
+    "ticketing_sales_events": "ingest_ticket_sales",
     "approval_decision_events": "approval_decision",
     "pipeline_trigger_events": None,
 }

@@ -1,11 +1,14 @@
-"""Booking and ticketing KPIs read tables other issues add: counted when the tables exist,
-"not connected yet" with the reason when they are missing or shaped differently."""
+"""Booking KPIs read a table another issue adds: counted when it exists, "not connected yet"
+with the reason when it is missing or shaped differently. Ticket KPIs read the ticketing
+tables (cumulative counts per show: a week's tickets are the counts' rise over the week)."""
 
 import pytest
 
 from promoteros_pipelines.defs.reports import kpis
 from promoteros_pipelines.defs.reports.periods import parse_week
-from tests.defs.reports.world import WEEK, at, seed_world
+from tests.defs.reports.world import MONDAY, WEEK, at, seed_world
+
+WEEK_END = 7
 
 
 @pytest.fixture
@@ -21,6 +24,7 @@ def by_key(tiles) -> dict:
 
 def test_missing_tables_give_not_connected_tiles_with_the_reason(warehouse, org_week):
     org, week = org_week
+    warehouse.execute("DROP TABLE promoteros.ticket_sales CASCADE")
     tiles = by_key(kpis.booking_kpis(warehouse, org, week) + kpis.ticket_kpis(warehouse, org, week))
     assert set(tiles) == {"bookings_made", "bookings_accepted", "tickets_sold", "sell_through"}
     assert not any(tile.connected for tile in tiles.values())
@@ -37,32 +41,45 @@ def test_existing_tables_are_counted_per_week_and_venue(warehouse, org_week):
         "CREATE TABLE promoteros.booking_opportunities (organisation_id bigint, venue_id bigint,"
         " created_at timestamptz, status text)"
     )
-    warehouse.execute(
-        "CREATE TABLE promoteros.ticket_sales (venue_id bigint, sold_at timestamptz,"
-        " quantity int, capacity_offered int)"
-    )
     for when, status in ((at(1), "accepted"), (at(2), "open"), (at(-3), "accepted")):
         warehouse.execute(
             "INSERT INTO promoteros.booking_opportunities VALUES (%s, %s, %s, %s)",
             (org.organisation_id, venue, when, status),
         )
-    for when, sold, offered in ((at(1), 150, 200), (at(-2), 40, 100)):
+    for show_id, capacity, show_date in (("s1", 200, WEEK_END + 10), ("s2", 100, WEEK_END + 20)):
         warehouse.execute(
-            "INSERT INTO promoteros.ticket_sales VALUES (%s, %s, %s, %s)",
-            (venue, when, sold, offered),
+            "INSERT INTO promoteros.shows (show_id, organisation_id, venue_id, capacity,"
+            " show_date) VALUES (%s, %s, %s, %s, %s::date + %s)",
+            (show_id, org.organisation_id, venue, capacity, MONDAY, show_date),
+        )
+    # cumulative counts: s1 0 -> 40 last week, 40 -> 150 this week (with a refund dip)
+    # s2 sells 10 this week
+    for show_id, day, sold in (
+        ("s1", -5, 0),
+        ("s1", -2, 40),
+        ("s1", 1, 160),
+        ("s1", 2, 150),
+        ("s2", 3, 10),
+        ("s1", 9, 190),  # next week: not counted
+    ):
+        warehouse.execute(
+            "INSERT INTO promoteros.ticket_sales (show_id, observed_at, tickets_sold)"
+            " VALUES (%s, %s, %s)",
+            (show_id, at(day), sold),
         )
     tiles = by_key(kpis.booking_kpis(warehouse, org, week) + kpis.ticket_kpis(warehouse, org, week))
     assert (tiles["bookings_made"].value, tiles["bookings_made"].previous) == (2, 1)
     assert (tiles["bookings_accepted"].value, tiles["bookings_accepted"].previous) == (1, 1)
-    assert (tiles["tickets_sold"].value, tiles["tickets_sold"].previous) == (150, 40)
-    assert tiles["sell_through"].value == pytest.approx(0.75)
-    assert tiles["sell_through"].previous == pytest.approx(0.40)
+    assert (tiles["tickets_sold"].value, tiles["tickets_sold"].previous) == (120, 40)
+    assert tiles["sell_through"].value == pytest.approx(160 / 300)
+    assert tiles["sell_through"].previous == pytest.approx(40 / 300)
     other_venue = by_key(kpis.ticket_kpis(warehouse, org, week, venue + 1000))
     assert other_venue["tickets_sold"].value == 0
 
 
 def test_a_table_of_another_shape_is_not_connected_with_the_database_error(warehouse, org_week):
     org, week = org_week
+    warehouse.execute("DROP TABLE promoteros.ticket_sales CASCADE")
     warehouse.execute("CREATE TABLE promoteros.ticket_sales (id bigint)")
     tiles = by_key(kpis.ticket_kpis(warehouse, org, week))
     assert not tiles["tickets_sold"].connected
