@@ -212,6 +212,42 @@ def nightly_e2e(d: dict) -> Summary:
     }
 
 
+def data_validation(d: dict) -> Summary:
+    targets = d["targets"]
+    return {
+        "figures": {
+            "rows": d["rows"],
+            "validate_seconds": d["validate_seconds"],
+            "peak_rss_mb": d["peak_rss_mb"],
+        },
+        "baseline": {"count_scan_seconds": d["count_scan_seconds"]},
+        "ratio": _r(d["count_scan_seconds"] / max(d["validate_seconds"], 1e-3), 3),
+        "ratio_means": "count(*) scan seconds / validation seconds",
+        "target": f"<= {targets['seconds']} s and <= {targets['peak_mb']} MB at 10M rows",
+        "pass": d["validate_seconds"] <= targets["seconds"]
+        and d["peak_rss_mb"] <= targets["peak_mb"],
+    }
+
+
+def ticketing_burst(d: dict) -> Summary:
+    res = d["results"]
+    ingest, refresh = res["ingest_to_all_milestones"], res["sell_through_refresh"]
+    return {
+        "figures": {
+            "shows": d["shows"],
+            "observations": ingest["rows"],
+            "ingest_to_all_milestones_seconds": _r(ingest["seconds"]),
+            "milestones_filed": ingest["milestones_filed"],
+            "sell_through_rows_per_s": round(refresh["rows_per_second"]),
+        },
+        "baseline": {"plain_copy_rows_per_s": round(res["plain_copy"]["rows_per_second"])},
+        "ratio": _r(refresh["ratio_to_plain_copy"]),
+        "ratio_means": "sell-through refresh rows/s / plain COPY of the same rows rows/s",
+        "target": None,
+        "pass": None,
+    }
+
+
 SUMMARIES: dict[str, Callable[[dict], Summary]] = {
     f.__name__: f
     for f in (
@@ -225,5 +261,7 @@ SUMMARIES: dict[str, Callable[[dict], Summary]] = {
         report_render,
         webhook_to_run,
         nightly_e2e,
+        data_validation,
+        ticketing_burst,
     )
 }
