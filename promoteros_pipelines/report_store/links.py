@@ -54,7 +54,8 @@ def require_secret(secret: str | None) -> str:
     if not secret or len(secret) < MIN_SECRET_LENGTH:
         raise ConfigurationError(
             f"{LINK_SECRET_ENV} is not set (or shorter than {MIN_SECRET_LENGTH} characters); "
-            "custom report links cannot be signed or verified without it. Set the same value "
+            "signed links (report downloads, approval decisions) cannot be made or checked without "
+            "it. Set the same value "
             "for the code location and the ingress, e.g. from "
             '`python -c "import secrets; print(secrets.token_urlsafe(48))"`.'
         )
