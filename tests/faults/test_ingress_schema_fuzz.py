@@ -23,11 +23,12 @@ from schemathesis.specs.openapi.checks import (
 
 from promoteros_pipelines.events import parse_event
 from promoteros_pipelines.ingress.app import create_app
+from promoteros_pipelines.ingress.approval_page import ApprovalPage
 from promoteros_pipelines.ingress.config import KNOWN_SOURCES, IngressSettings
 from promoteros_pipelines.ingress.openapi import openapi_document
 from promoteros_pipelines.ingress.report_downloads import ReportDownloads
 from promoteros_pipelines.ingress.server import LoopbackServer
-from promoteros_pipelines.report_store.links import LinkSigner
+from promoteros_pipelines.report_store.links import APPROVAL_SALT, LinkSigner
 from promoteros_pipelines.report_store.store import LocalReportStore
 from tests.support.webhooks import signed_headers
 
@@ -52,8 +53,11 @@ def live_ingress(database_url: str, tmp_path) -> Iterator[tuple[str, str, list[i
     downloads = ReportDownloads(
         signer=LinkSigner("fuzz-link-secret-" + "x" * 32), store=LocalReportStore(tmp_path)
     )
+    approvals = ApprovalPage.with_signer(
+        LinkSigner("fuzz-link-secret-" + "x" * 32, salt=APPROVAL_SALT), database_url
+    )
     accepted: list[int] = []
-    with LoopbackServer(create_app(settings_, downloads)) as server:
+    with LoopbackServer(create_app(settings_, downloads, approvals)) as server:
         yield server.base_url, database_url, accepted
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
