@@ -138,3 +138,41 @@ def evaluate_tick(
         f"{len(decided.waiting)} waiting" + "".join(f"; {reason}" for reason in waiting) + "."
     )
     return SensorResult(skip_reason=SkipReason(skip), cursor=cursor)
+
+
+def plan_batched_tick(
+    events: Sequence[InboxEvent],
+    after: int,
+    upto: int,
+    fetched_all: bool,
+    *,
+    plan_batches: Callable[[Sequence[InboxEvent]], list[list[InboxEvent]]],
+    request_for: Callable[[Sequence[InboxEvent], int], RunRequest],
+    max_runs: int,
+) -> tuple[list[RunRequest], int]:
+    """Run requests for one tick of a micro-batching sensor, and the cursor after it.
+
+    New events are batched (``plan_batches``). Replayed (or re-filed) events are batched too,
+    those of the same attempt together, under run keys that name the attempt
+    (``request_for(batch, attempts)``): an event is handed out once per attempt, so such a key
+    is never reused, and a crash that strands a run's 500 events brings them back as one run,
+    not 500. When the read was cut off by its limit, the last (possibly partial) batch of new
+    events waits for the next tick, so batches stay full under load.
+    """
+    replayed = [event for event in events if event.event_id <= after]
+    new = [event for event in events if event.event_id > after]
+    batches = plan_batches(new)
+    complete = fetched_all and len(batches) <= max_runs
+    if not complete and len(batches) > 1:
+        batches = batches[: min(len(batches) - 1, max_runs)]
+    by_attempt: dict[int, list[InboxEvent]] = {}
+    for event in replayed:
+        by_attempt.setdefault(event.attempts, []).append(event)
+    requests = [
+        request_for(batch, attempts)
+        for attempts, same in sorted(by_attempt.items())
+        for batch in plan_batches(same)
+    ]
+    requests += [request_for(batch, 0) for batch in batches]
+    planned = [event for batch in batches for event in batch]
+    return requests, advanced_cursor(after, upto, planned, complete)

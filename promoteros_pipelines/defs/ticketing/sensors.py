@@ -30,8 +30,8 @@ from promoteros_pipelines.defs.inbox.store import (
 from promoteros_pipelines.defs.inbox.ticks import (
     CADENCE,
     MINIMUM_INTERVAL_SECONDS,
-    advanced_cursor,
     event_run_tags,
+    plan_batched_tick,
     read_cursor,
     run_key,
 )
@@ -64,26 +64,16 @@ def batch_request(batch: Sequence[InboxEvent], attempts: int = 0) -> RunRequest:
 def plan_tick(
     events: Sequence[InboxEvent], after: int, upto: int, fetched_all: bool
 ) -> tuple[list[RunRequest], int]:
-    """Run requests and the next cursor: new events in full batches (a partial last batch
-    waits for the next tick when the read was cut off), replayed or released ones batched by
-    attempt under keys naming it, so no key is reused."""
-    replayed = [event for event in events if event.event_id <= after]
-    new = [event for event in events if event.event_id > after]
-    batches = plan_batches(new)
-    complete = fetched_all and len(batches) <= MAX_RUNS_PER_TICK
-    if not complete and len(batches) > 1:
-        batches = batches[: min(len(batches) - 1, MAX_RUNS_PER_TICK)]
-    by_attempt: dict[int, list[InboxEvent]] = {}
-    for event in replayed:
-        by_attempt.setdefault(event.attempts, []).append(event)
-    requests = [
-        batch_request(batch, attempts)
-        for attempts, same in sorted(by_attempt.items())
-        for batch in plan_batches(same)
-    ]
-    requests += [batch_request(batch) for batch in batches]
-    planned = [event for batch in batches for event in batch]
-    return requests, advanced_cursor(after, upto, planned, complete)
+    """Run requests for one tick and the cursor after it (``plan_batched_tick``)."""
+    return plan_batched_tick(
+        events,
+        after,
+        upto,
+        fetched_all,
+        plan_batches=plan_batches,
+        request_for=batch_request,
+        max_runs=MAX_RUNS_PER_TICK,
+    )
 
 
 def build_ticketing_sensor(job: Any) -> SensorDefinition:
