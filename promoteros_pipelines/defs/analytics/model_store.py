@@ -42,37 +42,47 @@ def default_model_dir() -> Path:
     return promoteros_home() / "models"
 
 
-def save_model(
+def write_skops(
     warehouse: PostgresWarehouse,
-    model: TrainedModel,
+    table: str,
+    prefix: str,
+    payload: dict[str, Any],
+    metrics: dict[str, Any],
     directory: Path | None = None,
-    *,
     now: dt.datetime | None = None,
 ) -> tuple[str, Path, str]:
-    """Write ``model`` as a skops file and record it; return (version, path, sha256)."""
+    """Write ``payload`` as ``<prefix>-<version>.skops`` in the store and record its sha256 in
+    ``table``; return (version, path, sha256). Shared by every model store of the project."""
     import skops.io as sio
 
     directory = (directory or default_model_dir()).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     now = now or dt.datetime.now(dt.UTC)
-    payload = {"estimator": model.estimator, "features": FEATURES, "threshold": model.threshold}
     data = sio.dumps(payload, compression=8)
     digest = hashlib.sha256(data).hexdigest()
     version = f"{now:%Y%m%dT%H%M%SZ}-{digest[:8]}"
-    path = directory / f"viral-{version}.skops"
+    path = directory / f"{prefix}-{version}.skops"
     path.write_bytes(data)
     warehouse.execute(
-        f"INSERT INTO {warehouse.qualified(TABLE)} (version, created_at, path, sha256, metrics)"
+        f"INSERT INTO {warehouse.qualified(table)} (version, created_at, path, sha256, metrics)"
         " VALUES (%s, %s, %s, %s, %s::jsonb)",
-        (version, now, str(path), digest, json.dumps(model.metrics)),
+        (version, now, str(path), digest, json.dumps(metrics, default=str)),
     )
     return version, path, digest
 
 
-def load_model(
-    warehouse: PostgresWarehouse, path: Path, directory: Path | None = None
-) -> LoadedModel:
-    """Load the model at ``path`` after the three checks in the module docstring."""
+def read_trusted_skops(
+    warehouse: PostgresWarehouse,
+    table: str,
+    path: Path,
+    trusted_types: list[str],
+    *,
+    what: str,
+    retrain: str,
+    directory: Path | None = None,
+) -> tuple[dict[str, Any], str]:
+    """(payload, version) of the skops file at ``path`` after the three checks in the module
+    docstring; ``what`` names the model and ``retrain`` says what to do in refusals."""
     import skops.io as sio
 
     directory = (directory or default_model_dir()).resolve()
@@ -84,23 +94,50 @@ def load_model(
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     recorded = warehouse.read_frame(
-        f"SELECT version FROM {warehouse.qualified(TABLE)} WHERE sha256 = $1", [digest]
+        f"SELECT version FROM {warehouse.qualified(table)} WHERE sha256 = $1", [digest]
     )
     if recorded.is_empty():
         raise UntrustedModelError(
-            f"{path.name} (sha256 {digest[:12]}...) is not a model this project wrote, or it was "
-            "modified after writing; refusing to load it. Retrain with the viral_model asset."
+            f"{path.name} (sha256 {digest[:12]}...) is not a {what} this project wrote, or it "
+            f"was modified after writing; refusing to load it. {retrain}"
         )
-    unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+    unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(trusted_types))
     if unknown:
         raise UntrustedModelError(f"{path.name} contains untrusted types {unknown}; refused.")
-    payload = sio.loads(data, trusted=TRUSTED_TYPES)
+    return sio.loads(data, trusted=trusted_types), recorded["version"][0]
+
+
+def save_model(
+    warehouse: PostgresWarehouse,
+    model: TrainedModel,
+    directory: Path | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> tuple[str, Path, str]:
+    """Write ``model`` as a skops file and record it; return (version, path, sha256)."""
+    payload = {"estimator": model.estimator, "features": FEATURES, "threshold": model.threshold}
+    return write_skops(warehouse, TABLE, "viral", payload, model.metrics, directory, now)
+
+
+def load_model(
+    warehouse: PostgresWarehouse, path: Path, directory: Path | None = None
+) -> LoadedModel:
+    """Load the model at ``path`` after the three checks in the module docstring."""
+    payload, version = read_trusted_skops(
+        warehouse,
+        TABLE,
+        path,
+        TRUSTED_TYPES,
+        what="model",
+        retrain="Retrain with the viral_model asset.",
+        directory=directory,
+    )
     if payload.get("features") != FEATURES:
         raise UntrustedModelError(
-            f"{path.name} was trained on other features; retrain with the viral_model asset."
+            f"{Path(path).name} was trained on other features; retrain with the viral_model asset."
         )
     return LoadedModel(
-        version=recorded["version"][0],
+        version=version,
         estimator=payload["estimator"],
         features=list(payload["features"]),
         threshold=float(payload["threshold"]),

@@ -4,12 +4,14 @@ is inside the store directory, its hash is one we recorded, and every type it wo
 trusted; anything else raises ``UntrustedModelError`` before any of it runs."""
 
 import datetime as dt
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-from promoteros_pipelines.defs.analytics.model_store import UntrustedModelError, default_model_dir
+from promoteros_pipelines.defs.analytics.model_store import (
+    UntrustedModelError,
+    read_trusted_skops,
+    write_skops,
+)
 from promoteros_pipelines.domain.ticketing_demand import DemandModel
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -42,20 +44,8 @@ def save_demand_model(
     now: dt.datetime | None = None,
 ) -> tuple[str, Path]:
     """Write ``model`` as a skops file and record its hash; return (version, path)."""
-    import skops.io as sio
-
-    directory = (directory or default_model_dir()).resolve()
-    directory.mkdir(parents=True, exist_ok=True)
-    now = now or dt.datetime.now(dt.UTC)
-    data = sio.dumps(_payload(model), compression=8)
-    digest = hashlib.sha256(data).hexdigest()
-    version = f"{now:%Y%m%dT%H%M%SZ}-{digest[:8]}"
-    path = directory / f"demand-{version}.skops"
-    path.write_bytes(data)
-    warehouse.execute(
-        f"INSERT INTO {warehouse.qualified(TABLE)} (version, created_at, path, sha256, metrics)"
-        " VALUES (%s, %s, %s, %s, %s::jsonb)",
-        (version, now, str(path), digest, json.dumps(metrics, default=str)),
+    version, path, _ = write_skops(
+        warehouse, TABLE, "demand", _payload(model), metrics, directory, now
     )
     return version, path
 
@@ -64,26 +54,15 @@ def load_demand_model(
     warehouse: PostgresWarehouse, path: Path, directory: Path | None = None
 ) -> DemandModel:
     """Load the model at ``path`` after the three checks in the module docstring."""
-    import skops.io as sio
-
-    directory = (directory or default_model_dir()).resolve()
-    path = Path(path).resolve()
-    if not path.is_relative_to(directory):
-        raise UntrustedModelError(f"{path} is outside the model store {directory}; refused.")
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    recorded = warehouse.read_frame(
-        f"SELECT version FROM {warehouse.qualified(TABLE)} WHERE sha256 = $1", [digest]
+    payload, _ = read_trusted_skops(
+        warehouse,
+        TABLE,
+        path,
+        TRUSTED_TYPES,
+        what="demand model",
+        retrain="Retrain with the demand_model asset.",
+        directory=directory,
     )
-    if recorded.is_empty():
-        raise UntrustedModelError(
-            f"{path.name} (sha256 {digest[:12]}...) is not a demand model this project wrote, "
-            "or it was modified after writing; refusing to load it."
-        )
-    unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
-    if unknown:
-        raise UntrustedModelError(f"{path.name} contains untrusted types {unknown}; refused.")
-    payload = sio.loads(data, trusted=TRUSTED_TYPES)
     return DemandModel(
         regressor=payload["regressor"],
         classifier=payload["classifier"],
