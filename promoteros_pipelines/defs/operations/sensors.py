@@ -23,7 +23,6 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
 
 from promoteros_pipelines.defs.operations import store
 from promoteros_pipelines.defs.operations.incidents import State, reconcile
@@ -65,13 +64,13 @@ def _check_states(context: SensorEvaluationContext, warehouse: PostgresWarehouse
 def _daily_partition_state(
     context: SensorEvaluationContext,
     key: AssetKey,
-    policy: TimeWindowFreshnessPolicy,
+    fail: dt.timedelta,
     now: dt.datetime,
 ) -> State:
     """A daily-partitioned asset is checked per partition: the day D is due once the fail
     window has passed since D began (30 h: by 06:00 UTC the next day); a due day missing is
     critical, however recently another day was materialised (a backfill is not fresh data)."""
-    due = (now - policy.fail_window.to_timedelta()).date()
+    due = (now - fail).date()
     done = context.instance.get_materialized_partitions(key)
     name = key.to_user_string()
     return State(
@@ -83,25 +82,35 @@ def _daily_partition_state(
     )
 
 
+def _windows(policy: object) -> tuple[dt.timedelta, dt.timedelta | None] | None:
+    """(fail, warn) of a time-window freshness policy (``FreshnessPolicy.time_window``), read
+    through its public attributes; None for other policies (cron) or none."""
+    fail_window = getattr(policy, "fail_window", None)
+    if fail_window is None:
+        return None
+    warn_window = getattr(policy, "warn_window", None)
+    return fail_window.to_timedelta(), warn_window.to_timedelta() if warn_window else None
+
+
 def freshness_states(context: SensorEvaluationContext, now: dt.datetime) -> list[State]:
     """One state per asset carrying a time-window freshness policy."""
     graph = context.repository_def.asset_graph  # type: ignore[union-attr]
     states = []
     for key in sorted(graph.get_all_asset_keys(), key=AssetKey.to_user_string):
-        policy = graph.get(key).freshness_policy
-        if not isinstance(policy, TimeWindowFreshnessPolicy):
+        windows = _windows(graph.get(key).freshness_policy)
+        if windows is None:
             continue
         event = context.instance.get_latest_materialization_event(key)
         if event is None:
             continue  # never materialised: unknown, as Dagster says, not stale (a new install)
         partitions = graph.get(key).partitions_def
         if isinstance(partitions, DailyPartitionsDefinition) and not partitions.end_offset:
-            states.append(_daily_partition_state(context, key, policy, now))
+            states.append(_daily_partition_state(context, key, windows[0], now))
             continue
         age = now - dt.datetime.fromtimestamp(event.timestamp, dt.UTC)
-        fail, warn = policy.fail_window.to_timedelta(), policy.warn_window
+        fail, warn = windows
         stale = age > fail
-        warned = not stale and warn is not None and age > warn.to_timedelta()
+        warned = not stale and warn is not None and age > warn
         name = key.to_user_string()
         when = f"last updated {round(age.total_seconds() / 3600, 1)} h ago"
         states.append(
