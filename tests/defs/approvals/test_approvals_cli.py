@@ -4,29 +4,14 @@ import json
 
 import pytest
 from approvals_support import ANALYST, EXEC, OPS, offer
-from click.testing import CliRunner
 
-from promoteros_pipelines.cli import main
 from promoteros_pipelines.defs.approvals.store import decisions_of, get_approval
+from tests.support.cli import cli_runner
 
 
 @pytest.fixture
 def run_cli(monkeypatch, tmp_path, database_url):
-    monkeypatch.setenv("PROMOTEROS_DATABASE_URL", database_url)
-    monkeypatch.setenv("PROMOTEROS_HOME", str(tmp_path / "home"))
-    for name in (
-        "DAGSTER_HOME",
-        "PROMOTEROS_DAGSTER_STORAGE_URL",
-        "PROMOTEROS_DAGSTER_DATABASE_URL",
-    ):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(main, ["approvals", *args], catch_exceptions=False)
-
-    return run
+    return cli_runner(monkeypatch, tmp_path, database_url, "approvals")
 
 
 def test_list_filters_and_prints_json(run_cli, people):

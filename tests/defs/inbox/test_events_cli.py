@@ -1,33 +1,15 @@
 """`promoteros events list|show|replay` against a real inbox."""
 
 import pytest
-from click.testing import CliRunner
 
-from promoteros_pipelines.cli import main
+from tests.support.cli import cli_runner
 
 WATCH = {"artist_name": "Nova Lights", "platform_ids": {"spotify": "sp-nova"}}
 
 
 @pytest.fixture
 def run_cli(monkeypatch, tmp_path, database_url):
-    monkeypatch.setenv("PROMOTEROS_DATABASE_URL", database_url)
-    monkeypatch.setenv("PROMOTEROS_HOME", str(tmp_path / "home"))
-    # the CLI exports these for its Dagster children: undo that after the test, or later tests
-    # in this process would inherit a Dagster home on a database that is dropped by then
-    # (setenv first: monkeypatch only restores a variable it saw, and these are unset)
-    for name in (
-        "DAGSTER_HOME",
-        "PROMOTEROS_DAGSTER_STORAGE_URL",
-        "PROMOTEROS_DAGSTER_DATABASE_URL",
-    ):
-        monkeypatch.setenv(name, "")
-        monkeypatch.delenv(name)
-    runner = CliRunner()
-
-    def run(*args: str):
-        return runner.invoke(main, ["events", *args], catch_exceptions=False)
-
-    return run
+    return cli_runner(monkeypatch, tmp_path, database_url, "events")
 
 
 def test_list_filters_by_status_and_type(run_cli, inbox):
