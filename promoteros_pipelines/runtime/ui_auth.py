@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +82,7 @@ def _home_secret(path: Path, length: int) -> str:
 
 def local_secret_key(home: Path) -> str:
     """``promoteros dev``'s secret: the environment's if set, else one kept in the home."""
-    return os.environ.get(UI_SECRET_KEY_ENV, "").strip() or _home_secret(
-        home / SECRET_KEY_FILE, 48
-    )
+    return os.environ.get(UI_SECRET_KEY_ENV, "").strip() or _home_secret(home / SECRET_KEY_FILE, 48)
 
 
 def user_store_url(warehouse_url: str) -> str:
@@ -126,10 +125,16 @@ class UiUser:
 
 def _authkit_backend(url: str) -> Any:
     """authkit's SQL user store; its package reads a signing key at import, which the user
-    commands never use (they sign nothing), so a throwaway one stands in when none is set."""
+    commands never use (they sign nothing), so a throwaway one stands in when none is set.
+    Its audit lines (one JSON object per change) go to stderr, beside our own messages."""
     os.environ.setdefault("DAGSTER_AUTH_SECRET_KEY", secrets.token_urlsafe(32))
     logging.getLogger("dagster_authkit").setLevel(logging.WARNING)
     from dagster_authkit.auth.backends.sql import PeeweeAuthBackend
+    from dagster_authkit.utils import audit
+
+    for handler in audit.audit_logger.handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+            handler.setStream(sys.stderr)
 
     return PeeweeAuthBackend({"DAGSTER_AUTH_DATABASE_URL": url})
 
@@ -191,14 +196,15 @@ class UserStore:
             raise ConfigurationError(f"{username} could not be added; see the log above.")
 
     def set_role(self, username: str, role: str) -> None:
-        """Change a person's role; their open sessions end (they sign in again)."""
+        """Change a person's role; their open sessions end within 10 seconds (they sign in
+        again)."""
         current = self._existing(username)
         if current.role == ADMIN and role != ADMIN:
             self._keep_an_admin(username)
         self._backend.change_role(username, self._level(role))
 
     def remove(self, username: str) -> None:
-        """Stop a person from signing in; their open sessions end at once."""
+        """Stop a person from signing in; their open sessions end within 10 seconds."""
         if self._existing(username).role == ADMIN:
             self._keep_an_admin(username)
         self._backend.delete_user(username)
