@@ -93,7 +93,9 @@ def set_role(username: str, role: str) -> None:
     wanted = _role(role)
     with user_store(ensure_ready().warehouse_url) as store:
         store.set_role(username, wanted)
-    console.print(f"[green]✓[/] {escape(username)} is now {wanted} (their open sessions end within 10 seconds).")
+    console.print(
+        f"[green]✓[/] {escape(username)} is now {wanted} (their open sessions end within 10 s)."
+    )
 
 
 @command.command("remove")

@@ -1,5 +1,7 @@
 """The role tables against Dagster's own schema: nothing unplaced, each role a superset."""
 
+import itertools
+
 import pytest
 from dagster._core.workspace.permissions import Permissions
 from dagster_graphql.schema import create_schema
@@ -29,7 +31,7 @@ def test_every_dagster_permission_has_a_role():
 
 
 def test_each_role_may_do_everything_the_role_below_may():
-    for lower, higher in zip(ROLES, ROLES[1:], strict=False):
+    for lower, higher in itertools.pairwise(ROLES):
         below, above = permissions_of(lower), permissions_of(higher)
         assert {p for p, on in below.items() if on} < {p for p, on in above.items() if on}
 
