@@ -90,3 +90,25 @@ def test_production_ui_refuses_to_start_without_a_secret_key(monkeypatch, tmp_pa
     monkeypatch.setenv("PROMOTEROS_UI_SECRET_KEY", "too-short")
     assert "shorter than 32 characters" in ui("--port", "1").output
     assert not (tmp_path / "home" / "dagster").exists()  # refused before any set-up
+
+
+def test_demo_prints_how_to_sign_in_or_warns_when_sign_in_is_off(
+    monkeypatch, tmp_path, database_url
+):
+    from promoteros_pipelines.cli.common import console
+    from promoteros_pipelines.cli.demo import _print_ui_access
+
+    monkeypatch.setenv("PROMOTEROS_HOME", str(tmp_path))
+    monkeypatch.delenv("PROMOTEROS_UI_AUTH", raising=False)
+    with console.capture() as captured:
+        _print_ui_access(database_url)
+    password = (tmp_path / "ui-admin-password").read_text().strip()
+    assert f"as admin with password {password}" in captured.get()
+    monkeypatch.setenv("PROMOTEROS_UI_AUTH", "off")
+    with console.capture() as captured:
+        _print_ui_access(database_url)
+    assert "PROMOTEROS_UI_AUTH=off: the Dagster UI has no sign-in" in captured.get()
+    monkeypatch.setenv("PROMOTEROS_UI_AUTH", "maybe")
+    ui = cli_runner(monkeypatch, tmp_path, database_url, "ui")
+    refused = ui("--port", "1")
+    assert refused.exit_code == 1 and "use on (the default) or off" in refused.output
