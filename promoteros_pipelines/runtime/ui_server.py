@@ -9,8 +9,8 @@ changes of ours:
 1. authkit's per-level mutation sets are replaced by ``ui_roles.MUTATION_ROLES`` (1.2.0's sets
    put backfills and schedule and sensor toggles above a launcher, and know none of Dagster
    1.13's newer mutations).
-2. A refusal names our roles ("Access denied: needs the Operator role; you are a Viewer"),
-   not authkit's level names.
+2. A refusal names our roles ("Access denied: launchRun needs the Operator role; vera is a
+   Viewer"), not authkit's level names.
 3. Dagster's own permissions follow the signed-in person's role: each request gets a request
    context whose ``permissions`` come from ``ui_roles.PERMISSION_ROLES``. The UI then greys
    out what the role may not do, and Dagster's resolvers refuse it as well.
@@ -76,8 +76,9 @@ def refusal(user: Any, mutation: str, needed: Any) -> Any:
     from starlette.responses import Response
 
     have, need = role_for_level(int(user.role)), role_for_level(int(needed))
+    article = "an" if have[0] in "AEIOU" else "a"
     message = (
-        f"Access denied: {mutation} needs the {need} role; {user.username} is a {have}. "
+        f"Access denied: {mutation} needs the {need} role; {user.username} is {article} {have}. "
         "An Admin can change roles with `promoteros users set-role`."
     )
     payload = {
