@@ -9,8 +9,8 @@ changes of ours:
 1. authkit's per-level mutation sets are replaced by ``ui_roles.MUTATION_ROLES`` (1.2.0's sets
    put backfills and schedule and sensor toggles above a launcher, and know none of Dagster
    1.13's newer mutations).
-2. A refusal names our roles ("Access denied: launchRun needs the Operator role; vera is a
-   Viewer"), not authkit's level names.
+2. A refusal, and the user menu authkit adds to the UI, name our roles ("Access denied:
+   launchRun needs the Operator role; vera is a Viewer"), not authkit's level names.
 3. Dagster's own permissions follow the signed-in person's role: each request gets a request
    context whose ``permissions`` come from ``ui_roles.PERMISSION_ROLES``. The UI then greys
    out what the role may not do, and Dagster's resolvers refuse it as well.
@@ -95,12 +95,30 @@ def refusal(user: Any, mutation: str, needed: Any) -> Any:
     return Response(json.dumps(payload), status_code=200, media_type="application/json")
 
 
+def menu_with_our_role_name(render: Any) -> Any:
+    """authkit's user-menu renderer, given our role name instead of its level's
+    (Operator, not LAUNCHER)."""
+    from dagster_authkit.auth.backends.base import Role
+
+    def render_ours(user_data_json: str, debug: bool, safe_mode: bool) -> str:
+        data = json.loads(user_data_json)
+        if data.get("role") in Role.__members__:
+            data["role"] = role_for_level(Role[data["role"]].value)
+        return render(json.dumps(data), debug=debug, safe_mode=safe_mode)
+
+    return render_ours
+
+
 def install_roles() -> None:
     """Put our role tables into authkit and Dagster (in this process, before the server)."""
     import dagster_webserver.webserver as webserver
     from dagster_authkit.auth.backends.base import RolePermissions
+    from dagster_authkit.core import patch as authkit_patch
     from dagster_authkit.core.middleware import DagsterAuthMiddleware
 
+    original = webserver.DagsterWebserver._make_request_context
+    if getattr(original, "_promoteros_roles", False):
+        return
     RolePermissions.UNRESTRICTED_MUTATIONS = frozenset(
         name for name, needed in MUTATION_ROLES.items() if needed is None
     )
@@ -108,10 +126,9 @@ def install_roles() -> None:
     RolePermissions.EDITOR_MUTATIONS = frozenset(mutations_at_level(DEVELOPER))
     RolePermissions.ADMIN_MUTATIONS = frozenset(mutations_at_level(ADMIN))
     DagsterAuthMiddleware._generate_dagster_error_response = staticmethod(refusal)
-
-    original = webserver.DagsterWebserver._make_request_context
-    if getattr(original, "_promoteros_roles", False):
-        return
+    authkit_patch.render_user_menu_injection = menu_with_our_role_name(
+        authkit_patch.render_user_menu_injection
+    )
 
     def role_scoped(self: Any, conn: Any) -> WorkspaceRequestContext:
         base = original(self, conn)

@@ -115,6 +115,11 @@ def test_each_role_on_the_graphql_api(ui, username, mutation, refused_because):
         assert "data" in answer, text
 
 
+def test_the_user_menu_names_our_role(ui):
+    page = signed_in(ui, "otto.operator").get("/asset-groups").text
+    assert '"role": "Operator"' in page and "LAUNCHER" not in page
+
+
 def test_dagster_itself_gets_each_role_s_permissions(ui):
     query = "{ permissions { permission value disabledReason } }"
     granted = {}
