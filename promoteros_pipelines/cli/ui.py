@@ -63,7 +63,8 @@ def command(host: str, port: int, workspace: Path | None) -> None:
 
     Needs PROMOTEROS_UI_SECRET_KEY (a long random value; it signs the sign-in cookies) and at
     least one Admin (`promoteros users add NAME --role Admin`). PROMOTEROS_UI_AUTH=off serves
-    the UI without sign-in instead.
+    the UI without sign-in instead. Without PROMOTEROS_DATABASE_URL it starts the embedded
+    database, which stays up after the UI stops (`promoteros stop`).
     """
     signed_in = auth_enabled()
     secret = production_secret_key() if signed_in else ""  # refuse before starting anything
