@@ -59,7 +59,7 @@ def dagster_services(host: str, port: int, level: str) -> list[Service]:
     daemon = str(Path(sys.executable).with_name("dagster-daemon"))
     return [
         Service(
-            "Dagster UI (sign-in)",
+            "Dagster UI",
             [*ui, "--code-server-log-level", level, "-h", host, "-p", str(port)],
             port,
             f"http://{host}:{port}",
