@@ -47,6 +47,7 @@ def chromium_missing() -> str | None:
 @dataclass(frozen=True)
 class SignedInUi:
     url: str
+    database_url: str
     dagster_home: Path
     log: Path
 
@@ -109,7 +110,7 @@ def signed_in_ui(database_url: str, workdir: Path) -> Iterator[SignedInUi]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log, timeout=240)
-        yield SignedInUi(url, home, log)
+        yield SignedInUi(url, database_url, home, log)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

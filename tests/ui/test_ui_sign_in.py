@@ -7,6 +7,7 @@ One UI process for the module, on a throwaway database with one person per role.
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from promoteros_pipelines.runtime.ui_auth import user_store
 from tests.support.databases import throwaway_database
 from tests.support.ui_server import (
     CHROMIUM,
@@ -113,6 +115,22 @@ def test_each_role_on_the_graphql_api(ui, username, mutation, refused_because):
     else:
         assert "Access denied" not in text and "Unauthorized" not in text, text
         assert "data" in answer, text
+
+
+def test_a_removed_person_is_signed_out_of_an_open_session(ui):
+    with user_store(ui.database_url) as store:
+        store.add("rita.leaving", password_of("rita.leaving"), "Operator")
+    client = signed_in(ui, "rita.leaving")
+    assert client.post("/graphql", json={"query": "{ version }"}).status_code == 200
+    with user_store(ui.database_url) as store:
+        store.remove("rita.leaving")
+    statuses = []
+    for _ in range(60):  # authkit caches a person's session version for up to 10 s
+        statuses.append(client.post("/graphql", json={"query": "{ version }"}).status_code)
+        if statuses[-1] != 200:
+            break
+        time.sleep(1)
+    assert statuses[-1] == 401, statuses
 
 
 def test_the_user_menu_names_our_role(ui):
