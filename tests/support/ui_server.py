@@ -20,8 +20,9 @@ from promoteros_pipelines.runtime.ui_auth import server_environment, user_store
 from promoteros_pipelines.settings import with_driver
 
 ROOT = Path(__file__).resolve().parents[2]
-# Debian's package (`make browser`); Playwright drives it, no browser is downloaded
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's package (`make browser`), or PROMOTEROS_CHROMIUM's; Playwright drives it and no
+# browser is downloaded
+CHROMIUM = os.environ.get("PROMOTEROS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 PEOPLE = {
     "vera.viewer": "Viewer",
     "otto.operator": "Operator",

@@ -27,7 +27,7 @@ from tests.support.ui_server import (
 )
 
 pytestmark = pytest.mark.slow
-browser = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
+needs_chromium = pytest.mark.skipif(chromium_missing() is not None, reason=chromium_missing() or "")
 # set to a directory to keep screenshots of the sign-in page and a Viewer's asset graph
 SCREENSHOTS_ENV = "PROMOTEROS_UI_SCREENSHOTS"
 LAUNCH = (
@@ -182,7 +182,8 @@ def _dismiss_welcome(page) -> None:
     skip.wait_for(state="hidden")
 
 
-@browser
+@pytest.mark.browser
+@needs_chromium
 def test_a_viewer_opens_the_asset_graph_but_may_not_materialize(ui):
     from playwright.sync_api import expect, sync_playwright
 
@@ -210,7 +211,8 @@ def test_a_viewer_opens_the_asset_graph_but_may_not_materialize(ui):
             chromium.close()
 
 
-@browser
+@pytest.mark.browser
+@needs_chromium
 def test_an_operator_launches_a_run_from_the_asset_page(ui):
     from playwright.sync_api import expect, sync_playwright
 
