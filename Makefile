@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test typecheck chaos test-n8n test-celery lint format lock bench bench-quick dev stop clean
+.PHONY: setup browser demo test typecheck chaos test-n8n test-celery lint format lock bench bench-quick dev stop clean
 
 # --compile-bytecode: compiled once at install, as pip does by default and uv only when asked.
 # Otherwise every new interpreter (code server, each run worker) compiles Dagster again where
@@ -25,8 +25,23 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/promoteros demo
 
-test: setup lint typecheck
+test: setup browser lint typecheck
 	$(BIN)/pytest -n auto
+
+# Debian's Chromium for the browser tests (tests/ui: Playwright drives it; Playwright downloads
+# nothing). Installed with apt-get when missing and we are root (CI is); otherwise, or if the
+# install fails, those tests are skipped and say why.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests (tests/ui)..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			>/dev/null) || echo "Could not install chromium: the browser tests will be skipped."; \
+	else \
+		echo "$(CHROMIUM) is missing and this is not root: the browser tests will be skipped" \
+			"(as root, \`make browser\` installs it)."; \
+	fi
 
 # The fault scenarios (tests/faults, marker `chaos`): they kill PostgreSQL and the Dagster
 # daemon, so they run one at a time, on a server of their own, after `make test`.

@@ -25,6 +25,8 @@ COMMANDS = {
     "simulate": "simulate",
     "status": "status",
     "stop": "stop",
+    "ui": "ui",
+    "users": "users",
     "validate": "validate",
 }
 

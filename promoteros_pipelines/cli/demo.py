@@ -10,6 +10,8 @@ import psycopg
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from promoteros_pipelines.cli.common import console, friendly_errors, prepare_environment
+from promoteros_pipelines.cli.ui import print_sign_in, print_ui_auth_off
+from promoteros_pipelines.runtime.ui_auth import auth_enabled, ensure_local_admin
 from promoteros_pipelines.settings import promoteros_home
 
 SUMMARY_SQL = {
@@ -89,6 +91,7 @@ def command() -> None:
                     failed = outcome
         if not failed:
             _print_summary(target.warehouse_url, time.monotonic() - started)
+            _print_ui_access(target.warehouse_url)
     finally:
         if target.embedded is not None and not target.embedded_was_running:
             target.embedded.stop()
@@ -144,6 +147,14 @@ def _print_summary(url: str, seconds: float) -> None:
     )
     for line in lines:
         console.print(line, soft_wrap=True)
+
+
+def _print_ui_access(url: str) -> None:
+    """The local admin (made on the first run) and how to sign in, or the red warning."""
+    if not auth_enabled():
+        print_ui_auth_off(3000)
+        return
+    print_sign_in(ensure_local_admin(url, promoteros_home()), "http://127.0.0.1:3000")
 
 
 def _relative(path: Path) -> str:

@@ -15,8 +15,15 @@ from pathlib import Path
 import click
 
 from promoteros_pipelines.cli.common import console, friendly_errors, prepare_environment
+from promoteros_pipelines.cli.ui import print_sign_in, print_ui_auth_off
 from promoteros_pipelines.report_store.links import LINK_SECRET_ENV, PUBLIC_URL_ENV
 from promoteros_pipelines.runtime.net import port_is_free
+from promoteros_pipelines.runtime.ui_auth import (
+    auth_enabled,
+    ensure_local_admin,
+    local_secret_key,
+    server_environment,
+)
 from promoteros_pipelines.settings import ConfigurationError, promoteros_home
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +36,7 @@ class Service:
     port: int
     url: str
     module: str  # only started when this module exists (later features add services)
+    dagster: bool = False  # Dagster's own chatty output: to the log file unless --verbose
 
 
 def _project() -> Path:
@@ -43,35 +51,74 @@ def _dg() -> str:
     return str(beside) if beside.exists() else "dg"
 
 
+def dagster_services(host: str, port: int, level: str) -> list[Service]:
+    """The Dagster UI behind sign-in (runtime/ui_server.py) and the daemon, each with its own
+    code server: `dg dev` cannot put authkit in front of the webserver it starts."""
+    workspace = str(_project() / "workspace.yaml")
+    ui = [sys.executable, "-m", "promoteros_pipelines.runtime.ui_server", "-w", workspace]
+    daemon = str(Path(sys.executable).with_name("dagster-daemon"))
+    return [
+        Service(
+            "Dagster UI",
+            [*ui, "--code-server-log-level", level, "-h", host, "-p", str(port)],
+            port,
+            f"http://{host}:{port}",
+            "dagster_authkit",
+            dagster=True,
+        ),
+        Service(
+            "Dagster daemon (schedules, sensors, run queue)",
+            [daemon, "run", "-w", workspace, "--log-level", level],
+            0,
+            "running",
+            "dagster",
+            dagster=True,
+        ),
+    ]
+
+
 def services(
-    host: str, port: int, ingress_port: int, simulator_port: int, verbose: bool = False
+    host: str,
+    port: int,
+    ingress_port: int,
+    simulator_port: int,
+    verbose: bool = False,
+    signed_in: bool = False,
 ) -> list[Service]:
     promoteros = [sys.executable, "-m", "promoteros_pipelines.cli"]
     # the daemon logs every sensor tick at INFO (thousands of lines an hour): warnings only,
     # unless asked; the UI keeps every run's and tick's full log either way
     level = "info" if verbose else "warning"
+    dagster = (
+        dagster_services(host, port, level)
+        if signed_in
+        else [
+            Service(
+                "Dagster UI",
+                [
+                    _dg(),
+                    "dev",
+                    "--target-path",
+                    str(_project()),
+                    "--use-active-venv",
+                    "--log-level",
+                    level,
+                    "--code-server-log-level",
+                    level,
+                    "-h",
+                    host,
+                    "-p",
+                    str(port),
+                ],
+                port,
+                f"http://{host}:{port}",
+                "dagster_dg_cli",
+                dagster=True,
+            )
+        ]
+    )
     return [
-        Service(
-            "Dagster UI",
-            [
-                _dg(),
-                "dev",
-                "--target-path",
-                str(_project()),
-                "--use-active-venv",
-                "--log-level",
-                level,
-                "--code-server-log-level",
-                level,
-                "-h",
-                host,
-                "-p",
-                str(port),
-            ],
-            port,
-            f"http://{host}:{port}",
-            "dagster_dg_cli",
-        ),
+        *dagster,
         Service(
             "Webhook ingress",
             [*promoteros, "ingress", "--host", host, "--port", str(ingress_port)],
@@ -100,12 +147,15 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int, verbos
     """Start the database, the Dagster UI and daemon, the webhook ingress and the simulator.
 
     The simulator serves the world `promoteros demo` anchored in PROMOTEROS_HOME on the wall
-    clock, so the schedules continue its history. Prints their URLs; Ctrl-C stops everything
+    clock, so the schedules continue its history. The UI asks for a sign-in: the first run
+    makes an Admin named admin and prints its password (PROMOTEROS_UI_AUTH=off: no sign-in,
+    `dg dev` as before). Prints their URLs; Ctrl-C stops everything
     this command started, including the embedded database when it was not already running.
     """
-    everything = services(host, port, ingress_port, simulator_port, verbose)
+    signed_in = auth_enabled()
+    everything = services(host, port, ingress_port, simulator_port, verbose, signed_in)
     wanted = [s for s in everything if find_spec(s.module)]
-    busy = [s for s in wanted if not port_is_free(host, s.port)]
+    busy = [s for s in wanted if s.port and not port_is_free(host, s.port)]
     if busy:
         raise ConfigurationError(
             "; ".join(f"port {s.port} ({s.name}) is in use on {host}" for s in busy)
@@ -129,6 +179,14 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int, verbos
     os.environ.setdefault(LINK_SECRET_ENV, _local_link_secret())
     # dg dev --use-active-venv: this interpreter's environment, activated or not
     os.environ.setdefault("VIRTUAL_ENV", sys.prefix)
+    if signed_in:
+        home = promoteros_home()
+        os.environ.update(
+            server_environment(target.warehouse_url, local_secret_key(home), local=True)
+        )
+        print_sign_in(ensure_local_admin(target.warehouse_url, home), f"http://{host}:{port}")
+    else:
+        print_ui_auth_off(port)
     children: list[subprocess.Popen] = []
     # each run's own log (every step, at DEBUG) would scroll past here: it goes to a file, and
     # the UI shows it per run; --verbose keeps everything on the terminal
@@ -137,7 +195,7 @@ def command(host: str, port: int, ingress_port: int, simulator_port: int, verbos
     try:
         with open(log_path, "ab") as dagster_log:
             for service in wanted:
-                quiet = not verbose and service.module == "dagster_dg_cli"
+                quiet = not verbose and service.dagster
                 output = {"stdout": dagster_log, "stderr": dagster_log} if quiet else {}
                 # each service in a process group of its own: stopping it stops what it
                 # started (dg dev starts the webserver, the daemon and a code server)

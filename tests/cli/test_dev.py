@@ -41,6 +41,8 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
         "PROMOTEROS_DAGSTER_DATABASE_URL",
         "DAGSTER_HOME",
         "PROMOTEROS_SIMULATOR_URL",
+        "PROMOTEROS_UI_AUTH",
+        "PROMOTEROS_UI_SECRET_KEY",
     ):
         env.pop(name, None)  # the zero-setup default: an embedded server under the home
     process = subprocess.Popen(
@@ -66,8 +68,9 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
         deadline = time.monotonic() + 240
         assert _wait_for(f"http://127.0.0.1:{ingress}/healthz", deadline).json()["status"] == "ok"
         assert _wait_for(f"http://127.0.0.1:{simulator}/_control/world", deadline).json()["seed"]
-        info = _wait_for(f"http://127.0.0.1:{ui}/server_info", deadline).json()
-        assert "dagster_webserver_version" in info
+        # the UI asks for a sign-in: its login page answers, its API does not without one
+        _wait_for(f"http://127.0.0.1:{ui}/auth/login", deadline)
+        assert httpx.post(f"http://127.0.0.1:{ui}/graphql", json={}).status_code == 401
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         # a safety net, not a speed test: dg dev's services get 20 s to stop, then the embedded
@@ -78,10 +81,22 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
     assert "Stopped the embedded PostgreSQL" in text
     secret = tmp_path / "home" / "link-secret"  # custom-report links work out of the box
     assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_text()) >= 32
+    password = tmp_path / "home" / "ui-admin-password"  # printed, and kept for next time
+    assert password.stat().st_mode & 0o777 == 0o600
+    assert f"as admin with password {password.read_text().strip()}" in text
     assert not (tmp_path / "home" / "pgdata" / "postmaster.pid").exists()
     for port in (ui, ingress, simulator):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+
+
+def test_dev_serves_the_ui_behind_sign_in_with_a_daemon_beside_it():
+    from promoteros_pipelines.cli.dev import services
+
+    ui, daemon = services("127.0.0.1", 3000, 8787, 8790, signed_in=True)[:2]
+    assert ui.argv[1:3] == ["-m", "promoteros_pipelines.runtime.ui_server"]
+    assert ui.argv[ui.argv.index("-p") + 1] == "3000" and ui.dagster
+    assert Path(daemon.argv[0]).name == "dagster-daemon" and daemon.argv[1] == "run"
 
 
 def test_dev_runs_dg_dev_quietly_unless_verbose():
