@@ -5,7 +5,17 @@ import polars as pl
 
 def _count(expr: pl.Expr) -> pl.Expr:
     """A whole number with thousands separators, as text."""
-    return expr.round(0).cast(pl.Int64).map_elements(lambda n: f"{n:,}", return_dtype=pl.String)
+    # reversed, a comma after every three digits, reversed back (no Python per row)
+    return (
+        expr.round(0)
+        .cast(pl.Int64)
+        .cast(pl.String)
+        .str.reverse()
+        .str.replace_all(r"(\d{3})", "$1,")
+        .str.reverse()
+        .str.strip_chars_start(",")
+        .str.replace("-,", "-", literal=True)
+    )
 
 
 def explanation() -> pl.Expr:

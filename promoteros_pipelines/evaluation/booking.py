@@ -79,7 +79,7 @@ def _artists_at(world: World, moment: dt.datetime) -> pl.DataFrame:
 
 def _audience_at(world: World, moment: dt.datetime, artist_ids: pl.Series) -> pl.DataFrame:
     keys = ["artist_id", "latitude", "longitude"]
-    now = city_listeners_at(world, moment).filter(pl.col("artist_id").is_in(artist_ids))
+    now = city_listeners_at(world, moment).filter(pl.col("artist_id").is_in(artist_ids.implode()))
     before = city_listeners_at(world, moment - dt.timedelta(days=90)).select(
         *keys, listeners_before="listeners"
     )
@@ -122,7 +122,7 @@ def score_world_shows(world: World, progress: Callable[[str], None] | None = Non
         if progress and i % 10 == 0:
             progress(f"scoring week {i + 1} of {len(groups)} ({moment.date()})")
         known = dates.filter(
-            pl.col("on_sale_at") <= moment, ~pl.col("event_id").is_in(group["show_id"])
+            pl.col("on_sale_at") <= moment, ~pl.col("event_id").is_in(group["show_id"].implode())
         )
         scored = booking.score_pairs(
             _artists_at(world, moment),
