@@ -166,7 +166,15 @@ def booking_scores(
     if inputs["audience"].is_empty() or inputs["venues"].is_empty():
         scores = pl.DataFrame()
     else:
-        scores = booking.score_pairs(**inputs, as_of=now.date(), settings=settings)
+        scores = booking.score_pairs(
+            inputs["artists"],
+            inputs["venues"],
+            inputs["audience"],
+            inputs["tour_dates"],
+            inputs["booked"],
+            now.date(),
+            settings,
+        )
         scores = scores.with_columns(scored_at=pl.lit(now))
     written = store.store_scores(warehouse, scores)
     context.log.info("scored %d of %d (artist, venue) pairs", scores.height, total_pairs)
