@@ -7,6 +7,7 @@ import time
 import polars as pl
 from dagster import (
     AssetExecutionContext,
+    Config,
     DefaultScheduleStatus,
     FreshnessPolicy,
     MaterializeResult,
@@ -16,6 +17,7 @@ from dagster import (
     asset,
     define_asset_job,
 )
+from pydantic import Field
 
 from promoteros_pipelines.defs.booking import store
 from promoteros_pipelines.defs.metadata import preview_table, table, table_facts
@@ -140,6 +142,16 @@ def artist_city_audience(
     )
 
 
+class BookingScoresConfig(Config):
+    """What a scoring run keeps: every pair is scored, only those worth a look are stored."""
+
+    min_score_stored: float = Field(
+        default=40.0,
+        description="Scores below this are not written (they are counted in the metadata); "
+        "opportunities start at 80.",
+    )
+
+
 @asset(
     group_name=GROUP,
     kinds=KINDS,
@@ -149,15 +161,16 @@ def artist_city_audience(
     freshness_policy=EVERY_2_HOURS,
 )
 def booking_scores(
-    context: AssetExecutionContext, warehouse: PostgresWarehouse
+    context: AssetExecutionContext, config: BookingScoresConfig, warehouse: PostgresWarehouse
 ) -> MaterializeResult:
     """How good a booking each artist would be for each of our venues, 0-100, with the reasons
     in plain English: audience in the venue's market, whether that audience would fill the
     room (not too few, not far too many), genre fit, momentum and its trend, a market the
     artist has not played for months, tour dates nearby when the venue has an open date, and
     recent viral events (blend ``booking-v1``, documented in ``domain/booking.py``). Pairs
-    without audience in the market or any genre fit are skipped before scoring. One row per
-    (artist, venue, run time)."""
+    without audience in the market or any genre fit are skipped before scoring, and scores
+    below 40 (run config ``min_score_stored``) are not stored. One row per (artist, venue,
+    run time)."""
     started = time.monotonic()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     settings = booking.BookingSettings()
@@ -176,7 +189,8 @@ def booking_scores(
             settings,
         )
         scores = scores.with_columns(scored_at=pl.lit(now))
-    written = store.store_scores(warehouse, scores)
+    kept = scores.filter(pl.col("score") >= config.min_score_stored) if scores.height else scores
+    written = store.store_scores(warehouse, kept)
     context.log.info("scored %d of %d (artist, venue) pairs", scores.height, total_pairs)
     top = store.latest_scores(warehouse)
     return MaterializeResult(
@@ -186,6 +200,7 @@ def booking_scores(
             "pairs_possible": total_pairs,
             "pairs_scored": scores.height,
             "pruned_share": round(1 - scores.height / total_pairs, 4) if total_pairs else 0.0,
+            "pairs_below_min_score": scores.height - kept.height,
             "rows_written": written,
             "top_pairs": preview_table(top) if top.height else MetadataValue.text("none yet"),
             "duration_seconds": round(time.monotonic() - started, 1),

@@ -109,3 +109,12 @@ def test_tour_dates_audience_and_scores_from_the_simulator(resources, small_worl
     assert again.success
     assert warehouse.read_table("tour_dates").height == dates.height
     assert warehouse.read_table("artist_city_audience").height == audience.height
+
+    stored = scores.height
+    strict = materialize(
+        [booking_assets.booking_scores],
+        resources=all_resources,
+        run_config={"ops": {"booking_scores": {"config": {"min_score_stored": 100.1}}}},
+    )
+    assert strict.success  # scored again, but nothing reaches 100.1: nothing stored
+    assert warehouse.read_table("booking_scores").height == stored
