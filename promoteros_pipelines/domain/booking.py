@@ -12,10 +12,13 @@ Version ``BOOKING_VERSION`` blends seven components, each in [0, 1]:
   0.6 one a kind of the other, 0.3 related, 0 none).
 * ``capacity_fit``: expected attendance ``E = ticket_rate x L`` (our stated assumption: one in
   twenty listeners in the market buys a ticket to a headline show) against the capacity C,
-  ``r = E / C``. Too small an act: ``clip(1 + log10(r / 0.9) / 1.5, 0, 1)`` (1 from 90 % full);
-  too big an act (an arena act in a club: the room cannot pay its fee and fans are turned
-  away): ``clip(1 - log10(r / 3) / log10(10), 0, 1)`` above three times the room. So a fit of
-  1 means 0.9 <= r <= 3.
+  ``r = E / C``. Too small an act: ``clip(1 + log10(r / 0.9) / 1.5, 0, 1)`` (1 from 90 % full,
+  0 below 3 %); too big an act (an arena act in a club: the room cannot pay its fee and fans
+  are turned away): ``clip(1 - log10(r / 3), 0, 1)`` above three times the room (0 from 30
+  times). So a fit of 1 means 0.9 <= r <= 3. The ticketing demand model
+  (``domain/ticketing_demand.py``) is not used here: it forecasts booked shows from their
+  price, date and days on sale, which an unbooked pair does not have, and it has no audience
+  by city.
 * ``gap_market``: a lasting audience (the smaller of the market's listeners now and
   ``lasting_days`` ago, when that history exists) that has not seen the artist for months:
   ``market(lasting L) x clip(days since the last show within market_radius_km / 180, 0, 1)``
@@ -31,20 +34,20 @@ Version ``BOOKING_VERSION`` blends seven components, each in [0, 1]:
 ``min_market_listeners`` listeners in the venue's market and some genre fit; at 25,000 artists
 x 200 venues that skips most of the 5M pairs before any per-pair work.
 
+Routing and the market history live in ``booking_routing``, the wording in ``booking_words``.
 Pure polars: no database, no Dagster, no network.
 """
 
 import datetime as dt
-import math
 from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from promoteros_pipelines.domain import genres
+from promoteros_pipelines.domain import booking_routing, genres
+from promoteros_pipelines.domain.booking_routing import haversine_km
 from promoteros_pipelines.domain.booking_words import explanation
 
 BOOKING_VERSION = "booking-v1"
-EARTH_KM = 6371.0088
 COMPONENTS = (
     "momentum",
     "market",
@@ -80,20 +83,6 @@ class BookingSettings:
     weights: BookingWeights = BookingWeights()
 
 
-def haversine_km(lat1, lon1, lat2, lon2) -> pl.Expr:
-    """Great-circle distance in km between two points given as polars expressions (or column
-    names or numbers), in degrees. Longitudes wrap: 179.5 and -179.5 are 111 km apart."""
-    lat1, lon1, lat2, lon2 = (
-        pl.col(x) if isinstance(x, str) else x if isinstance(x, pl.Expr) else pl.lit(x)
-        for x in (lat1, lon1, lat2, lon2)
-    )
-    p1, p2 = lat1.radians(), lat2.radians()
-    a = ((p2 - p1) / 2).sin() ** 2 + p1.cos() * p2.cos() * (
-        ((lon2 - lon1).radians() / 2).sin() ** 2
-    )
-    return 2 * EARTH_KM * a.clip(0.0, 1.0).sqrt().arcsin()
-
-
 def log_audience(listeners: pl.Expr) -> pl.Expr:
     """100 listeners -> 0, 100,000 -> 1, on a log scale."""
     return ((listeners.fill_null(0) + 1).log10() - 2).truediv(3).clip(0.0, 1.0)
@@ -103,7 +92,7 @@ def capacity_fit(expected: pl.Expr, capacity: pl.Expr) -> pl.Expr:
     """1 when the room would be 90 % to 3x full on expected demand; less either side."""
     ratio = (expected / capacity).clip(1e-6, None)
     low = (1 + (ratio / 0.9).log10() / 1.5).clip(0.0, 1.0)
-    high = (1 - (ratio / 3).log10() / math.log10(10)).clip(0.0, 1.0)
+    high = (1 - (ratio / 3).log10()).clip(0.0, 1.0)
     return pl.when(ratio < 0.9).then(low).when(ratio > 3).then(high).otherwise(1.0)
 
 
@@ -197,84 +186,6 @@ def candidate_pairs(
     return pairs.drop("artist_genres", "venue_genres")
 
 
-def _routing(
-    pairs: pl.LazyFrame,
-    venues: pl.LazyFrame,
-    tour_dates: pl.LazyFrame,
-    booked: pl.LazyFrame,
-    as_of: dt.date,
-    settings: BookingSettings,
-) -> pl.LazyFrame:
-    """Best routing per pair: routing, routing_km, routing_city, routing_date, open_date.
-
-    A tour date counts when it is within the radius and a date within ``routing_days`` of it
-    is open at the venue (and, when the pair names a ``target_date``, is that date)."""
-    has_target = "target_date" in pairs.collect_schema().names()
-    keys = ["artist_id", "venue_id", *(["target_date"] if has_target else [])]
-    near = (
-        pairs.select(keys)
-        .join(venues.select("venue_id", v_lat="latitude", v_lon="longitude"), on="venue_id")
-        .join(
-            tour_dates.filter(
-                pl.col("event_date").is_between(
-                    as_of, as_of + dt.timedelta(days=settings.horizon_days)
-                )
-            ).select("artist_id", "event_date", "city", t_lat="latitude", t_lon="longitude"),
-            on="artist_id",
-        )
-        .with_columns(routing_km=haversine_km("t_lat", "t_lon", "v_lat", "v_lon"))
-        .filter(pl.col("routing_km") <= settings.routing_radius_km)
-    )
-    offsets = pl.int_ranges(-settings.routing_days, settings.routing_days + 1)
-    days = near.with_columns(offset=offsets).explode("offset")
-    days = days.with_columns(
-        open_date=pl.col("event_date") + pl.duration(days=pl.col("offset"))
-    ).filter(pl.col("open_date") > as_of)
-    if has_target:
-        days = days.filter(pl.col("open_date") == pl.col("target_date"))
-    free = days.join(
-        booked.select("venue_id", open_date="show_date"), on=["venue_id", "open_date"], how="anti"
-    )
-    return (
-        free.sort("routing_km", pl.col("offset").abs(), "event_date")
-        .group_by(keys)
-        .first()
-        .select(
-            *keys,
-            routing=(1 - pl.col("routing_km") / settings.routing_radius_km).clip(0.0, 1.0),
-            routing_km="routing_km",
-            routing_city="city",
-            routing_date="event_date",
-            open_date="open_date",
-        )
-    )
-
-
-def _last_show_in_market(
-    pairs: pl.LazyFrame,
-    venues: pl.LazyFrame,
-    tour_dates: pl.LazyFrame,
-    as_of: dt.date,
-    settings: BookingSettings,
-) -> pl.LazyFrame:
-    """days_since_market_show (null: never) and announced_in_market per pair."""
-    shows = (
-        pairs.select("artist_id", "venue_id")
-        .join(venues.select("venue_id", v_lat="latitude", v_lon="longitude"), on="venue_id")
-        .join(
-            tour_dates.select("artist_id", "event_date", t_lat="latitude", t_lon="longitude"),
-            on="artist_id",
-        )
-        .filter(haversine_km("t_lat", "t_lon", "v_lat", "v_lon") <= settings.market_radius_km)
-    )
-    return shows.group_by("artist_id", "venue_id").agg(
-        days_since_market_show=(
-            pl.lit(as_of) - pl.col("event_date").filter(pl.col("event_date") <= as_of).max()
-        ).dt.total_days(),
-        announced_in_market=(pl.col("event_date") > as_of).any(),
-    )
-
-
 def score_pairs(
     artists: pl.DataFrame | pl.LazyFrame,
     venues: pl.DataFrame | pl.LazyFrame,
@@ -319,7 +230,7 @@ def score_pairs(
         candidates = candidate_pairs(artists, venues, audience, settings, prune=prune)
     candidates = candidates.collect().lazy()
     join_keys = ["artist_id", "venue_id"]
-    routing = _routing(candidates, venues, tour_dates, booked, as_of, settings)
+    routing = booking_routing.routing(candidates, venues, tour_dates, booked, as_of, settings)
     route_keys = [
         *join_keys,
         *(["target_date"] if pairs is not None and "target_date" in pairs.columns else []),
@@ -328,7 +239,7 @@ def score_pairs(
     scored = (
         candidates.join(routing, on=route_keys, how="left")
         .join(
-            _last_show_in_market(candidates, venues, tour_dates, as_of, settings),
+            booking_routing.last_show_in_market(candidates, venues, tour_dates, as_of, settings),
             on=join_keys,
             how="left",
         )
