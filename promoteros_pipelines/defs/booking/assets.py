@@ -60,9 +60,9 @@ def tour_dates(
     bandsintown: BandsintownResource,
 ) -> MaterializeResult:
     """Every tracked artist's announced shows on Bandsintown, from a year ago to a year ahead:
-    date, venue, city, country and coordinates. Booking scores read them for routing (the
-    artist already plays nearby) and for the gap market (not played here for months). Keyed
-    by Bandsintown's event id: a moved show overwrites its old date."""
+    date, venue, city, country (as Bandsintown names it) and coordinates. Booking scores read
+    them for routing (the artist already plays nearby) and for the gap market (not played
+    here for months). Keyed by Bandsintown's event id: a moved show overwrites its old date."""
     started = time.monotonic()
     artists = store.read_artists(warehouse)
     today = dt.datetime.now(dt.UTC).date()
