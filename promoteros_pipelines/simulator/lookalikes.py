@@ -12,7 +12,8 @@ Audience (followers, and likes where the audience really changed):
 * ``one_day_step``: followers rise 27-33 % over exactly one day and stay there.
 * ``bot_burst``: followers rise 60-200 % within 6 h, hold up to 12 h and fall back to where they
   were within 12-36 h more (bots bought, then purged); likes do not move.
-* ``steady_fast_growth``: 4-12 % a day, every day, for 2-5 weeks (followers and likes).
+* ``steady_fast_growth``: 4-12 % a day, every day, for 2-5 weeks (followers, and likes as
+  the new followers like new posts: the engagement rate stays as it was).
 * ``tiny_fast_growth``: an account of 20-60 followers growing 35-80 % a day until just under
   850, well below the seed's 1,000-follower audience floor (followers and likes).
 
@@ -306,17 +307,44 @@ def _select(p: dict[str, np.ndarray], kinds: tuple[int, ...]) -> np.ndarray:
     return np.isin(p["lk_kind"], kinds)
 
 
-def audience_effects(p: dict[str, np.ndarray], day: float, value: np.ndarray, wiggle: np.ndarray):
-    """``value`` (n, 4) with steady fast growth multiplied in and tiny accounts put in place."""
+def audience_effects(
+    p: dict[str, np.ndarray],
+    day: float,
+    value: np.ndarray,
+    wiggle: np.ndarray,
+    *,
+    steady: bool = True,
+):
+    """``value`` (n, 4) with steady fast growth multiplied in (unless ``steady`` is False) and
+    tiny accounts put in place."""
     out = value.copy()
-    sel = _select(p, (STEADY,))
-    grown = np.exp(p["lk_size"][sel] * np.clip(day - p["lk_start"][sel], 0.0, p["lk_a"][sel]))
-    out[p["lk_artist"][sel], p["lk_platform"][sel]] *= grown
+    if steady:
+        sel = _select(p, (STEADY,))
+        grown = np.exp(p["lk_size"][sel] * np.clip(day - p["lk_start"][sel], 0.0, p["lk_a"][sel]))
+        out[p["lk_artist"][sel], p["lk_platform"][sel]] *= grown
     sel = _select(p, (TINY,))
     rows, cols = p["lk_artist"][sel], p["lk_platform"][sel]
     elapsed = np.clip(day - p["lk_start"][sel], 0.0, p["lk_end"][sel] - p["lk_start"][sel])
     out[rows, cols] = p["lk_a"][sel] * np.exp(p["lk_size"][sel] * elapsed) * wiggle[rows, cols]
     return out
+
+
+def steady_audience_days(p: dict[str, np.ndarray], day: float, value: np.ndarray) -> np.ndarray:
+    """(n, 4) audience-days that steady fast growth has added by ``day``, over ``value`` (the
+    audience without it): the integral of ``value * (exp(g t) - 1)`` since the start, holding
+    ``value`` at today's level. New followers like new posts from the day they arrive; they do
+    not bring a lifetime of likes with them, so steadily fast growth moves the likes counter
+    with the audience (a constant engagement rate) and is not an engagement surge."""
+    extra = np.zeros_like(value)
+    sel = _select(p, (STEADY,))
+    g, weeks_end = p["lk_size"][sel], p["lk_a"][sel]
+    elapsed = np.maximum(day - p["lk_start"][sel], 0.0)
+    growing = np.minimum(elapsed, weeks_end)
+    during = (np.exp(g * growing) - 1.0) / g - growing
+    after = (np.exp(g * weeks_end) - 1.0) * np.maximum(elapsed - weeks_end, 0.0)
+    rows, cols = p["lk_artist"][sel], p["lk_platform"][sel]
+    np.add.at(extra, (rows, cols), value[rows, cols] * (during + after))
+    return extra
 
 
 def follower_factor(p: dict[str, np.ndarray], day: float, n: int) -> np.ndarray:

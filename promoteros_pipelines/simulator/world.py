@@ -243,8 +243,8 @@ def _noise(seed: int, n: int, salt: int, hour: int) -> np.ndarray:
 
 
 def _episode_gain(world: World, day: float, engagement: bool) -> np.ndarray:
-    """Followers: ``size`` x within a day, 60 % kept. Engagement counters are all-time totals,
-    so a surge adds ``size`` x of the counter, most of it on the first day, and keeps it."""
+    """Followers: ``size`` x within a day, 60 % kept. Engagement (YouTube views here; likes
+    in ``_surge_likes``): ``size`` x, most of it on the first day."""
     p = world.params
     gain = np.zeros((world.n_artists, 4))
     sel = p["ep_engagement"] == engagement
@@ -259,16 +259,19 @@ def _episode_gain(world: World, day: float, engagement: bool) -> np.ndarray:
     return gain
 
 
-def _audience(world: World, day: float, noisy: bool = True) -> np.ndarray:
+def _audience(world: World, day: float, noisy: bool = True, steady: bool = True) -> np.ndarray:
     """The real audience per (artist, platform): growth, season, noise, episodes, and the
-    look-alikes that are real growth (steady fast growth, tiny accounts)."""
+    look-alikes that are real growth (steady fast growth unless ``steady`` is False, tiny
+    accounts)."""
     p = world.params
     base = p["capacity"] / (1.0 + np.exp(-p["rate"] * (day - p["midpoint"])))
     wiggle = 1.0 + 0.004 * np.sin(2 * np.pi * day / 7.0 + p["season_phase"])
     if noisy:
         wiggle = wiggle * (1.0 + 0.002 * _noise(world.seed, world.n_artists, 1, int(day * 24)))
     wiggle = np.broadcast_to(wiggle, base.shape)
-    value = lookalikes.audience_effects(p, day, np.maximum(base * wiggle, 0.0), wiggle)
+    value = lookalikes.audience_effects(
+        p, day, np.maximum(base * wiggle, 0.0), wiggle, steady=steady
+    )
     return value * (1.0 + _episode_gain(world, day, False))
 
 
@@ -284,16 +287,55 @@ def followers_at(world: World, timestamp: dt.datetime) -> np.ndarray:
     return np.where(p["present"], np.round(value + 20.0), 0.0)
 
 
+def _catalogue(day: float | np.ndarray, season_phase: np.ndarray) -> np.ndarray:
+    """Older posts earn LIKES_PER_DAY more a day on a weekly rhythm (the counter only rises)."""
+    day = np.maximum(day, 0.0)
+    phase = 2 * np.pi * day / 7.0 + season_phase
+    return 1.0 + LIKES_PER_DAY * (day + 7.0 / (4 * np.pi) * np.sin(phase))
+
+
+def _surge_base(world: World) -> np.ndarray:
+    """Per engagement surge, the counter (in likes per follower-unit) when it began: the
+    audience then times the catalogue then; computed once per world."""
+    key = ("lookup", "surge_base")
+    if key not in world._cache:
+        p = world.params
+        sel = np.flatnonzero(p["ep_engagement"])
+        base = np.zeros(len(sel))
+        for n, k in enumerate(sel):
+            i, j, start = p["ep_artist"][k], p["ep_platform"][k], p["ep_start"][k]
+            audience = _audience(world, start, noisy=False, steady=False)[i, j]
+            base[n] = (audience + 20.0) * _catalogue(start, p["season_phase"][i, 0])
+        world._cache[key] = base
+    return world._cache[key]
+
+
+def _surge_likes(world: World, day: float) -> np.ndarray:
+    """(n, 4) likes added by engagement surges, before likes per follower: ``size`` x the
+    counter as it stood when the surge began, most of it on the first day, kept for good. The
+    surge adds likes once; the likes the catalogue and new followers earn afterwards are not
+    multiplied, so the engagement rate goes back to its usual level once the surge is over."""
+    p = world.params
+    gain = np.zeros((world.n_artists, 4))
+    sel = p["ep_engagement"]
+    elapsed = np.maximum(day - p["ep_start"][sel], 0.0)
+    value = p["ep_size"][sel] * (1.0 - np.exp(-elapsed)) * _surge_base(world)
+    np.add.at(gain, (p["ep_artist"][sel], p["ep_platform"][sel]), value)
+    return gain
+
+
 def _likes(world: World, day: float) -> np.ndarray:
     """All-time likes per (artist, platform) before misreadings: the audience (not bought
-    followers, not hourly noise) times likes per follower, surges added, and older posts
-    earning LIKES_PER_DAY more a day on a weekly rhythm (so the counter only goes up)."""
+    followers, not hourly noise) times likes per follower, older posts earning more every day
+    (``_catalogue``), engagement surges added (``_surge_likes``), and followers gained by
+    steady fast growth liking new posts from the day they arrive."""
     p = world.params
-    surge = 1.0 + _episode_gain(world, day, True)
-    phase = 2 * np.pi * max(day, 0.0) / 7.0 + p["season_phase"]
-    catalogue = 1.0 + LIKES_PER_DAY * (max(day, 0.0) + 7.0 / (4 * np.pi) * np.sin(phase))
-    likes = (_audience(world, day, noisy=False) + 20.0) * p["likes_per_follower_all"]
-    return np.where(p["present"], np.round(likes * surge * catalogue), 0.0)
+    audience = _audience(world, day, noisy=False, steady=False)
+    newcomers = LIKES_PER_DAY * lookalikes.steady_audience_days(p, day, audience)
+    catalogue = _catalogue(day, p["season_phase"])
+    likes = (audience + 20.0) * catalogue + newcomers + _surge_likes(world, day)
+    likes = likes * p["likes_per_follower_all"]
+    return np.where(p["present"], np.round(likes), 0.0)
 
 
 def _restart_base(world: World) -> np.ndarray:

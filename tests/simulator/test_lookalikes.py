@@ -135,6 +135,25 @@ def test_steady_fast_growth_grows_every_day_below_the_spike(world):
         assert values[-1] / values[0] > 1.5
 
 
+def likes_a_day_per_follower(world, decoy: dict, at: dt.datetime) -> float:
+    gained = value(world, decoy, at, "likes") - value(world, decoy, at - DAY, "likes")
+    return gained / value(world, decoy, at, "followers")
+
+
+def usual_rate(world, decoy: dict, start: dt.datetime, days: range) -> float:
+    """The median of likes a day per follower over ``days`` after ``start``."""
+    at = [start + d * DAY for d in days]
+    return float(np.median([likes_a_day_per_follower(world, decoy, t) for t in at]))
+
+
+def test_steady_fast_growth_keeps_its_engagement_rate(world):
+    # new followers like new posts from the day they arrive; they do not bring a lifetime of
+    # likes with them, so growing fast and steadily is not an engagement surge
+    for decoy in decoys_of(world, "steady_fast_growth"):
+        usual = usual_rate(world, decoy, decoy["start"], range(-7, 0))
+        assert usual_rate(world, decoy, decoy["start"], range(1, 8)) < 2 * usual
+
+
 def test_tiny_accounts_grow_fast_but_stay_below_the_audience_floor(world):
     for decoy in decoys_of(world, "tiny_fast_growth"):
         span = (decoy["end"] - decoy["start"]) // DAY
@@ -187,6 +206,10 @@ def test_engagement_surges_on_every_platform_raise_likes_for_good():
         week_after = value(world, decoy, surge["start"] + 7 * DAY, "likes")
         assert day_after > before * (1 + 0.5 * surge["size"])
         assert week_after >= day_after  # an all-time counter keeps what it got
+
+        # the likes are added once: two weeks on, a day earns about what it did the week before
+        after = usual_rate(world, decoy, surge["start"], range(14, 21))
+        assert after <= 1.5 * usual_rate(world, decoy, surge["start"], range(-7, 0)) + 1e-3
 
 
 def test_world_observations_show_gaps_renames_and_likes_everywhere(world):
