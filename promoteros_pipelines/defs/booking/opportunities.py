@@ -2,6 +2,7 @@
 manager acts on, every 2 hours."""
 
 import datetime as dt
+import json
 from typing import Any
 
 import polars as pl
@@ -75,6 +76,8 @@ def recommend(
     )
     shows, ours = inputs.market_shows(warehouse, pair["artist_id"], venue, today)
     components = pair["components"] or {}
+    if isinstance(components, str):  # jsonb arrives as text through ADBC
+        components = json.loads(components)
     routing = {
         "radius_km": inputs.ROUTING_RADIUS_KM,
         "nearby_dates": [{**row, "event_date": row["event_date"].isoformat()} for row in nearby],
