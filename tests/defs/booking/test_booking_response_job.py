@@ -27,7 +27,11 @@ def test_accepted_closes_the_opportunity_and_a_later_decline_is_refused(world: W
     opportunity = opportunity_of(world.warehouse, world.hostile, world.barrowland)
     _apply(world, {"opportunity_id": opportunity["id"], "response": "accepted", "note": "Yes!"})
     row = opportunity_of(world.warehouse, world.hostile, world.barrowland)
-    assert (row["status"], row["response"], row["response_note"]) == ("accepted", "accepted", "Yes!")
+    assert (row["status"], row["response"], row["response_note"]) == (
+        "accepted",
+        "accepted",
+        "Yes!",
+    )
     _apply(world, {"opportunity_id": opportunity["id"], "response": "accepted"})  # replay: no-op
     with pytest.raises(Failure, match="already accepted"):
         _apply(world, {"opportunity_id": opportunity["id"], "response": "declined"})
@@ -40,6 +44,8 @@ def test_an_unknown_opportunity_fails_with_its_id(world: World):
 
 
 def test_an_invalid_stored_payload_is_refused_before_a_run():
-    event = InboxEvent(7, "booking.response", "pending", 0, {"opportunity_id": 1, "response": "yes"})
-    with pytest.raises(PayloadRefused, match="booking.response payload is invalid"):
+    event = InboxEvent(
+        7, "booking.response", "pending", 0, {"opportunity_id": 1, "response": "yes"}
+    )
+    with pytest.raises(PayloadRefused, match=r"booking\.response payload is invalid"):
         response_run_config(event)
