@@ -38,7 +38,8 @@ RETURNING id, (xmax = 0) AS created
 
 SELECT = f"""
 SELECT b.id, b.artist_id, a.name AS artist, b.venue_id, v.name AS venue, v.slug AS venue_slug,
-       v.city, o.slug AS organisation, o.currency, b.status, b.score::float8 AS score,
+       v.city, o.slug AS organisation, o.name AS organisation_name, o.currency, b.status,
+       b.score::float8 AS score,
        b.window_start, b.window_end, b.routing, b.projection, b.recommendation, b.approval_id,
        b.alert_id, b.response, b.response_note, b.status_reason, b.offer_path, b.sent_at,
        b.followed_up_at, b.follow_up_at, b.created_at, b.updated_at,
