@@ -25,7 +25,6 @@ from promoteros_pipelines.defs.booking import opportunity_store as store
 from promoteros_pipelines.domain.approvals import OfferEvidence, offer_confidence
 from promoteros_pipelines.domain.booking_offer import MARKETING_COMMITMENTS, RIDER_BASICS
 from promoteros_pipelines.domain.booking_projection import p10_margin_share_of_fee
-from promoteros_pipelines.rendering.render import render_pdf, text_environment
 from promoteros_pipelines.resources.mailer import (
     Attachment,
     Mailer,
@@ -67,6 +66,9 @@ def offer_context(opportunity: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_offer(opportunity: dict[str, Any]) -> bytes:
+    # loaded on first use: the code location must load without WeasyPrint
+    from promoteros_pipelines.rendering.render import render_pdf
+
     return render_pdf("booking_offer.html.j2", offer_context(opportunity))
 
 
@@ -115,6 +117,8 @@ def prepare_offer(
 
 
 def _mail(mailer: Mailer, opportunity: dict[str, Any], template: str, pdf: bytes) -> str:
+    from promoteros_pipelines.rendering.render import text_environment
+
     context = offer_context(opportunity)
     text = text_environment().get_template(template).render(**context)
     subject_prefix = "Following up: offer" if "follow" in template else "Offer"

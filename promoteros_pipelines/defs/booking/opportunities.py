@@ -82,6 +82,12 @@ def recommend(
         "radius_km": inputs.ROUTING_RADIUS_KM,
         "nearby_dates": [{**row, "event_date": row["event_date"].isoformat()} for row in nearby],
         "score_component": components.get("routing"),
+        # the scoring asset's own routing evidence (its nearest tour date to an open date)
+        "scoring_evidence": {
+            key: components[key]
+            for key in ("routing_km", "routing_city", "routing_date", "open_date")
+            if components.get(key) is not None
+        },
         "evidence": (
             f"{pair['artist']} plays {len(nearby)} date(s) within "
             f"{inputs.ROUTING_RADIUS_KM:.0f} km of {pair['venue']} in the next months"

@@ -14,8 +14,8 @@ from typing import Any
 import polars as pl
 
 from promoteros_pipelines.defs.approvals.store import weekly_statistics
-from promoteros_pipelines.defs.booking.opportunity_store import list_opportunities
 from promoteros_pipelines.defs.reports import kpis, rows
+from promoteros_pipelines.defs.reports.opportunities import venue_opportunities
 from promoteros_pipelines.defs.reports.periods import Week
 from promoteros_pipelines.domain import genres as taxonomy
 from promoteros_pipelines.domain.approvals import approvals_summary
@@ -277,9 +277,7 @@ def _venue_job(
 def opportunity_rows(warehouse: PostgresWarehouse, venue_id: int) -> list[dict[str, Any]]:
     """The venue's live booking opportunities, highest score first, for its page."""
     out = []
-    for row in list_opportunities(
-        warehouse, venue_id=venue_id, live_only=True, limit=TOP_OPPORTUNITIES
-    ):
+    for row in venue_opportunities(warehouse, venue_id, TOP_OPPORTUNITIES):
         projection = row["projection"]
         p50 = projection.get("scenarios", {}).get("p50", {})
         fee = projection.get("fee", {})

@@ -88,6 +88,8 @@ def build_world(warehouse: PostgresWarehouse, today: dt.date | None = None) -> W
             ("Quiet Folk", "koko", 60.0),
         ):
             components = {"momentum": 0.9, "routing": 0.8 if artist == "Nova Lights" else 0.0}
+            if artist == "Nova Lights":  # the scoring asset's routing evidence
+                components |= {"routing_km": 66.0, "routing_city": "Edinburgh"}
             conn.execute(
                 "INSERT INTO promoteros.booking_scores (artist_id, venue_id, scored_at, score,"
                 " components, explanation, model_version) VALUES (%s, %s, %s, %s, %s, %s,"

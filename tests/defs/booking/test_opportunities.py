@@ -20,6 +20,7 @@ def test_pairs_above_the_threshold_become_opportunities_with_a_recommendation(wo
     assert edinburgh["city"] == "Edinburgh" and 50 < edinburgh["distance_km"] < 100
     assert nova["recommendation"]["window_reason"].startswith("the artist plays nearby")
     assert nova["routing"]["score_component"] == 0.8
+    assert nova["routing"]["scoring_evidence"] == {"routing_km": 66.0, "routing_city": "Edinburgh"}
     # competition: the recent King Tut's show in Glasgow, not at one of our venues
     competition = nova["recommendation"]["competition"]
     assert [s["venue_name"] for s in competition["shows"]] == ["King Tut's"]
