@@ -159,7 +159,7 @@ class BookingResponse(EventModel):
     ``counter`` is recorded with its note and keeps it open for the people to negotiate.
     """
 
-    opportunity_id: int = Field(gt=0)
+    opportunity_id: int = Field(gt=0, le=2**63 - 1)
     response: Literal["accepted", "declined", "counter"]
     note: Annotated[str, StringConstraints(max_length=2_000)] | None = None
 
