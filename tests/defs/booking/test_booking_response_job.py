@@ -49,3 +49,28 @@ def test_an_invalid_stored_payload_is_refused_before_a_run():
     )
     with pytest.raises(PayloadRefused, match=r"booking\.response payload is invalid"):
         response_run_config(event)
+
+
+def test_a_webhook_event_becomes_one_run_that_records_the_answer(world: World, inbox, instance):
+    from promoteros_pipelines.defs.booking.responses import booking_response
+    from tests.support.sensor_ticks import tick
+
+    run_opportunities(world.warehouse)
+    opportunity = opportunity_of(world.warehouse, world.nova, world.barrowland)
+    event = inbox.add(
+        "booking.response",
+        {"opportunity_id": opportunity["id"], "response": "counter", "note": "Two nights?"},
+    )
+    (request,) = tick("booking_response_events", instance, world.warehouse).run_requests
+    assert request.job_name == "booking_response"
+    assert request.run_key == f"booking.response:{event}"
+    result = booking_response.execute_in_process(
+        run_config=request.run_config, resources={"warehouse": world.warehouse}
+    )
+    assert result.success
+    row = opportunity_of(world.warehouse, world.nova, world.barrowland)
+    assert (row["status"], row["response"], row["response_note"]) == (
+        "pending_approval",
+        "counter",
+        "Two nights?",
+    )
