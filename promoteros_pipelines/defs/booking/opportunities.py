@@ -11,6 +11,7 @@ from dagster import (
     AssetKey,
     Config,
     DefaultScheduleStatus,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     ScheduleDefinition,
@@ -36,6 +37,10 @@ from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 GROUP = "booking"
 OWNERS = ["team:booking"]
 SHOWN = 15
+# refreshed every 2 hours: one missed run warns, two fail
+EVERY_2_HOURS = FreshnessPolicy.time_window(
+    fail_window=dt.timedelta(hours=6), warn_window=dt.timedelta(hours=4)
+)
 
 
 class OpportunityConfig(Config):
@@ -208,6 +213,7 @@ def markdown(frame: pl.DataFrame) -> str:
     kinds={"polars", "postgres"},
     owners=OWNERS,
     deps=[AssetKey("booking_scores")],
+    freshness_policy=EVERY_2_HOURS,
     metadata={FILES_INTO: "alerts", "dagster/table_name": "promoteros.booking_opportunities"},
     description=(
         "Artist-venue pairs whose latest booking score is 80 or more (configurable), each with "
