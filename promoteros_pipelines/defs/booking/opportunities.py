@@ -64,8 +64,11 @@ def recommend(
     )
     if window is None:
         return None
+    components = pair["components"] or {}
+    if isinstance(components, str):  # jsonb arrives as text through ADBC
+        components = json.loads(components)
     estimate = inputs.demand_estimate(
-        warehouse, pair["artist_id"], pair["venue_id"], window.start, model
+        warehouse, pair["artist_id"], pair["venue_id"], window.start, model, components
     )
     projection = project(
         ProjectionInputs(
@@ -80,9 +83,6 @@ def recommend(
         )
     )
     shows, ours = inputs.market_shows(warehouse, pair["artist_id"], venue, today)
-    components = pair["components"] or {}
-    if isinstance(components, str):  # jsonb arrives as text through ADBC
-        components = json.loads(components)
     routing = {
         "radius_km": inputs.ROUTING_RADIUS_KM,
         "nearby_dates": [{**row, "event_date": row["event_date"].isoformat()} for row in nearby],

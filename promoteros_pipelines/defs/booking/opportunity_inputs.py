@@ -188,9 +188,15 @@ def demand_estimate(
     venue_id: int,
     show_date: dt.date,
     model: tuple[Any, str, float] | None,
+    components: dict[str, Any] | None = None,
 ) -> DemandEstimate:
     """The expected final sell-through of a show of the artist at the venue on ``show_date``
-    put on sale today, and its error (see ``domain/booking_projection.py``)."""
+    put on sale today, and its error (see ``domain/booking_projection.py``).
+
+    In order: the trained demand model (its error measured); else the booking score's own
+    audience-based attendance (``components.expected_attendance``: the artist's listeners in
+    the market x a ticket rate), specific to the artist but with no measured error; else the
+    venue's played shows; else a stated placeholder."""
     if model is not None:
         fitted, version, mae = model
         followers = ",\n       ".join(
@@ -209,6 +215,16 @@ def demand_estimate(
             return DemandEstimate(
                 share, mae, f"demand model {version}, held-out MAE {mae:.0%} of capacity"
             )
+    expected = (components or {}).get("expected_attendance")
+    capacity = (components or {}).get("capacity")
+    if isinstance(expected, int | float) and isinstance(capacity, int | float) and capacity > 0:
+        return DemandEstimate(
+            min(1.0, max(0.0, expected / capacity)),
+            PLACEHOLDER_MAE,
+            f"no demand model trained yet: the booking score's audience estimate of "
+            f"{expected:,.0f} tickets for {capacity:,.0f} places, capped at the room; its "
+            f"error is not measured, so a spread of {PLACEHOLDER_MAE:.0%} is assumed",
+        )
     history = warehouse.read_frame(
         "SELECT (SELECT t.tickets_sold FROM promoteros.ticket_sales t"
         "  WHERE t.show_id = s.show_id ORDER BY t.observed_at DESC LIMIT 1)::float8"

@@ -65,3 +65,18 @@ def test_without_a_model_the_venue_history_then_a_placeholder(world: World):
     # mean 2/3; mean absolute deviation (1/6 + 1/30 + 2/15) / 3 = 1/9
     assert abs(history.share - 2 / 3) < 1e-9 and abs(history.mae - 1 / 9) < 1e-9
     assert "3 played shows" in history.source
+
+
+def test_without_a_model_the_scores_own_audience_estimate_comes_before_the_venue_mean(
+    world: World,
+):
+    components = {"expected_attendance": 950.0, "capacity": 1900}
+    estimate = demand_estimate(
+        world.warehouse, world.nova, world.barrowland, dt.date.today(), None, components
+    )
+    assert (estimate.share, estimate.mae) == (0.5, 0.2)
+    assert "audience estimate of 950 tickets for 1,900 places" in estimate.source
+    crowd = {"expected_attendance": 8000.0, "capacity": 400}
+    today = dt.date.today()
+    capped = demand_estimate(world.warehouse, world.nova, world.barrowland, today, None, crowd)
+    assert capped.share == 1.0
