@@ -117,3 +117,16 @@ def test_opportunities_past_their_window_expire(world: World, smtp: SmtpServer):
     assert done.expired_windows == 2  # Nova's and the other Barrowland opportunity
     row = opportunity_of(world.warehouse, world.nova, world.barrowland)
     assert row["status"] == "expired" and "passed without an acceptance" in row["status_reason"]
+
+
+def test_the_sensor_starts_the_offer_job_once_for_the_same_waiting_work(world: World, instance):
+    from tests.support.sensor_ticks import sensor_named, tick
+
+    nova = _nova(world)
+    idle = tick("booking_offer_workflow", instance, world.warehouse)
+    assert idle.run_requests == [] and "No offer approval was decided" in (idle.skip_message or "")
+    decide(world.warehouse, nova["approval_id"], EXEC, "approved", reason=None, channel="cli")
+    (first,) = tick("booking_offer_workflow", instance, world.warehouse).run_requests
+    (second,) = tick("booking_offer_workflow", instance, world.warehouse).run_requests
+    assert sensor_named("booking_offer_workflow").job_name == "booking_offers"
+    assert first.run_key == second.run_key  # the same waiting work: the daemon starts one run
