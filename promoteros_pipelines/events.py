@@ -151,6 +151,19 @@ class ApprovalDecision(EventModel):
     decided_at: AwareDatetime | None = None
 
 
+class BookingResponse(EventModel):
+    """``booking.response``: the artist's management answered a booking offer.
+
+    ``opportunity_id`` must name an existing booking opportunity: the ingress refuses an
+    unknown one with 422 naming it. ``accepted`` and ``declined`` close the opportunity; a
+    ``counter`` is recorded with its note and keeps it open for the people to negotiate.
+    """
+
+    opportunity_id: int = Field(gt=0, le=2**63 - 1)
+    response: Literal["accepted", "declined", "counter"]
+    note: Annotated[str, StringConstraints(max_length=2_000)] | None = None
+
+
 def allowed_pipeline_targets() -> frozenset[str]:
     """The default allow-list plus names from PROMOTEROS_PIPELINE_TRIGGER_ALLOWLIST."""
     extra = os.environ.get(PIPELINE_TRIGGER_ALLOWLIST_ENV, "").replace(",", " ").split()
@@ -190,6 +203,7 @@ EVENT_TYPES: dict[str, type[EventModel]] = {
     "report.request": ReportRequest,
     "approval.decision": ApprovalDecision,
     "pipeline.trigger": PipelineTrigger,
+    "booking.response": BookingResponse,
 }
 
 

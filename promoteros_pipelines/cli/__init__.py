@@ -12,6 +12,7 @@ import click
 COMMANDS = {
     "alerts": "alerts",
     "approvals": "approvals",
+    "booking": "booking",
     "db": "database",
     "demo": "demo",
     "detect": "detect",

@@ -3,7 +3,9 @@
 Order of checks for ``POST /webhooks/{source}/{event_type}``: known route (404), body size
 (413, from Content-Length and while streaming), signature (401; nothing about the body is
 read before it), UTF-8 and JSON (400), schema (422), durable insert (202, or 200 for a
-webhook-id this source already sent; 503 when the database does not confirm it). Nothing is
+webhook-id this source already sent; 503 when the database does not confirm it). A
+``booking.response`` must name an existing booking opportunity (422 naming the id otherwise,
+checked after the signature so nobody unsigned can probe ids). Nothing is
 stored unless every check passed. Rejections are logged with source, type, reason and
 webhook-id only: never a secret, never the body.
 """
@@ -24,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from promoteros_pipelines.events import EVENT_TYPES
+from promoteros_pipelines.events import EVENT_TYPES, BookingResponse
 from promoteros_pipelines.ingress.approval_page import ApprovalPage
 from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.inbox import Inbox, InboxRejected, InboxUnavailable, StoredEvent
@@ -228,6 +230,8 @@ class Ingress:
             if any(item["type"] == "json_invalid" for item in errors):
                 raise Rejection(400, "invalid_json", "the body is not valid JSON") from None
             raise Rejection(422, "schema_violation", errors) from None
+        if isinstance(event, BookingResponse):
+            await self._known_opportunity(event.opportunity_id)
         try:
             return await self.inbox.store(
                 source, event_type, webhook_id, event.model_dump_json(exclude_none=True)
@@ -241,6 +245,26 @@ class Ingress:
                 UNAVAILABLE_MAYBE_STORED if unavailable.maybe_stored else UNAVAILABLE_NOT_STORED,
                 {"retry-after": str(RETRY_AFTER_SECONDS)},
             ) from None
+
+    async def _known_opportunity(self, opportunity_id: int) -> None:
+        """422 for an answer to an opportunity that does not exist (a typo or a stale id)."""
+        try:
+            known = await self.inbox.opportunity_exists(opportunity_id)
+        except InboxUnavailable:
+            retry = {"retry-after": str(RETRY_AFTER_SECONDS)}
+            raise Rejection(503, "unavailable", UNAVAILABLE_NOT_STORED, retry) from None
+        if not known:
+            raise Rejection(
+                422,
+                "unknown_opportunity",
+                [
+                    {
+                        "field": "opportunity_id",
+                        "message": f"there is no booking opportunity {opportunity_id}",
+                        "type": "unknown_opportunity",
+                    }
+                ],
+            )
 
     async def healthz(self, request: Request) -> Response:
         try:

@@ -149,6 +149,20 @@ class Inbox:
         except Exception as error:
             raise InboxUnavailable(type(error).__name__) from error
 
+    async def opportunity_exists(self, opportunity_id: int, timeout: float = 2.0) -> bool:
+        """Whether a booking opportunity has this id (a ``booking.response`` must name one);
+        ``InboxUnavailable`` (nothing stored) when the database does not answer."""
+        try:
+            async with self._pool.connection(timeout=timeout) as conn:
+                cursor = await conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM promoteros.booking_opportunities WHERE id = %s)",
+                    (opportunity_id,),
+                )
+                row = await cursor.fetchone()
+        except Exception as error:
+            raise InboxUnavailable(type(error).__name__, maybe_stored=False) from error
+        return bool(row and row[0])
+
     async def store(
         self, source: str, event_type: str, webhook_id: str, payload: str
     ) -> StoredEvent:

@@ -29,7 +29,9 @@ ERROR_RESPONSES = {
     "404": "Unknown source or event type.",
     "405": "Only POST is allowed.",
     "413": "Body over the limit (PROMOTEROS_INGRESS_MAX_BODY, default 1 MiB).",
-    "422": "The body does not match the event type's schema; detail names the fields.",
+    "422": "The body does not match the event type's schema (detail names the fields), or a "
+    "booking.response names a booking opportunity that does not exist (error "
+    "unknown_opportunity, detail names the id).",
     "503": "The database did not confirm the event; it may have been stored. Resending it with "
     "the same webhook-id after Retry-After seconds is safe: it is never stored twice.",
 }

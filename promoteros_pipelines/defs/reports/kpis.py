@@ -117,14 +117,20 @@ def _table_exists(warehouse: PostgresWarehouse, table: str) -> bool:
     return frame["t"][0] is not None
 
 
-# Expected shape of the booking issue's table: (organisation_id, venue_id, created_at, status)
+# ``booking_opportunities`` (migrations 0090, 0094): recommendations made in the week, those
+# accepted in the week (the answer closes the row, so its last update is the acceptance), and
+# the P50 expected gross of the week's recommendations (``projection->>'expected_gross'``).
 BOOKING_SQL = """
 SELECT count(*) FILTER (WHERE created_at >= $2 AND created_at < $3) AS made,
-       count(*) FILTER (WHERE created_at >= $2 AND created_at < $3 AND status = 'accepted')
+       count(*) FILTER (WHERE status = 'accepted' AND updated_at >= $2 AND updated_at < $3)
            AS accepted,
+       coalesce(sum((projection->>'expected_gross')::float8)
+           FILTER (WHERE created_at >= $2 AND created_at < $3), 0) AS gross,
        count(*) FILTER (WHERE created_at >= $4 AND created_at < $2) AS made_before,
-       count(*) FILTER (WHERE created_at >= $4 AND created_at < $2 AND status = 'accepted')
-           AS accepted_before
+       count(*) FILTER (WHERE status = 'accepted' AND updated_at >= $4 AND updated_at < $2)
+           AS accepted_before,
+       coalesce(sum((projection->>'expected_gross')::float8)
+           FILTER (WHERE created_at >= $4 AND created_at < $2), 0) AS gross_before
 FROM {table} WHERE organisation_id = $1 AND ($5::bigint IS NULL OR venue_id = $5)
 """
 # The ticketing tables (migration 0050): ``ticket_sales`` holds cumulative counts per show, so
@@ -157,7 +163,7 @@ def _optional_source(
     table: str,
     sql: str,
     params: list,
-    tiles: tuple[tuple[str, str], tuple[str, str]],
+    tiles: tuple[tuple[str, str], ...],
 ) -> dict | list[Kpi]:
     """The one row ``sql`` reads from another issue's ``table``; or, when that table is not
     built yet or has an unexpected shape, honest "not connected yet" ``tiles`` (key, label)."""
@@ -173,23 +179,26 @@ def _optional_source(
 def booking_kpis(
     warehouse: PostgresWarehouse, org: Organisation, week: Week, venue_id: int | None = None
 ) -> list[Kpi]:
-    """Recommendations made and accepted, or honest "not connected yet" tiles."""
-    made, accepted = (
+    """Recommendations made and accepted and their expected gross, or honest "not connected
+    yet" tiles."""
+    made, accepted, gross = (
         ("bookings_made", "Booking recommendations made"),
         ("bookings_accepted", "Booking recommendations accepted"),
+        ("bookings_expected_gross", f"Expected gross of new recommendations ({org.currency})"),
     )
     row = _optional_source(
         warehouse,
         "booking_opportunities",
         BOOKING_SQL.format(table=warehouse.qualified("booking_opportunities")),
         [org.organisation_id, week.start, week.end, week.previous().start, venue_id],
-        (made, accepted),
+        (made, accepted, gross),
     )
     if isinstance(row, list):
         return row
     return [
         Kpi(*made, row["made"], row["made_before"]),
         Kpi(*accepted, row["accepted"], row["accepted_before"]),
+        Kpi(*gross, row["gross"], row["gross_before"], note="P50 of each projection"),
     ]
 
 

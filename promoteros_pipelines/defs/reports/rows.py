@@ -51,6 +51,16 @@ MOMENTUM_COLUMNS = [
     column("genres", "Genres"),
 ]
 VENUE_MOMENTUM_COLUMNS = [*MOMENTUM_COLUMNS[:-1], column("fit", "Fits the room as")]
+OPPORTUNITY_COLUMNS = [
+    column("artist", "Artist", width="19%"),
+    column("score", "Score", num=True, width="7%"),
+    column("window", "Window", width="17%"),
+    column("attendance", "Expected (P50)", num=True, width="11%"),
+    column("gross", "Expected gross", num=True, width="13%"),
+    column("fee", "Guarantee", num=True, width="12%"),
+    column("break_even", "Break-even", num=True, width="9%"),
+    column("status", "Status", width="12%"),
+]
 RUN_COLUMNS = [
     column("job", "Job"),
     column("SUCCESS", "Succeeded", num=True),

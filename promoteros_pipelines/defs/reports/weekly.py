@@ -15,6 +15,7 @@ import polars as pl
 
 from promoteros_pipelines.defs.approvals.store import weekly_statistics
 from promoteros_pipelines.defs.reports import kpis, rows
+from promoteros_pipelines.defs.reports.opportunities import venue_opportunities
 from promoteros_pipelines.defs.reports.periods import Week
 from promoteros_pipelines.domain import genres as taxonomy
 from promoteros_pipelines.domain.approvals import approvals_summary
@@ -34,6 +35,7 @@ from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 # which recipient roles get which variant (venue managers: their own venue's report)
 ROLE_RECIPIENTS = {EXECUTIVE: ("exec",), OPS: ("ops", "analyst"), VENUE: ("venue_manager",)}
 TREND_WEEKS = 8
+TOP_OPPORTUNITIES = 5
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,8 @@ def _venue_job(
         "momentum_note": note,
         "viral_events": fitting_events,
         "other_viral_events": _others(len(events) - len(fitting_events), venue["name"]),
+        "opportunities": opportunity_rows(warehouse, venue["venue_id"]),
+        "opportunity_columns": rows.OPPORTUNITY_COLUMNS,
     }
     return ReportJob(
         VENUE,
@@ -268,6 +272,29 @@ def _venue_job(
         title=f"weekly venue report for {venue['name']}",
         summary=_venue_summary(venue["name"], momentum, fitting_events),
     )
+
+
+def opportunity_rows(warehouse: PostgresWarehouse, venue_id: int) -> list[dict[str, Any]]:
+    """The venue's live booking opportunities, highest score first, for its page."""
+    out = []
+    for row in venue_opportunities(warehouse, venue_id, TOP_OPPORTUNITIES):
+        projection = row["projection"]
+        p50 = projection.get("scenarios", {}).get("p50", {})
+        fee = projection.get("fee", {})
+        break_even = projection.get("break_even_attendance")
+        out.append(
+            {
+                "artist": row["artist"],
+                "score": f"{row['score']:.0f}",
+                "window": f"{row['window_start']:%d %b} to {row['window_end']:%d %b %Y}",
+                "attendance": f"{p50.get('attendance', 0):,}",
+                "gross": f"{projection.get('expected_gross', 0):,.0f} {row['currency']}",
+                "fee": f"{fee.get('guarantee_low', 0):,.0f}-{fee.get('guarantee_high', 0):,.0f}",
+                "break_even": f"{break_even:,}" if break_even else "none",
+                "status": row["status"].replace("_", " "),
+            }
+        )
+    return out
 
 
 def _others(count: int, name: str) -> str:

@@ -11,6 +11,7 @@ INBOX_SENSORS = {
     "report_request_events": "custom_report",
     "ticketing_sales_events": "ingest_ticket_sales",
     "approval_decision_events": "approval_decision",
+    "booking_response_events": "booking_response",
     "pipeline_trigger_events": None,
 }
 RUN_STATUS_SENSORS = {

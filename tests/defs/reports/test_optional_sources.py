@@ -1,6 +1,7 @@
-"""Booking KPIs read a table another issue adds: counted when it exists, "not connected yet"
-with the reason when it is missing or shaped differently. Ticket KPIs read the ticketing
-tables (cumulative counts per show: a week's tickets are the counts' rise over the week)."""
+"""Booking KPIs read ``booking_opportunities`` (recommendations made, accepted, expected
+gross): "not connected yet" with the reason when a table is missing or shaped differently.
+Ticket KPIs read the ticketing tables (cumulative counts per show: a week's tickets are the
+counts' rise over the week)."""
 
 import pytest
 
@@ -25,8 +26,15 @@ def by_key(tiles) -> dict:
 def test_missing_tables_give_not_connected_tiles_with_the_reason(warehouse, org_week):
     org, week = org_week
     warehouse.execute("DROP TABLE promoteros.ticket_sales CASCADE")
+    warehouse.execute("DROP TABLE promoteros.booking_opportunities CASCADE")
     tiles = by_key(kpis.booking_kpis(warehouse, org, week) + kpis.ticket_kpis(warehouse, org, week))
-    assert set(tiles) == {"bookings_made", "bookings_accepted", "tickets_sold", "sell_through"}
+    assert set(tiles) == {
+        "bookings_made",
+        "bookings_accepted",
+        "bookings_expected_gross",
+        "tickets_sold",
+        "sell_through",
+    }
     assert not any(tile.connected for tile in tiles.values())
     assert "booking_opportunities is not built yet" in tiles["bookings_made"].note
     assert "ticket_sales is not built yet" in tiles["sell_through"].note
@@ -37,14 +45,21 @@ def test_existing_tables_are_counted_per_week_and_venue(warehouse, org_week):
     venue = warehouse.read_frame(
         "SELECT venue_id FROM promoteros.venues ORDER BY venue_id LIMIT 1"
     )["venue_id"][0]
-    warehouse.execute(
-        "CREATE TABLE promoteros.booking_opportunities (organisation_id bigint, venue_id bigint,"
-        " created_at timestamptz, status text)"
-    )
-    for when, status in ((at(1), "accepted"), (at(2), "open"), (at(-3), "accepted")):
+    artists = warehouse.read_frame(
+        "SELECT artist_id FROM promoteros.artists ORDER BY artist_id LIMIT 3"
+    )["artist_id"].to_list()
+    # made this week: 2 (one accepted this week), last week: 1 (accepted last week)
+    for artist, when, status, gross in (
+        (artists[0], at(1), "accepted", 30000.0),
+        (artists[1], at(2), "new", 12500.0),
+        (artists[2], at(-3), "accepted", 8000.0),
+    ):
         warehouse.execute(
-            "INSERT INTO promoteros.booking_opportunities VALUES (%s, %s, %s, %s)",
-            (org.organisation_id, venue, when, status),
+            "INSERT INTO promoteros.booking_opportunities (artist_id, venue_id, organisation_id,"
+            " status, score, window_start, window_end, projection, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, 85, %s::date, %s::date,"
+            " jsonb_build_object('expected_gross', %s::float8), %s, %s)",
+            (artist, venue, org.organisation_id, status, MONDAY, MONDAY, gross, when, when),
         )
     for show_id, capacity, show_date in (("s1", 200, WEEK_END + 10), ("s2", 100, WEEK_END + 20)):
         warehouse.execute(
@@ -70,6 +85,9 @@ def test_existing_tables_are_counted_per_week_and_venue(warehouse, org_week):
     tiles = by_key(kpis.booking_kpis(warehouse, org, week) + kpis.ticket_kpis(warehouse, org, week))
     assert (tiles["bookings_made"].value, tiles["bookings_made"].previous) == (2, 1)
     assert (tiles["bookings_accepted"].value, tiles["bookings_accepted"].previous) == (1, 1)
+    gross = tiles["bookings_expected_gross"]
+    assert (gross.value, gross.previous) == (42500, 8000)
+    assert gross.label == f"Expected gross of new recommendations ({org.currency})"
     assert (tiles["tickets_sold"].value, tiles["tickets_sold"].previous) == (120, 40)
     assert tiles["sell_through"].value == pytest.approx(160 / 300)
     assert tiles["sell_through"].previous == pytest.approx(40 / 300)
