@@ -84,9 +84,7 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
 def _move_checked() -> None:
     """Copy every row into the new table; fail the migration unless nothing was lost."""
     bind = op.get_bind()
-    before = bind.exec_driver_sql(
-        TOTALS.format("promoteros.metric_observations_before")
-    ).fetchone()
+    before = bind.exec_driver_sql(TOTALS.format("promoteros.metric_observations_before")).fetchone()
     op.execute(COPY_BACK)
     after = bind.exec_driver_sql(TOTALS.format("promoteros.metric_observations")).fetchone()
     if tuple(before or ()) != tuple(after or ()):
@@ -109,7 +107,8 @@ def upgrade() -> None:
     )
     bind = op.get_bind()
     span = bind.exec_driver_sql(
-        "SELECT min(observed_at AT TIME ZONE 'UTC')::date, max(observed_at AT TIME ZONE 'UTC')::date"
+        "SELECT min(observed_at AT TIME ZONE 'UTC')::date,"
+        " max(observed_at AT TIME ZONE 'UTC')::date"
         " FROM promoteros.metric_observations_before"
     ).fetchone()
     today = dt.datetime.now(dt.UTC).date()
