@@ -12,6 +12,7 @@ import click
 COMMANDS = {
     "alerts": "alerts",
     "approvals": "approvals",
+    "archive": "archive",
     "db": "database",
     "demo": "demo",
     "detect": "detect",
