@@ -154,8 +154,8 @@ class InfluxStandIn:
         tag_names = sorted({name for _, tags, _, _ in written for name, _ in tags})
         header = ["result", "table", "_start", "_stop", "_time", "_value", "_field",
                   "_measurement", *tag_names]  # fmt: skip
-        kinds = ["string", "long", "dateTime:RFC3339", "dateTime:RFC3339",
-                 "dateTime:RFC3339", "double", "string", "string"] + ["string"] * len(tag_names)  # fmt: skip
+        times = ["dateTime:RFC3339"] * 3
+        kinds = ["string", "long", *times, "double"] + ["string"] * (2 + len(tag_names))
         lines = [
             "#datatype," + ",".join(kinds),
             "#group,false,false,true,true,false,false,true,true" + ",true" * len(tag_names),
