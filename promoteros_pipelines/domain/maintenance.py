@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from promoteros_pipelines.domain.wording import plural
+
 TITLES = {
     "retention": "Retention (rows deleted)",
     "partitions": "Monthly partitions made",
@@ -49,13 +51,13 @@ def describe(step: Step) -> str:
         return f"{step.rows:,} settled rows deleted"
     if step.name == "partitions":
         return (
-            f"{step.partitions} partitions created, {step.rows:,} rows moved out of the "
+            f"{plural(step.partitions, 'partition')} created, {step.rows:,} rows moved out of the "
             "default partition"
         )
     if step.name == "archive":
         months = ", ".join(facts.get("months_archived", [])) or "none due"
         return (
-            f"{step.partitions} months archived ({months}): {step.rows:,} rows, "
+            f"{plural(step.partitions, 'month')} archived ({months}): {step.rows:,} rows, "
             f"{human_bytes(step.bytes)} of Parquet, verified then dropped"
         )
     if step.name == "influxdb_downsampling":

@@ -304,17 +304,3 @@ def record_maintenance(
             [s.name for s in steps if s.failed],
         ),
     )
-
-
-def maintenance_runs(
-    warehouse: PostgresWarehouse, since: dt.datetime, until: dt.datetime
-) -> list[tuple[dt.datetime, list[Step]]]:
-    """Maintenance runs started in [since, until), oldest first, with their steps (the weekly
-    ops report's maintenance section)."""
-    with warehouse.connect() as conn:
-        rows = conn.execute(
-            "SELECT started_at, steps FROM promoteros.maintenance_runs"
-            " WHERE started_at >= %s AND started_at < %s ORDER BY started_at",
-            (since, until),
-        ).fetchall()
-    return [(started, [Step(**step) for step in steps]) for started, steps in rows]

@@ -146,7 +146,7 @@ def test_the_summary_says_what_each_step_did_and_old_months_are_archived(
     assert metadata["archive_bytes"].value > 0
     assert metadata["failed_steps"].value == "none"
     summary = metadata["summary"].value
-    assert f"1 months archived ({month:%Y-%m}): 100 rows" in summary
+    assert f"1 month archived ({month:%Y-%m}): 100 rows" in summary
     assert "InfluxDB is not configured" in summary
     assert month not in archive_store.partition_months(warehouse)
     assert LocalReportStore(tmp_path).exists(object_key(month))
