@@ -24,16 +24,17 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from promoteros_pipelines.defs.operations import archive_store
 from promoteros_pipelines.domain.archive import content_checksum, months_due
 from promoteros_pipelines.report_store.store import ARCHIVE_PREFIX, ReportStore
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+if TYPE_CHECKING:  # pyarrow loads on first use: the code location imports this module
+    import pyarrow.parquet as pq
 
 RETENTION_ENV = "PROMOTEROS_OBSERVATION_RETENTION_MONTHS"
 DEFAULT_RETENTION_MONTHS = 13
@@ -85,6 +86,9 @@ def export_month(
     warehouse: PostgresWarehouse, store: ReportStore, month: dt.date, workdir: Path
 ) -> Manifest:
     """Stream the month's rows into Parquet and put the file in the store (not yet verified)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     path = workdir / f"{month:%Y-%m}.parquet"
     rows, checksum = 0, 0
     writer: pq.ParquetWriter | None = None
@@ -116,9 +120,12 @@ def export_month(
     )
 
 
-def read_verified(store: ReportStore, manifest: Manifest) -> pq.ParquetFile:
+def read_verified(store: ReportStore, manifest: Manifest) -> "pq.ParquetFile":
     """The stored Parquet file after checking it against ``manifest``: present, the same bytes
     (SHA-256), readable, the same number of rows and the same content checksum."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     content = store.read(manifest.object_key)
     where = f"{manifest.object_key} in the report store"
     if content is None:
@@ -242,6 +249,8 @@ def restore_month(
             f"{month:%Y-%m} has no archive (no record and no manifest in the report store); "
             "`promoteros archive list` shows the months that have one"
         )
+    import pyarrow as pa
+
     parquet = read_verified(store, manifest)
     batches = pa.RecordBatchReader.from_batches(
         parquet.schema_arrow, parquet.iter_batches(batch_size=ROW_GROUP_ROWS)
