@@ -7,6 +7,7 @@ the hour, so an hour is never split between raw and hourly points.
 """
 
 import datetime as dt
+from typing import Any
 
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -30,7 +31,7 @@ def downsample(
     influx: InfluxMirror,
     now: dt.datetime,
     raw_retention_days: int = DEFAULT_RAW_RETENTION_DAYS,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Roll up [last cutoff, now - retention) into hourly points; what it did."""
     if not influx.enabled:
         return {"skipped": "InfluxDB is not configured (INFLUXDB_URL)"}
