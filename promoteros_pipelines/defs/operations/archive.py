@@ -163,7 +163,11 @@ class Archived:
 def archive_month(
     warehouse: PostgresWarehouse, store: ReportStore, month: dt.date, workdir: Path | None = None
 ) -> Archived:
-    """Export, verify, then detach and drop one month (see the module docstring)."""
+    """Export, verify, then detach and drop one month (see the module docstring). A month
+    archived before whose partition came back only because late rows arrived is first merged
+    with its archive, so the new export replaces the old one without losing a row."""
+    if archive_store.dropped_unrestored(warehouse, month):
+        merge_archive(warehouse, store, month)
     with (
         tempfile.TemporaryDirectory(dir=workdir) as scratch,
         archive_store.frozen_month(warehouse, month) as conn,
@@ -231,6 +235,25 @@ def stored_manifest(
             )
     content = store.read(object_key(month, "json"))
     return Manifest(**json.loads(content)) if content else None
+
+
+def merge_archive(warehouse: PostgresWarehouse, store: ReportStore, month: dt.date) -> int:
+    """Add the month's verified archived rows to its partition; rows added."""
+    import pyarrow as pa
+
+    manifest = stored_manifest(warehouse, store, month)
+    if manifest is None:
+        raise ArchiveError(f"{month:%Y-%m} is recorded as archived but its manifest is missing")
+    parquet = read_verified(store, manifest)
+    batches = pa.RecordBatchReader.from_batches(
+        parquet.schema_arrow, parquet.iter_batches(batch_size=ROW_GROUP_ROWS)
+    )
+    with warehouse.arrow_connection() as conn:  # merged and marked together, or neither
+        with conn.cursor() as cursor:
+            added = archive_store.merge_into(cursor, month, batches)
+            archive_store.mark_restored(cursor, month, dt.datetime.now(dt.UTC))
+        conn.commit()
+    return added
 
 
 def restore_month(

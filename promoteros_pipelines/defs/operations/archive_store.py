@@ -199,3 +199,30 @@ def restore_into(cursor: Any, month: dt.date, batches: Any) -> int:
         f" FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
     )
     return int(written)
+
+
+def merge_into(cursor: Any, month: dt.date, batches: Any) -> int:
+    """(ADBC cursor, one transaction) add archived rows the month's partition lacks (rows that
+    arrived after the archive keep their newer values); rows added."""
+    cursor.execute(
+        "CREATE TEMP TABLE archived_rows ON COMMIT DROP AS"
+        " SELECT * FROM promoteros.metric_observations WITH NO DATA"
+    )
+    cursor.adbc_ingest("archived_rows", batches, mode="append", temporary=True)
+    cursor.execute(
+        f'INSERT INTO promoteros."{partition_name(month)}" SELECT * FROM archived_rows'
+        " ON CONFLICT (artist_id, platform, metric, observed_at) DO NOTHING"
+    )
+    return int(cursor.rowcount)
+
+
+def dropped_unrestored(warehouse: PostgresWarehouse, month: dt.date) -> bool:
+    """True when the month's archive holds rows its partition does not: it was dropped and
+    not restored since (a partition for it now exists only because rows arrived late)."""
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            "SELECT dropped_at IS NOT NULL AND restored_at IS NULL"
+            " FROM promoteros.observation_archives WHERE month = %s",
+            (month,),
+        ).fetchone()
+    return bool(row and row[0])

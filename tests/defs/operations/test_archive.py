@@ -241,3 +241,32 @@ def test_the_custom_reports_cleanup_leaves_the_archive_alone(
     assert outcome.orphans_deleted == 1 and not store.exists("acme/1/orphan.csv")
     assert store.exists(object_key(OLD_MONTHS[0]))
     assert store.exists(object_key(OLD_MONTHS[0], "json"))
+
+
+def test_rows_arriving_late_for_an_archived_month_are_merged_not_lost(
+    warehouse: PostgresWarehouse, tmp_path: Path
+) -> None:
+    _seed(warehouse)
+    store = LocalReportStore(tmp_path / "store")
+    month = OLD_MONTHS[0]
+    original = _month(warehouse, month)
+    archive_month(warehouse, store, month)
+    late = dt.datetime(2024, 1, 20, 7, 30, tzinfo=UTC)  # a scraper re-sends an old point
+    with psycopg.connect(warehouse.database_url) as conn:
+        conn.execute(
+            "INSERT INTO promoteros.metric_observations (artist_id, platform, metric,"
+            " observed_at, value, source) VALUES (1, 'youtube', 'views', %s, 42, 'scraper')",
+            (late,),
+        )
+    archive_store.ensure_months(warehouse, TODAY)  # the late row gets its month back
+    assert _month(warehouse, month).height == 1
+
+    outcome = archive_due(warehouse, store, TODAY, months=13)
+
+    assert [(a.month, a.rows) for a in outcome.archived if a.month == "2024-01"] == [
+        ("2024-01", ROWS_PER_MONTH + 1)
+    ]
+    restore_month(warehouse, store, month)
+    back = _month(warehouse, month)
+    assert back.height == ROWS_PER_MONTH + 1
+    assert_frame_equal(back.filter(pl.col("observed_at") != late), original)
