@@ -9,21 +9,13 @@ the hour, so an hour is never split between raw and hourly points.
 import datetime as dt
 from typing import Any
 
+from promoteros_pipelines.defs.operations import store
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 MIRROR = "influxdb_hourly"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 DEFAULT_RAW_RETENTION_DAYS = 30
-
-
-def _mark(warehouse: PostgresWarehouse) -> dt.datetime:
-    with warehouse.connect() as conn:
-        row = conn.execute(
-            "SELECT high_water_mark FROM promoteros.mirror_high_water_marks WHERE mirror = %s",
-            (MIRROR,),
-        ).fetchone()
-    return row[0] if row and row[0] else EPOCH
 
 
 def downsample(
@@ -38,17 +30,9 @@ def downsample(
     cutoff = (now - dt.timedelta(days=raw_retention_days)).replace(
         minute=0, second=0, microsecond=0
     )
-    start = _mark(warehouse)
+    start = store.high_water_mark(warehouse, MIRROR) or EPOCH
     if cutoff <= start:
         return {"hourly_points_written": 0, "rolled_up_until": start.isoformat()}
     written = influx.downsample_hourly(start, cutoff)
-    warehouse.execute(
-        "INSERT INTO promoteros.mirror_high_water_marks"
-        " (mirror, high_water_mark, last_key, rows_mirrored, updated_at)"
-        " VALUES (%s, %s, NULL, %s, now()) ON CONFLICT (mirror) DO UPDATE SET"
-        " high_water_mark = EXCLUDED.high_water_mark, updated_at = now(),"
-        " rows_mirrored = promoteros.mirror_high_water_marks.rows_mirrored"
-        " + EXCLUDED.rows_mirrored",
-        (MIRROR, cutoff, written),
-    )
+    store.save_high_water_mark(warehouse, MIRROR, cutoff, written)
     return {"hourly_points_written": written, "rolled_up_until": cutoff.isoformat()}

@@ -304,3 +304,26 @@ def record_maintenance(
             [s.name for s in steps if s.failed],
         ),
     )
+
+
+def high_water_mark(warehouse: PostgresWarehouse, mirror: str) -> dt.datetime | None:
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            "SELECT high_water_mark FROM promoteros.mirror_high_water_marks WHERE mirror = %s",
+            (mirror,),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def save_high_water_mark(
+    warehouse: PostgresWarehouse, mirror: str, mark: dt.datetime, rows: int
+) -> None:
+    warehouse.execute(
+        "INSERT INTO promoteros.mirror_high_water_marks"
+        " (mirror, high_water_mark, last_key, rows_mirrored, updated_at)"
+        " VALUES (%s, %s, NULL, %s, now()) ON CONFLICT (mirror) DO UPDATE SET"
+        " high_water_mark = EXCLUDED.high_water_mark, updated_at = now(),"
+        " rows_mirrored = promoteros.mirror_high_water_marks.rows_mirrored"
+        " + EXCLUDED.rows_mirrored",
+        (mirror, mark, rows),
+    )
