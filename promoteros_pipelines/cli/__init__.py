@@ -12,6 +12,7 @@ import click
 COMMANDS = {
     "alerts": "alerts",
     "approvals": "approvals",
+    "archive": "archive",
     "booking": "booking",
     "db": "database",
     "demo": "demo",

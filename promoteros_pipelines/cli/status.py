@@ -1,8 +1,9 @@
 """``promoteros status [--json]``: one screen saying whether the platform is healthy.
 
 Database, the latest system_health round, the Dagster daemon and the last runs (when a Dagster
-home is configured), failing data checks, open incidents (stale assets among them) and dead
-letters. Exit code 0 healthy, 1 degraded, 2 down (the database cannot be reached).
+home is configured), failing data checks, open incidents (stale assets among them), dead
+letters and the approvals waiting for a decision (work for people, not a fault: they do not
+make the status degraded). Exit code 0 healthy, 1 degraded, 2 down (the database cannot be reached).
 """
 
 import datetime as dt
@@ -14,6 +15,7 @@ import click
 import psycopg
 
 from promoteros_pipelines.cli.common import console
+from promoteros_pipelines.defs.approvals.store import list_approvals
 from promoteros_pipelines.defs.operations import health
 from promoteros_pipelines.defs.operations.store import latest_findings, open_incidents
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -55,6 +57,20 @@ def _latest_health(url: str) -> dict[str, Any] | None:
     return {"checked_at": row[0].isoformat(), "score": row[1], "status": row[2]}
 
 
+def _pending_approvals(warehouse: PostgresWarehouse, now: dt.datetime) -> dict[str, Any]:
+    pending = list_approvals(warehouse, status="pending", limit=10_000)
+    by_kind: dict[str, int] = {}
+    for approval in pending:
+        by_kind[approval.kind] = by_kind.get(approval.kind, 0) + 1
+    return {
+        "count": len(pending),
+        "urgent": sum(a.priority == "urgent" for a in pending),
+        "by_kind": by_kind,
+        "oldest_requested_at": min((a.requested_at for a in pending), default=None),
+        "expiring_within_24h": sum(a.expires_at - now < dt.timedelta(hours=24) for a in pending),
+    }
+
+
 def collect(url: str, now: dt.datetime) -> dict[str, Any]:
     """Everything the screen shows, and the overall status."""
     database = health.database(url)
@@ -84,6 +100,7 @@ def collect(url: str, now: dt.datetime) -> dict[str, Any]:
             i["key"].split(":", 1)[1] for i in incidents if i["key"].startswith("freshness:")
         ],
         "dead_letters": dead.facts,
+        "pending_approvals": _pending_approvals(warehouse, now),
     }
 
 
@@ -118,6 +135,16 @@ def _print(report: dict[str, Any]) -> None:
             f" since {incident['since'][:16]}"
         )
     console.print(f"dead letters: {report['dead_letters']}")
+    approvals = report["pending_approvals"]
+    if approvals["count"]:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(approvals["by_kind"].items()))
+        console.print(
+            f"pending approvals: {approvals['count']} ({kinds}); {approvals['urgent']} urgent,"
+            f" {approvals['expiring_within_24h']} expiring within 24 h, oldest requested"
+            f" {str(approvals['oldest_requested_at'])[:16]}"
+        )
+    else:
+        console.print("pending approvals: none")
 
 
 @click.command("status")

@@ -114,10 +114,11 @@ FROM information_schema.columns
 WHERE table_schema = 'promoteros' AND table_name = %s
 ORDER BY ordinal_position
 """
+# summed over partitions: a partitioned table's own reltuples is not its row count
 ESTIMATED_ROWS = """
-SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'promoteros' AND c.relname = %s
+SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint
+FROM pg_partition_tree(to_regclass('promoteros.' || quote_ident(%s))) t
+JOIN pg_class c ON c.oid = t.relid
 """
 
 

@@ -13,6 +13,10 @@ row per (alert, recipient, channel) with a status:
 Who: the alert's organisation, or every organisation for an alert that has none (system alerts,
 market-wide viral alerts), by role (``ROLES_BY_TYPE``); a booking alert about a venue goes to
 that venue's manager only. Severity below a person's ``min_severity`` routes nowhere.
+
+System alerts (the platform watching itself) go to ops by severity: ``critical`` at once,
+through quiet hours and the hourly cap; ``warning`` only in the daily digest (routed
+``capped``, the digest's queue); ``info`` to no one, because the weekly ops report lists it.
 """
 
 import datetime as dt
@@ -75,6 +79,10 @@ def _role_table() -> pl.DataFrame:
 
 def _severity(column: str) -> pl.Expr:
     return pl.col(column).replace_strict(SEVERITY_RANK, default=0, return_dtype=pl.Int8)
+
+
+def _system() -> pl.Expr:
+    return pl.col("alert_type") == "system"
 
 
 def audience(alerts: pl.DataFrame, recipients: pl.DataFrame) -> pl.DataFrame:
@@ -175,7 +183,9 @@ def route(
             the last hour (the cap counts those first).
         now: the routing instant (timezone-aware).
     """
-    pairs = audience(alerts.cast(ALERT_SCHEMA), recipients.cast(RECIPIENT_SCHEMA))
+    pairs = audience(alerts.cast(ALERT_SCHEMA), recipients.cast(RECIPIENT_SCHEMA)).filter(
+        ~(_system() & (pl.col("severity") == "info"))
+    )
     if pairs.is_empty():
         return pl.DataFrame(schema=ROUTED_SCHEMA)
     # Caps count alerts, not channels: the most severe, then oldest, alerts use the allowance.
@@ -192,11 +202,14 @@ def route(
             ).alias("_position")
         )
     )
-    capped = pl.col("max_per_hour").is_not_null() & (pl.col("_position") >= pl.col("max_per_hour"))
-    rows = _channels(ranked.with_columns(capped.alias("_capped")))
+    urgent = _system() & (pl.col("severity") == "critical")
+    capped = (
+        pl.col("max_per_hour").is_not_null() & (pl.col("_position") >= pl.col("max_per_hour"))
+    ) & ~urgent | (_system() & (pl.col("severity") == "warning"))
+    rows = _channels(ranked.with_columns(capped.alias("_capped"), urgent.alias("_urgent")))
     until = quiet_until(now, rows)
     now_utc = pl.lit(now.astimezone(dt.UTC)).cast(pl.Datetime("us", "UTC"))
-    deferred = until.is_not_null() & (rows["channel"] != "in_app")
+    deferred = until.is_not_null() & (rows["channel"] != "in_app") & ~rows["_urgent"]
     result = rows.with_columns(
         pl.when(pl.col("_capped"))
         .then(pl.lit("capped"))

@@ -18,6 +18,8 @@ from typing import Protocol, runtime_checkable
 from promoteros_pipelines.settings import promoteros_home
 
 STORE_DIR_ENV = "PROMOTEROS_REPORT_STORE"
+# Objects under this prefix are the observation archive, not reports: never orphans to clean.
+ARCHIVE_PREFIX = "archive/"
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -9,6 +9,8 @@ from promoteros_pipelines.cli import main
 from promoteros_pipelines.defs.operations import validation
 from tests.defs.operations.seed import NOW, seed_world
 
+KIND = "booking_offer"
+
 
 @pytest.fixture
 def runner(monkeypatch, database_url) -> CliRunner:
@@ -44,3 +46,26 @@ def test_status_is_down_when_the_database_is_unreachable(runner, monkeypatch) ->
     result = runner.invoke(main, ["status", "--json"])
     assert result.exit_code == 2
     assert json.loads(result.stdout)["status"] == "down"
+
+
+def test_status_lists_pending_approvals_without_calling_them_a_fault(runner, warehouse) -> None:
+    from promoteros_pipelines.defs.approvals.store import request_approval
+
+    for n, priority in enumerate(["urgent", "normal"]):
+        request_approval(
+            warehouse,
+            kind=KIND,
+            request_key=f"offer-{n}",
+            requested_by="booking_scores",
+            subject={"artist": f"Artist {n}"},
+            priority=priority,
+        )
+
+    result = runner.invoke(main, ["status", "--json"])
+
+    assert result.exit_code == 0, result.output
+    pending = json.loads(result.stdout)["pending_approvals"]
+    assert pending["count"] == 2 and pending["urgent"] == 1
+    assert pending["by_kind"] == {KIND: 2}
+    text = runner.invoke(main, ["status"]).output
+    assert f"pending approvals: 2 (2 {KIND}); 1 urgent" in text

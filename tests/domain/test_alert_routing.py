@@ -109,7 +109,7 @@ def test_quiet_hours_defer_to_local_end_and_in_app_is_not_held():
         person(2, "ops", quiet_start=dt.time(1), quiet_end=dt.time(6), time_zone="Europe/Berlin"),
         person(3, "ops", quiet_start=dt.time(1), quiet_end=dt.time(6)),  # London 00:30: awake
     )
-    routed = route(alerts((1, "system", "warning", None, None)), staff, NO_RECENT, now)
+    routed = route(alerts((1, "risk", "warning", None, None)), staff, NO_RECENT, now)
     by = {(r["recipient_id"], r["channel"]): r for r in routed.iter_rows(named=True)}
     assert by[(1, "email")]["status"] == "deferred"
     assert by[(1, "email")]["next_attempt_at"] == dt.datetime(2026, 6, 11, 6, 0, tzinfo=UTC)
@@ -122,7 +122,7 @@ def test_quiet_hours_defer_to_local_end_and_in_app_is_not_held():
 def test_quiet_hours_end_on_local_time_across_daylight_saving_changes():
     quiet = {"quiet_start": dt.time(22), "quiet_end": dt.time(7)}
     staff = people(person(1, "ops", **quiet))
-    alert = alerts((1, "system", "info", None, None))
+    alert = alerts((1, "risk", "info", None, None))
     # Spring forward in London on 29 March 2026: 07:00 BST is 06:00 UTC, not 07:00.
     spring = route(alert, staff, NO_RECENT, dt.datetime(2026, 3, 28, 23, 0, tzinfo=UTC))
     assert spring["next_attempt_at"].item() == dt.datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
@@ -141,7 +141,7 @@ def test_recipient_without_time_zone_and_without_preferences():
             1, "ops", time_zone=None, channels=None, quiet_start=dt.time(11), quiet_end=dt.time(13)
         )
     )
-    routed = route(alerts((1, "system", "info", None, None)), staff, NO_RECENT, NOON)
+    routed = route(alerts((1, "risk", "info", None, None)), staff, NO_RECENT, NOON)
     # no zone falls back to UTC (the asset fills in the organisation's zone before routing)
     assert dict(zip(routed["channel"], routed["status"], strict=True)) == {
         "email": "deferred",
@@ -156,9 +156,9 @@ def test_frequency_cap_keeps_the_most_severe_and_counts_the_last_hour():
         person(3, "ops"),
     )
     batch = alerts(
-        (1, "system", "info", None, None),
-        (2, "system", "critical", None, None),
-        (3, "system", "warning", None, None),
+        (1, "risk", "info", None, None),
+        (2, "risk", "critical", None, None),
+        (3, "risk", "warning", None, None),
     )
     recent = pl.DataFrame({"recipient_id": [2], "alerts_last_hour": [1]}, schema=RECENT_SCHEMA)
     routed = route(batch, staff, recent, NOON)
@@ -179,3 +179,31 @@ def test_nothing_to_route():
     assert route(
         alerts((1, "viral", "info", 1, None)), people(person(1, "ops")), NO_RECENT, NOON
     ).is_empty()
+
+
+def test_system_alerts_by_severity_critical_now_warning_to_the_digest_info_nowhere():
+    ops = people(
+        person(3, "ops", channels=["email", "in_app"], max_per_hour=1),
+        person(4, "ops", quiet_start=dt.time(11, 0), quiet_end=dt.time(13, 0)),
+    )
+    routed = route(
+        alerts(
+            (201, "system", "critical", None, None),
+            (202, "system", "critical", None, None),
+            (203, "system", "warning", None, None),
+            (204, "system", "info", None, None),
+        ),
+        ops,
+        pl.DataFrame({"recipient_id": [3], "alerts_last_hour": [5]}, schema=RECENT_SCHEMA),
+        NOON,
+    )
+    status = {(a, r, c): s for a, r, c, s in routed.select(
+        "alert_id", "recipient_id", "channel", "status").iter_rows()}  # fmt: skip
+    # critical: at once, through person 3's spent hourly cap and person 4's quiet hours
+    for alert in (201, 202):
+        assert status[(alert, 3, "email")] == status[(alert, 4, "email")] == "pending"
+    # warning: only the daily digest's queue, never a message now
+    assert {s for (a, _, _), s in status.items() if a == 203} == {"capped"}
+    assert routed.filter(pl.col("alert_id") == 203)["next_attempt_at"].is_null().all()
+    # info: no one; the weekly ops report lists it
+    assert 204 not in set(routed["alert_id"])

@@ -79,10 +79,13 @@ ORDER BY change DESC, m.artist_id
 LIMIT $2
 """
 # capped: every one not yet in a digest (or already in this day's, so a re-run shows the same);
-# deferred: those held by quiet hours that day (sent since, listed so nobody is surprised)
+# deferred: those held by quiet hours that day (sent since, listed so nobody is surprised);
+# system warnings are routed 'capped' on purpose: the digest is where they go
 HELD = """
 SELECT r.organisation_id, a.alert_id, a.severity, a.subject,
-    CASE WHEN bool_or(n.status = 'capped') THEN 'hourly cap' ELSE 'quiet hours' END AS reason,
+    CASE WHEN bool_or(a.alert_type = 'system' AND a.severity = 'warning')
+        THEN 'system warning, digest only'
+        WHEN bool_or(n.status = 'capped') THEN 'hourly cap' ELSE 'quiet hours' END AS reason,
     count(DISTINCT n.recipient_id)::bigint AS people
 FROM promoteros.notification_log n
 JOIN promoteros.alerts a USING (alert_id)

@@ -26,7 +26,7 @@ from promoteros_pipelines.defs.custom_reports.request import (
     resolve,
 )
 from promoteros_pipelines.report_store.links import LINK_LIFETIME, LinkSigner, download_url
-from promoteros_pipelines.report_store.store import ReportStore
+from promoteros_pipelines.report_store.store import ARCHIVE_PREFIX, ReportStore
 from promoteros_pipelines.resources.mailer import Mailer, compose
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -247,7 +247,11 @@ def expire_reports(
             deleted += 1
         records.mark_expired(warehouse, record.event_id)
     live = records.live_keys(warehouse)
-    orphans = [name for name in store.stale_objects(now - orphan_age) if name not in live]
+    orphans = [
+        name
+        for name in store.stale_objects(now - orphan_age)
+        if name not in live and not name.startswith(ARCHIVE_PREFIX)
+    ]
     for name in orphans:
         store.remove_stale(name)
     return CleanupOutcome(expired=len(due), files_deleted=deleted, orphans_deleted=len(orphans))

@@ -62,6 +62,7 @@ def probe_all(
     }
     for platform, resource in platforms.items():
         probes[f"api_{platform}"] = health.http(_platform_url(resource))
+    probes.update(health.breakers(warehouse.database_url, now))
     return probes
 
 
@@ -84,7 +85,8 @@ def system_health(
 ) -> MaterializeResult:
     """How healthy the platform is right now, 0-100, with its components: PostgreSQL (latency,
     connections, longest transaction), disk under PROMOTEROS_HOME, the Dagster daemon's
-    heartbeats, the ingress (/healthz), SMTP, InfluxDB, each platform API and the dead-letter
+    heartbeats, the ingress (/healthz), SMTP, InfluxDB, each platform API and its circuit
+    breaker (open = down, as the platform clients last recorded it) and the dead-letter
     depth. A component going down files one system alert (critical for the database, else a
     warning); its recovery files an info "recovered" note. One row per probe round in
     `system_health` (keyed by checked_at)."""

@@ -118,6 +118,32 @@ def dead_letters(url: str) -> Probe:
     return Probe(sum(depth.values()) < DEAD_LETTER_LIMIT, depth)
 
 
+BREAKER_FRESH = dt.timedelta(hours=1)
+
+
+def breakers(url: str, now: dt.datetime) -> dict[str, Probe]:
+    """Each platform's circuit breaker as the clients last recorded it (``platform_breakers``).
+
+    Open is down. An open breaker recorded more than an hour ago with no change since is not
+    scored (up None): no run has called the platform since, so its state now is unknown; the
+    facts say so. Platforms never recorded are left out."""
+    try:
+        with psycopg.connect(url, connect_timeout=int(TIMEOUT)) as conn:
+            rows = conn.execute(
+                "SELECT platform, state, failures, changed_at FROM promoteros.platform_breakers"
+            ).fetchall()
+    except psycopg.Error:
+        return {}  # the database probe already says why
+    probes = {}
+    for platform, state, failures, changed_at in rows:
+        facts = {"state": state, "failures": failures, "changed_at": changed_at.isoformat()}
+        up: bool | None = state != "open"
+        if state == "open" and now - changed_at > BREAKER_FRESH:
+            up, facts["note"] = None, "open when last used; no call since, so unknown now"
+        probes[f"breaker_{platform}"] = Probe(up, facts)
+    return probes
+
+
 def summarise(probes: dict[str, Probe]) -> tuple[int, str]:
     """(score 0-100, healthy/degraded/down) of a round of probes."""
     weights = {name: WEIGHTS.get(name, DEFAULT_WEIGHT) for name in probes}

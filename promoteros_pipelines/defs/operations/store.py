@@ -9,6 +9,7 @@ import polars as pl
 import psycopg
 from psycopg.types.json import Jsonb
 
+from promoteros_pipelines.domain.maintenance import Step
 from promoteros_pipelines.domain.quality import Finding
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -257,15 +258,72 @@ def vacuum_analyze(warehouse: PostgresWarehouse, tables: Sequence[str] = BUSY_TA
             conn.execute(f"VACUUM (ANALYZE) {warehouse.qualified(table)}")
 
 
+# a partitioned table counts its partitions (pg_partition_tree lists a plain table alone)
 SIZES = """
-SELECT c.relname AS table_name, pg_total_relation_size(c.oid) AS total_bytes,
-       pg_relation_size(c.oid) AS table_bytes, pg_indexes_size(c.oid) AS index_bytes,
-       c.reltuples::bigint AS estimated_rows
+SELECT c.relname AS table_name, sum(pg_total_relation_size(t.relid))::bigint AS total_bytes,
+       sum(pg_relation_size(t.relid))::bigint AS table_bytes,
+       sum(pg_indexes_size(t.relid))::bigint AS index_bytes,
+       sum(greatest(p.reltuples, 0))::bigint AS estimated_rows,
+       count(*) FILTER (WHERE t.isleaf AND t.relid <> c.oid)::bigint AS partitions
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-ORDER BY pg_total_relation_size(c.oid) DESC
+CROSS JOIN LATERAL pg_partition_tree(c.oid) t
+JOIN pg_class p ON p.oid = t.relid
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+GROUP BY c.relname
+ORDER BY 2 DESC
 """
 
 
 def table_sizes(warehouse: PostgresWarehouse) -> pl.DataFrame:
     return warehouse.read_frame(SIZES, [warehouse.schema_name])
+
+
+RECORD_MAINTENANCE = """
+INSERT INTO promoteros.maintenance_runs (run_id, started_at, finished_at, steps, failed_steps)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (run_id) DO UPDATE SET started_at = EXCLUDED.started_at,
+    finished_at = EXCLUDED.finished_at, steps = EXCLUDED.steps,
+    failed_steps = EXCLUDED.failed_steps
+"""
+
+
+def record_maintenance(
+    warehouse: PostgresWarehouse,
+    run_id: str,
+    started: dt.datetime,
+    finished: dt.datetime,
+    steps: Sequence[Step],
+) -> None:
+    warehouse.execute(
+        RECORD_MAINTENANCE,
+        (
+            run_id,
+            started,
+            finished,
+            Jsonb([s.as_json() for s in steps]),
+            [s.name for s in steps if s.failed],
+        ),
+    )
+
+
+def high_water_mark(warehouse: PostgresWarehouse, mirror: str) -> dt.datetime | None:
+    with warehouse.connect() as conn:
+        row = conn.execute(
+            "SELECT high_water_mark FROM promoteros.mirror_high_water_marks WHERE mirror = %s",
+            (mirror,),
+        ).fetchone()
+    return row[0] if row else None
+
+
+def save_high_water_mark(
+    warehouse: PostgresWarehouse, mirror: str, mark: dt.datetime, rows: int
+) -> None:
+    warehouse.execute(
+        "INSERT INTO promoteros.mirror_high_water_marks"
+        " (mirror, high_water_mark, last_key, rows_mirrored, updated_at)"
+        " VALUES (%s, %s, NULL, %s, now()) ON CONFLICT (mirror) DO UPDATE SET"
+        " high_water_mark = EXCLUDED.high_water_mark, updated_at = now(),"
+        " rows_mirrored = promoteros.mirror_high_water_marks.rows_mirrored"
+        " + EXCLUDED.rows_mirrored",
+        (mirror, mark, rows),
+    )

@@ -15,6 +15,12 @@ import polars as pl
 
 from promoteros_pipelines.defs.approvals.store import weekly_statistics
 from promoteros_pipelines.defs.reports import kpis, rows
+from promoteros_pipelines.defs.reports.operations import (
+    MAINTENANCE_COLUMNS,
+    NOTE_COLUMNS,
+    info_notes,
+    maintenance_section,
+)
 from promoteros_pipelines.defs.reports.opportunities import venue_opportunities
 from promoteros_pipelines.defs.reports.periods import Week
 from promoteros_pipelines.domain import genres as taxonomy
@@ -174,6 +180,12 @@ def render_weekly_set(
         "pipeline_summary": pipeline_summary,
     }
     brief = headline(catalogue, events, momentum, pipeline_summary)
+    operations = {
+        **maintenance_section(warehouse, week),
+        **info_notes(warehouse, week),
+        "maintenance_columns": MAINTENANCE_COLUMNS,
+        "note_columns": NOTE_COLUMNS,
+    }
     jobs = [
         ReportJob(
             role,
@@ -194,6 +206,7 @@ def render_weekly_set(
                 "approvals_summary": approvals_summary(
                     weekly_statistics(warehouse, week.start, week.end, org.slug)
                 ),
+                **operations,
             },
             org_kpis,
             title=f"weekly {'executive' if role == EXECUTIVE else 'operations'} report",

@@ -25,6 +25,7 @@ import pybreaker
 import stamina
 from pyrate_limiter import Duration, limiter_factory
 
+from promoteros_pipelines.resources.platforms.breaker_state import BreakerStateRecorder
 from promoteros_pipelines.resources.platforms.errors import (
     PermanentPlatformError,
     PlatformAuthError,
@@ -148,6 +149,7 @@ class PlatformSession:
             # is up and asking us to slow down: none of them count towards opening the circuit.
             exclude=[PermanentPlatformError, PlatformAuthError, _is_rate_limit],
             name=platform,
+            listeners=[BreakerStateRecorder(platform)],  # so system_health can see it
         )
         self.limiter = limiter_factory.create_token_bucket_limiter(
             rate_per_duration=max(1, round(policy.requests_per_second)),

@@ -162,14 +162,15 @@ def test_smtp_down_retried_then_dead_one_system_alert_then_nothing_twice(stack: 
     assert [r["alert_id"] for r in in_app] == [down, system[0]["alert_id"]]
 
     stack.smtp.fail_next(0)  # the server recovers
-    later = alert(stack, "system:second", "system", "warning", subject="Back to normal")
+    # (critical: system warnings wait for the daily digest, critical ones go out at once)
+    later = alert(stack, "system:second", "system", "critical", subject="Queue growing")
     for _ in range(3):
         stack.run(alert_notifications, max_attempts=3)
     subjects = sorted(m.message["Subject"] for m in stack.smtp.received)
     # the dead notification stays dead; the system alert (still retrying) and new ones go out
     assert subjects == [
         "[PromoterOS critical] Alerts by email are not getting through",
-        "[PromoterOS warning] Back to normal",
+        "[PromoterOS critical] Queue growing",
     ]
     notice = [m.message for m in stack.smtp.received if "through" in m.message["Subject"]]
     assert "given up after 3 attempt(s)" in notice[0].get_content()
@@ -187,7 +188,7 @@ def test_smtp_down_retried_then_dead_one_system_alert_then_nothing_twice(stack: 
 def test_smtp_hiccup_is_retried_and_sent_once(stack: Stack) -> None:
     org = organisation(stack, "north")
     ops = recipient(stack, org, "Olu Ops", "ops", channels=["email"])
-    hiccup = alert(stack, "system:hiccup", "system", "warning", subject="Slow API")
+    hiccup = alert(stack, "system:hiccup", "system", "critical", subject="Slow API")
     stack.smtp.fail_next(2)
     for _ in range(5):
         stack.run(alert_notifications, max_attempts=5)

@@ -174,3 +174,26 @@ def test_pending_approvals_are_listed_for_the_organisation_with_who_decides(stac
     assert f"promoteros approvals approve {approval_id} --by YOUR-EMAIL" in text
     assert "Southern Act" not in text  # another organisation's request
     assert "<b>Bold</b>" not in html and "&lt;b&gt;Bold&lt;/b&gt;" in html
+
+
+def test_a_system_warning_reaches_ops_only_through_the_digest(stack: Stack) -> None:
+    north = organisation(stack, "north")
+    recipient(stack, north, "Olu Ops", "ops", channels=["email"])
+    alert(stack, "system:warn", "system", "warning", subject="InfluxDB is down")
+    alert(stack, "system:crit", "system", "critical", subject="Database is down")
+    alert(stack, "system:note", "system", "info", subject="SMTP recovered")
+    stack.run(alert_notifications)
+    subjects = [m.message["Subject"] for m in stack.smtp.received]
+    assert subjects == ["[PromoterOS critical] Database is down"]  # only critical at once
+    stack.smtp.received.clear()
+    noon = dt.datetime.combine(DAY, dt.time(12), tzinfo=dt.UTC)
+    stack.sql("UPDATE promoteros.notification_log SET created_at = %s", (noon,))
+
+    metadata = run_digest(stack)
+
+    assert metadata["alerts_held_back"].value == 1
+    [mail] = [m for m in stack.smtp.received if m.recipients]
+    text = next(p for p in mail.message.walk() if p.get_content_type() == "text/plain")
+    body = text.get_content()
+    assert "InfluxDB is down (system warning, digest only, 1 person)" in body
+    assert "SMTP recovered" not in body and "Database is down" not in body
