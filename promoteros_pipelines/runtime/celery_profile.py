@@ -93,3 +93,21 @@ def worker_command(
     for queue in queues:
         command += ["-q", queue]
     return [*command, "--", f"--concurrency={concurrency}"]
+
+
+def run_launcher_yaml(queue: str = DEFAULT_QUEUE) -> str:
+    """dagster.yaml's ``run_launcher`` that hands each run to a warm Celery worker as a task
+    (dagster-celery's ``CeleryRunLauncher``; the broker from PROMOTEROS_CELERY_BROKER_URL).
+
+    Measured against the default launcher by ``python -m benchmarks webhook_to_run``; not the
+    profile's default (docs/scaling.md says why). It launches every run of the instance, and a
+    run on a Celery worker must not use the Celery executor ("Never call result.get() within
+    a task"), so it only fits an instance whose jobs all run their steps in the run's process.
+    """
+    return (
+        "run_launcher:\n  module: dagster_celery.launcher\n  class: CeleryRunLauncher\n"
+        f"  config:\n    default_queue: {queue}\n"
+        f"    broker:\n      env: {BROKER_ENV}\n    backend:\n      env: {BROKER_ENV}\n"
+        "    config_source:\n      worker_prefetch_multiplier: 1\n"
+        "      broker_connection_retry_on_startup: true\n"
+    )
