@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -287,6 +288,23 @@ def _machine_cpu() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
+def _commit_counters(url: str) -> tuple[int, int]:
+    """(transactions committed in this database, WAL flushes of the whole server): several
+    commits per flush means PostgreSQL already groups them (one fsync for a batch)."""
+    with psycopg.connect(url) as conn:
+        commits = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()[0]
+        flushes = conn.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()[0]
+    return int(commits), int(flushes)
+
+
+def _children_cpu_seconds() -> float:
+    """User + system CPU of this process's finished children (the load generator)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def verify_committed(url: str, event_ids: list[int], prefix: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
         matched = conn.execute(
@@ -308,6 +326,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=1, help="ingress processes")
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument(
+        "--synchronous-commit-off",
+        action="store_true",
+        help="diagnosis only, NOT durable: the database acknowledges commits before their WAL"
+        " is flushed, to show what the flush per request costs",
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)  # the python generator's child
     args = parser.parse_args(argv)
     if args.client:
@@ -323,17 +347,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         server_url = os.environ["PROMOTEROS_DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
         os.environ["PROMOTEROS_TEST_DATABASE_URL"] = server_url
     with scratch_database() as url:
+        if args.synchronous_commit_off:
+            with psycopg.connect(url, autocommit=True) as conn:
+                name = conn.execute("SELECT current_database()").fetchone()[0]
+                conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         port = free_loopback_port()
         server = start_ingress(url, port, args.workers)
         try:
             generate(port, presign(3_000, "warmup_", bodies), bodies, 2, args.connections)
             requests = presign(args.max_requests, "bench_", bodies)
             load_before = os.getloadavg()[0]
-            pg_before = _postgres_cpu_seconds()
+            pg_before, commits_before = _postgres_cpu_seconds(), _commit_counters(url)
             cpu_before, machine_before = _process_tree_cpu_seconds(server.pid), _machine_cpu()
+            generator_before = _children_cpu_seconds()
             result = generate(port, requests, bodies, seconds, args.connections)
+            generator_cpu = _children_cpu_seconds() - generator_before
             cpu_used = _process_tree_cpu_seconds(server.pid) - cpu_before
-            pg_after = _postgres_cpu_seconds()
+            pg_after, commits_after = _postgres_cpu_seconds(), _commit_counters(url)
             busy, total = (a - b for a, b in zip(_machine_cpu(), machine_before, strict=True))
         finally:
             server.terminate()
@@ -347,6 +377,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "postgres_cpu_us_per_request": None
         if pg_before is None or pg_after is None
         else round((pg_after - pg_before) / max(result["requests"], 1) * 1e6),
+        "generator_cpu_us_per_request": round(generator_cpu / max(result["requests"], 1) * 1e6),
+        "commits": commits_after[0] - commits_before[0],
+        "wal_flushes": commits_after[1] - commits_before[1],
+        "synchronous_commit": "off (not durable)" if args.synchronous_commit_off else "on",
         "workers": args.workers,
         "machine_cpu_busy_pct": round(100 * busy / max(total, 1)),
         "load_average_before": load_before,
@@ -364,9 +398,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
         f"non-2xx {result['other']}, errors {result['errors']}"
     )
+    figures["commits_per_wal_flush"] = round(figures["commits"] / max(figures["wal_flushes"], 1), 1)
     print(
         f"CPU per request: ingress {figures['ingress_cpu_us_per_request']} us, PostgreSQL "
-        f"{figures['postgres_cpu_us_per_request']} us; machine "
+        f"{figures['postgres_cpu_us_per_request']} us, load generator "
+        f"{figures['generator_cpu_us_per_request']} us; {figures['commits']:,} commits in "
+        f"{figures['wal_flushes']:,} WAL flushes ({figures['commits_per_wal_flush']} a flush:"
+        f" PostgreSQL's own group commit; synchronous_commit {figures['synchronous_commit']});"
+        " machine "
         f"{figures['machine_cpu_busy_pct']}% busy (load average {load_before:.1f} before the run: "
         "other work on this machine competes for the same 2 cores)"
     )
@@ -378,6 +417,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     # two processes (uvicorn workers behind its shared socket) are the replicas' load test
     name = "ingress_load" if args.workers == 1 else f"ingress_load_{args.workers}_workers"
+    name += "_sync_commit_off" if args.synchronous_commit_off else ""
     print(f"wrote {write_result(name, figures)}")
     return figures
 
