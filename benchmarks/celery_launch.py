@@ -47,15 +47,16 @@ def broker(folder: Path) -> Iterator[str]:
             server.shutdown()
 
 
-def warm_worker_stack_options(url: str, folder: Path) -> dict:
-    """webhook_stack keyword arguments: our dagster.yaml with the Celery run launcher, and
-    one Celery worker process (it keeps the code location imported between runs)."""
+def warm_worker_stack_options(url: str, folder: Path, dagster_yaml: str = DAGSTER_YAML) -> dict:
+    """webhook_stack keyword arguments: ``dagster_yaml`` (default ours) with the Celery run
+    launcher, and one Celery worker process (it keeps the code location imported between
+    runs)."""
     config = folder / "celery.yaml"
     config.write_text(celery_profile.worker_config_yaml(url))
     worker = celery_profile.worker_command(
         config, "promoteros-runs", (celery_profile.DEFAULT_QUEUE,), 1
     )
     return {
-        "dagster_yaml": DAGSTER_YAML + celery_profile.run_launcher_yaml(),
+        "dagster_yaml": dagster_yaml + celery_profile.run_launcher_yaml(),
         "before_daemon": {"celery_worker": worker},
     }

@@ -290,12 +290,18 @@ def _machine_cpu() -> tuple[float, float]:
 
 def _commit_counters(url: str) -> tuple[int, int]:
     """(transactions committed in this database, WAL flushes of the whole server): several
-    commits per flush means PostgreSQL already groups them (one fsync for a batch)."""
+    commits per flush means PostgreSQL already groups them (one fsync for a batch). The
+    flushes are in pg_stat_io from PostgreSQL 18 (the embedded server), pg_stat_wal before."""
     with psycopg.connect(url) as conn:
         commits = conn.execute(
             "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
         ).fetchone()[0]
-        flushes = conn.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()[0]
+        version = conn.execute("SHOW server_version_num").fetchone()[0]
+        flushes = conn.execute(
+            "SELECT coalesce(sum(fsyncs), 0) FROM pg_stat_io WHERE object = 'wal'"
+            if int(version) >= 180000
+            else "SELECT wal_sync FROM pg_stat_wal"
+        ).fetchone()[0]
     return int(commits), int(flushes)
 
 
