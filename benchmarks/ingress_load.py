@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from typing import Any
 
 import psycopg
 
+from benchmarks import load_counters
 from benchmarks.common import ROOT, scratch_database, write_result
 from promoteros_pipelines.runtime.net import free_loopback_port
 
@@ -259,58 +259,6 @@ async def _python_client(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _process_tree_cpu_seconds(root: int) -> float:
-    """User + system CPU of process ``root`` and its direct children, from /proc (the
-    ingress and its workers; the postmaster and its backends)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat.parent.name) == root or int(fields[1]) == root:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def _postgres_cpu_seconds() -> float | None:
-    """CPU of the embedded benchmark server (postmaster and its backends); None if external."""
-    pid_file = ROOT / ".promoteros" / "bench" / "pgdata" / "postmaster.pid"
-    if os.environ.get("PROMOTEROS_TEST_DATABASE_URL") or not pid_file.exists():
-        return None
-    return _process_tree_cpu_seconds(int(pid_file.read_text().split()[0]))
-
-
-def _machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies over all cores, to see how much else the machine was doing."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-def _commit_counters(url: str) -> tuple[int, int]:
-    """(transactions committed in this database, WAL flushes of the whole server): several
-    commits per flush means PostgreSQL already groups them (one fsync for a batch). The
-    flushes are in pg_stat_io from PostgreSQL 18 (the embedded server), pg_stat_wal before."""
-    with psycopg.connect(url) as conn:
-        commits = conn.execute(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-        ).fetchone()[0]
-        version = conn.execute("SHOW server_version_num").fetchone()[0]
-        flushes = conn.execute(
-            "SELECT coalesce(sum(fsyncs), 0) FROM pg_stat_io WHERE object = 'wal'"
-            if int(version) >= 180000
-            else "SELECT wal_sync FROM pg_stat_wal"
-        ).fetchone()[0]
-    return int(commits), int(flushes)
-
-
-def _children_cpu_seconds() -> float:
-    """User + system CPU of this process's finished children (the load generator)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def verify_committed(url: str, event_ids: list[int], prefix: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
         matched = conn.execute(
@@ -362,23 +310,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         try:
             # PostgreSQL's counters, from before the warm-up: a busy backend reports them late
             # (when idle or closing), so both phases are counted, read after the ingress stops
-            commits_before = _commit_counters(url)
+            commits_before = load_counters.commit_counters(url)
             generate(port, presign(3_000, "warmup_", bodies), bodies, 2, args.connections)
             requests = presign(args.max_requests, "bench_", bodies)
             load_before = os.getloadavg()[0]
-            pg_before = _postgres_cpu_seconds()
-            cpu_before, machine_before = _process_tree_cpu_seconds(server.pid), _machine_cpu()
-            generator_before = _children_cpu_seconds()
+            pg_before = load_counters.postgres_cpu_seconds()
+            cpu_before, machine_before = (
+                load_counters.process_tree_cpu_seconds(server.pid),
+                load_counters.machine_cpu(),
+            )
+            generator_before = load_counters.children_cpu_seconds()
             result = generate(port, requests, bodies, seconds, args.connections)
-            generator_cpu = _children_cpu_seconds() - generator_before
-            cpu_used = _process_tree_cpu_seconds(server.pid) - cpu_before
-            pg_after = _postgres_cpu_seconds()
-            busy, total = (a - b for a, b in zip(_machine_cpu(), machine_before, strict=True))
+            generator_cpu = load_counters.children_cpu_seconds() - generator_before
+            cpu_used = load_counters.process_tree_cpu_seconds(server.pid) - cpu_before
+            pg_after = load_counters.postgres_cpu_seconds()
+            busy, total = (
+                a - b for a, b in zip(load_counters.machine_cpu(), machine_before, strict=True)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
         time.sleep(1.0)
-        commits_after = _commit_counters(url)
+        commits_after = load_counters.commit_counters(url)
         check = verify_committed(url, result.pop("event_ids"), "bench_")
     rps = result["accepted"] / result["seconds"]
     figures = {
