@@ -126,7 +126,9 @@ def _timeline(instance, run_id: str, received: float, tick_start: float) -> dict
         # the queue daemon marks a run STARTING as it hands it to the run launcher
         "run_dequeued": _first(instance, run_id, DagsterEventType.RUN_STARTING),
         "worker_up": _process_started(instance, run_id),
-        "run_started": record.start_time,
+        # the run's RUN_START event (the run record's start_time was once missing on a run a
+        # Celery worker had finished: the event is what the record is derived from)
+        "run_started": _first(instance, run_id, DagsterEventType.RUN_START),
     }
     return {name: moment - received for name, moment in moments.items() if moment is not None}
 
