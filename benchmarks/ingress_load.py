@@ -29,6 +29,7 @@ from typing import Any
 
 import psycopg
 
+from benchmarks import load_counters
 from benchmarks.common import ROOT, scratch_database, write_result
 from promoteros_pipelines.runtime.net import free_loopback_port
 
@@ -258,35 +259,6 @@ async def _python_client(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _process_tree_cpu_seconds(root: int) -> float:
-    """User + system CPU of process ``root`` and its direct children, from /proc (the
-    ingress and its workers; the postmaster and its backends)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat.parent.name) == root or int(fields[1]) == root:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def _postgres_cpu_seconds() -> float | None:
-    """CPU of the embedded benchmark server (postmaster and its backends); None if external."""
-    pid_file = ROOT / ".promoteros" / "bench" / "pgdata" / "postmaster.pid"
-    if os.environ.get("PROMOTEROS_TEST_DATABASE_URL") or not pid_file.exists():
-        return None
-    return _process_tree_cpu_seconds(int(pid_file.read_text().split()[0]))
-
-
-def _machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies over all cores, to see how much else the machine was doing."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
 def verify_committed(url: str, event_ids: list[int], prefix: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
         matched = conn.execute(
@@ -308,6 +280,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=1, help="ingress processes")
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument(
+        "--synchronous-commit-off",
+        action="store_true",
+        help="diagnosis only, NOT durable: the database acknowledges commits before their WAL"
+        " is flushed, to show what the flush per request costs",
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)  # the python generator's child
     args = parser.parse_args(argv)
     if args.client:
@@ -323,21 +301,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         server_url = os.environ["PROMOTEROS_DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
         os.environ["PROMOTEROS_TEST_DATABASE_URL"] = server_url
     with scratch_database() as url:
+        if args.synchronous_commit_off:
+            with psycopg.connect(url, autocommit=True) as conn:
+                name = conn.execute("SELECT current_database()").fetchone()[0]
+                conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         port = free_loopback_port()
         server = start_ingress(url, port, args.workers)
         try:
+            # PostgreSQL's counters, from before the warm-up: a busy backend reports them late
+            # (when idle or closing), so both phases are counted, read after the ingress stops
+            commits_before = load_counters.commit_counters(url)
             generate(port, presign(3_000, "warmup_", bodies), bodies, 2, args.connections)
             requests = presign(args.max_requests, "bench_", bodies)
             load_before = os.getloadavg()[0]
-            pg_before = _postgres_cpu_seconds()
-            cpu_before, machine_before = _process_tree_cpu_seconds(server.pid), _machine_cpu()
+            pg_before = load_counters.postgres_cpu_seconds()
+            cpu_before, machine_before = (
+                load_counters.process_tree_cpu_seconds(server.pid),
+                load_counters.machine_cpu(),
+            )
+            generator_before = load_counters.children_cpu_seconds()
             result = generate(port, requests, bodies, seconds, args.connections)
-            cpu_used = _process_tree_cpu_seconds(server.pid) - cpu_before
-            pg_after = _postgres_cpu_seconds()
-            busy, total = (a - b for a, b in zip(_machine_cpu(), machine_before, strict=True))
+            generator_cpu = load_counters.children_cpu_seconds() - generator_before
+            cpu_used = load_counters.process_tree_cpu_seconds(server.pid) - cpu_before
+            pg_after = load_counters.postgres_cpu_seconds()
+            busy, total = (
+                a - b for a, b in zip(load_counters.machine_cpu(), machine_before, strict=True)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
+        time.sleep(1.0)
+        commits_after = load_counters.commit_counters(url)
         check = verify_committed(url, result.pop("event_ids"), "bench_")
     rps = result["accepted"] / result["seconds"]
     figures = {
@@ -347,6 +341,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "postgres_cpu_us_per_request": None
         if pg_before is None or pg_after is None
         else round((pg_after - pg_before) / max(result["requests"], 1) * 1e6),
+        "generator_cpu_us_per_request": round(generator_cpu / max(result["requests"], 1) * 1e6),
+        "commits": commits_after[0] - commits_before[0],
+        "wal_flushes": commits_after[1] - commits_before[1],
+        "synchronous_commit": "off (not durable)" if args.synchronous_commit_off else "on",
         "workers": args.workers,
         "machine_cpu_busy_pct": round(100 * busy / max(total, 1)),
         "load_average_before": load_before,
@@ -364,9 +362,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
         f"non-2xx {result['other']}, errors {result['errors']}"
     )
+    figures["commits_per_wal_flush"] = round(figures["commits"] / max(figures["wal_flushes"], 1), 1)
     print(
         f"CPU per request: ingress {figures['ingress_cpu_us_per_request']} us, PostgreSQL "
-        f"{figures['postgres_cpu_us_per_request']} us; machine "
+        f"{figures['postgres_cpu_us_per_request']} us, load generator "
+        f"{figures['generator_cpu_us_per_request']} us; {figures['commits']:,} commits in "
+        f"{figures['wal_flushes']:,} WAL flushes, warm-up included "
+        f"({figures['commits_per_wal_flush']} a flush: PostgreSQL's own group commit;"
+        f" synchronous_commit {figures['synchronous_commit']});"
+        " machine "
         f"{figures['machine_cpu_busy_pct']}% busy (load average {load_before:.1f} before the run: "
         "other work on this machine competes for the same 2 cores)"
     )
@@ -378,6 +382,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     # two processes (uvicorn workers behind its shared socket) are the replicas' load test
     name = "ingress_load" if args.workers == 1 else f"ingress_load_{args.workers}_workers"
+    name += "_sync_commit_off" if args.synchronous_commit_off else ""
     print(f"wrote {write_result(name, figures)}")
     return figures
 

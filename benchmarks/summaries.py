@@ -183,11 +183,22 @@ def report_render(d: dict) -> Summary:
 def webhook_to_run(d: dict) -> Summary:
     started = d["accepted_to_run_started_seconds"]
     base = d["baseline_bare_sensor_p50_seconds"]
+    celery = d.get("by_launcher", {}).get("celery")
+    warm = (
+        {
+            "warm_celery_worker_p50_s": celery["accepted_to_run_started_seconds"]["p50"],
+            "warm_celery_worker_p95_s": celery["accepted_to_run_started_seconds"]["p95"],
+            "celery_vs_process_p50": d.get("celery_vs_process_p50"),
+        }
+        if celery
+        else {}
+    )
     return {
         "figures": {
             "events": d["events"],
             "accepted_to_run_started_p50_s": started["p50"],
             "accepted_to_run_started_p95_s": started["p95"],
+            **warm,
         },
         "baseline": {"bare_sensor_p50_s": base},
         "ratio": _r(base / max(started["p50"], 1e-3)),

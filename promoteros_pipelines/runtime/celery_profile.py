@@ -9,10 +9,14 @@ task"), so the profile never uses it. Outputs do not travel between machines: ev
 writes its rows to PostgreSQL and returns only metadata, so the local-storage pitfall of
 remote workers does not apply.
 
-Queues: the steps that call platform APIs go to ``platform-apis``, everything else to
-``dagster``. Start exactly one worker process with ``--concurrency 1`` on ``platform-apis``
-and the per-platform rate limits hold across machines as they do in one process today.
-No Dagster import here: the CLI, the tests and definitions.py read these names.
+Queues: one per platform API (``platform-api-spotify``, ``-youtube``, ``-tiktok``,
+``-instagram``), everything else on ``dagster``. ``platform_metrics`` becomes one step per
+platform in this profile, each on its platform's queue; discovery (``trending_candidates``,
+three chart requests, and ``tracked_artists``, Spotify's genres) goes to the Spotify queue.
+Start exactly one worker process with ``--concurrency 1`` per platform queue in the whole
+fleet and each platform's rate limit holds across machines, while the four platforms are
+pulled at the same time. No Dagster import here: the CLI, the tests and definitions.py read
+these names.
 """
 
 import os
@@ -23,10 +27,24 @@ from pathlib import Path
 BROKER_ENV = "PROMOTEROS_CELERY_BROKER_URL"
 QUEUE_TAG = "dagster-celery/queue"  # dagster_celery.tags.DAGSTER_CELERY_QUEUE_TAG
 DEFAULT_QUEUE = "dagster"
-PLATFORM_API_QUEUE = "platform-apis"
-PLATFORM_API_STEP_TAGS = {QUEUE_TAG: PLATFORM_API_QUEUE}
-"""op_tags of the assets that call the platform APIs (ignored by the other executors)."""
-QUEUES = (DEFAULT_QUEUE, PLATFORM_API_QUEUE)
+PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
+
+
+def platform_queue(platform: str) -> str:
+    """The queue of the steps that call ``platform``'s API."""
+    return f"platform-api-{platform}"
+
+
+def platform_step_tags(platform: str) -> dict[str, str]:
+    """op_tags of a step that calls ``platform``'s API (ignored by the other executors)."""
+    return {QUEUE_TAG: platform_queue(platform)}
+
+
+PLATFORM_QUEUES = tuple(platform_queue(platform) for platform in PLATFORMS)
+QUEUES = (DEFAULT_QUEUE, *PLATFORM_QUEUES)
+DISCOVERY_STEP_TAGS = platform_step_tags("spotify")
+"""op_tags of the discovery steps: Spotify's queue (trending also reads one YouTube and one
+TikTok chart a run, before the per-platform pulls of the same run start)."""
 
 
 def broker_url() -> str | None:
@@ -75,3 +93,21 @@ def worker_command(
     for queue in queues:
         command += ["-q", queue]
     return [*command, "--", f"--concurrency={concurrency}"]
+
+
+def run_launcher_yaml(queue: str = DEFAULT_QUEUE) -> str:
+    """dagster.yaml's ``run_launcher`` that hands each run to a warm Celery worker as a task
+    (dagster-celery's ``CeleryRunLauncher``; the broker from PROMOTEROS_CELERY_BROKER_URL).
+
+    Measured against the default launcher by ``python -m benchmarks webhook_to_run``; not the
+    profile's default (docs/scaling.md says why). It launches every run of the instance, and a
+    run on a Celery worker must not use the Celery executor ("Never call result.get() within
+    a task"), so it only fits an instance whose jobs all run their steps in the run's process.
+    """
+    return (
+        "run_launcher:\n  module: dagster_celery.launcher\n  class: CeleryRunLauncher\n"
+        f"  config:\n    default_queue: {queue}\n"
+        f"    broker:\n      env: {BROKER_ENV}\n    backend:\n      env: {BROKER_ENV}\n"
+        "    config_source:\n      worker_prefetch_multiplier: 1\n"
+        "      broker_connection_retry_on_startup: true\n"
+    )

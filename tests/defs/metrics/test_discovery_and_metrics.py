@@ -4,12 +4,13 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from dagster import materialize
+from dagster import AssetKey, materialize
 
 from promoteros_pipelines.defs.discovery import assets as discovery
 from promoteros_pipelines.defs.discovery.store import spotify_ids_without_genres
 from promoteros_pipelines.defs.metrics import assets as metrics
 from promoteros_pipelines.defs.metrics.observations import metric_observations
+from promoteros_pipelines.defs.metrics.per_platform import per_platform_steps
 from promoteros_pipelines.defs.partitions import six_hourly
 from promoteros_pipelines.domain.genres import canonical_list
 from promoteros_pipelines.simulator import metrics_at, trending_at
@@ -22,6 +23,13 @@ ASSETS = [
     metrics.artist_metrics_latest,
     metrics.influxdb_mirror,
 ]
+# platform_metrics has two shapes: one step (in process, the default) and, in the Celery
+# profile, one op per platform on its own queue; both must store and report the same.
+SHAPES = {
+    "one_step": metrics.platform_metrics,
+    "per_platform": per_platform_steps(discovery.tracked_artists),
+}
+both_shapes = pytest.mark.parametrize("shape", list(SHAPES))
 
 
 def _window_key(world) -> tuple[str, dt.datetime]:
@@ -41,10 +49,11 @@ def _discover(resources, config=None):
     return result
 
 
-def _pull(resources, key, sim_control, end, selection=None):
+def _pull(resources, key, sim_control, end, selection=None, shape="one_step"):
     sim_control.post("/_control/clock", json={"now": end.isoformat()})
+    assets = [SHAPES[shape] if a is metrics.platform_metrics else a for a in ASSETS]
     return materialize(
-        ASSETS,
+        assets,
         selection=selection
         or ["platform_metrics", "metric_observations", "artist_metrics_latest", "influxdb_mirror"],
         partition_key=key,
@@ -115,12 +124,24 @@ def test_discovery_tracks_trending_artists_and_not_tracked_ones(resources, small
     assert set(second["normalized_name"]).isdisjoint(set(candidates["normalized_name"]))
 
 
-def test_a_full_pull_stores_exactly_the_simulator_values(resources, small_world, sim_control):
+def _platform_metrics_materialization(result):
+    (event,) = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == AssetKey("platform_metrics")
+    ]
+    return event.materialization
+
+
+@both_shapes
+def test_a_full_pull_stores_exactly_the_simulator_values(
+    resources, small_world, sim_control, shape
+):
     warehouse = resources["warehouse"]
     _track_world_artists(warehouse, small_world, list(range(1, 41)))
     key, end = _window_key(small_world)
 
-    result = _pull(resources, key, sim_control, end)
+    result = _pull(resources, key, sim_control, end, shape=shape)
     assert result.success
 
     stored = warehouse.read_table("metric_observations")
@@ -132,14 +153,15 @@ def test_a_full_pull_stores_exactly_the_simulator_values(resources, small_world,
     latest = warehouse.read_table("artist_metrics_latest")
     assert latest.height == stored.height
 
-    again = _pull(resources, key, sim_control, end)  # re-running the window changes nothing
+    again = _pull(resources, key, sim_control, end, shape=shape)  # a re-run changes nothing
     assert again.success
-    mat = again.asset_materializations_for_node("platform_metrics")[0]
+    mat = _platform_metrics_materialization(again)
     assert mat.metadata["rows_written"].value == 0
     assert warehouse.read_table("metric_observations").height == stored.height
 
 
-def test_a_platform_that_is_down_fails_its_part_only(resources, small_world, sim_control):
+@both_shapes
+def test_a_platform_that_is_down_fails_its_part_only(resources, small_world, sim_control, shape):
     warehouse = resources["warehouse"]
     _track_world_artists(warehouse, small_world, list(range(1, 21)))
     key, end = _window_key(small_world)
@@ -147,12 +169,12 @@ def test_a_platform_that_is_down_fails_its_part_only(resources, small_world, sim
         "/_control/faults", json={"platform": "tiktok", "mode": "down", "count": 10_000}
     )
 
-    result = _pull(resources, key, sim_control, end, selection=["platform_metrics"])
+    result = _pull(resources, key, sim_control, end, selection=["platform_metrics"], shape=shape)
     assert result.success
     platforms = set(warehouse.read_table("metric_observations")["platform"].unique())
     assert "tiktok" not in platforms
     assert {"spotify", "youtube", "instagram"} <= platforms
-    summary = result.asset_materializations_for_node("platform_metrics")[0].metadata
+    summary = _platform_metrics_materialization(result).metadata
     rows = {r.data["platform"]: r.data for r in summary["per_platform"].records}
     # every TikTok artist failed, and the reason says the platform looks down
     tiktok = rows["tiktok"]
@@ -160,14 +182,17 @@ def test_a_platform_that_is_down_fails_its_part_only(resources, small_world, sim
     assert tiktok["error"].startswith("tiktok: circuit open"), tiktok
 
 
-def test_when_every_platform_is_down_the_run_fails_loudly(resources, small_world, sim_control):
+@both_shapes
+def test_when_every_platform_is_down_the_run_fails_loudly(
+    resources, small_world, sim_control, shape
+):
     _track_world_artists(resources["warehouse"], small_world, list(range(1, 6)))
     key, end = _window_key(small_world)
     for platform in ("spotify", "youtube", "tiktok", "instagram"):
         sim_control.post(
             "/_control/faults", json={"platform": platform, "mode": "down", "count": 10_000}
         )
-    result = _pull(resources, key, sim_control, end, selection=["platform_metrics"])
+    result = _pull(resources, key, sim_control, end, selection=["platform_metrics"], shape=shape)
     assert not result.success
     assert resources["warehouse"].read_table("metric_observations").is_empty()
 
