@@ -8,6 +8,7 @@ import polars as pl
 from psycopg.rows import dict_row
 
 from promoteros_pipelines.defs.alerts.store import Alert, file_alert
+from promoteros_pipelines.defs.ticketing.bulk import copy_frame
 from promoteros_pipelines.domain import ticketing as rules
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -49,14 +50,11 @@ def write_sell_through(
     alerted: list[str] = []
     with warehouse.connect() as conn:
         conn.execute("DELETE FROM promoteros.show_sell_through")
-        with (
-            conn.cursor() as cursor,
-            cursor.copy(
-                f"COPY promoteros.show_sell_through ({', '.join(COLUMNS)}, computed_at) FROM STDIN"
-            ) as copy,
-        ):
-            for values in frame.select(COLUMNS).iter_rows():
-                copy.write_row((*values, now))
+        copy_frame(
+            conn,
+            "promoteros.show_sell_through",
+            frame.select(COLUMNS).with_columns(pl.lit(now).alias("computed_at")),
+        )
         for row in frame.filter(pl.col("at_risk")).iter_rows(named=True):
             fact = facts[row["show_id"]]
             if fact["organisation_id"] is None:

@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from promoteros_pipelines.defs.alerts.store import Alert, file_alert
+from promoteros_pipelines.defs.ticketing.bulk import copy_frame
 from promoteros_pipelines.domain import ticketing as rules
 from promoteros_pipelines.domain.discovery import normalize_name
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -223,17 +224,11 @@ def _stage_sales(conn: psycopg.Connection, sales: pl.DataFrame, outcome: IngestO
     conn.execute(STAGE)
     # one point per (show, moment) in a batch: the first event's, as the table keeps the first
     points = sales.sort("event_id").unique(["show_id", "observed_at"], keep="first")
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(
-            "COPY stage_ticket_sales (show_id, observed_at, tickets_sold, gross, currency,"
-            " event_id) FROM STDIN"
-        ) as copy,
-    ):
-        for row in points.select(
-            "show_id", "observed_at", "tickets_sold", "gross", "currency", "event_id"
-        ).iter_rows():
-            copy.write_row(row)
+    copy_frame(
+        conn,
+        "stage_ticket_sales",
+        points.select("show_id", "observed_at", "tickets_sold", "gross", "currency", "event_id"),
+    )
     outcome.observations_received = sales.height
     with conn.cursor(row_factory=dict_row) as reader:
         outcome.conflicting = reader.execute(CONFLICTING).fetchall()
