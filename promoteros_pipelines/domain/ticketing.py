@@ -22,6 +22,8 @@ import polars as pl
 
 MILESTONES = (50, 75, 90, 100)
 SHOW_STATUSES = ("announced", "on_sale", "sold_out", "played", "cancelled")
+CLOSED_STATUSES = ("played", "cancelled")
+"""Shows whose sales are over: no sell-through, milestone or risk alert is computed for them."""
 CURVE_SCHEMA = pl.Schema(
     {
         "show_id": pl.String(),
@@ -140,7 +142,7 @@ def milestone_subject(show: ShowFacts, milestones: Sequence[int], tickets_sold: 
 def show_status(current: str | None, latest_sold: int | None, capacity: int) -> str:
     """Status after new sales: played and cancelled shows keep theirs; otherwise sold out at
     capacity (by the latest observation, so a refund below capacity re-opens sales)."""
-    if current in ("played", "cancelled"):
+    if current in CLOSED_STATUSES:
         return current
     if latest_sold is None:
         return current or "announced"

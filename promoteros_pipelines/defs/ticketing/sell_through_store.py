@@ -27,6 +27,17 @@ FROM promoteros.ticket_sales t JOIN promoteros.shows s USING (show_id)
 WHERE s.status NOT IN ('played', 'cancelled') AND t.observed_at <= $1
 """
 COLUMNS = list(rules.SELL_THROUGH_SCHEMA)
+# A show is played once its date is behind ``now``'s date; cancelled shows keep their status.
+MARK_PLAYED = """
+UPDATE promoteros.shows SET status = 'played', updated_at = now()
+WHERE show_date < %s AND status NOT IN ('played', 'cancelled')
+"""
+
+
+def mark_played(warehouse: PostgresWarehouse, today: dt.date) -> int:
+    """Move shows dated before ``today`` to ``played`` (their sell-through is final, and no
+    milestone or risk alert is filed for them any more); returns how many moved."""
+    return warehouse.execute(MARK_PLAYED, (today,))
 
 
 def read_inputs(

@@ -310,7 +310,11 @@ def _file_milestones(conn: psycopg.Connection, show_ids: list[str], outcome: Ing
             reached["tickets_sold"].to_list(),
         ),
     )
-    fresh = rules.new_milestones(reached, [(s, int(m)) for s, m in filed])
+    # a played or cancelled show's late data is stored, but files no milestone any more
+    closed = [s for s, f in facts.items() if f["status"] in rules.CLOSED_STATUSES]
+    fresh = rules.new_milestones(reached, [(s, int(m)) for s, m in filed]).filter(
+        ~pl.col("show_id").is_in(closed)
+    )
     for (show_id,), group in fresh.group_by(["show_id"], maintain_order=True):
         fact = facts[str(show_id)]
         alert_id = _milestone_alert(conn, fact, group, outcome)
