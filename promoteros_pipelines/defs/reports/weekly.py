@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from promoteros_pipelines.defs.approvals.store import weekly_statistics
-from promoteros_pipelines.defs.reports import kpis, rows
+from promoteros_pipelines.defs.reports import kpis, rows, ticket_rows
 from promoteros_pipelines.defs.reports.periods import Week
 from promoteros_pipelines.domain import genres as taxonomy
 from promoteros_pipelines.domain.approvals import approvals_summary
@@ -172,6 +172,9 @@ def render_weekly_set(
         "pipeline_summary": pipeline_summary,
     }
     brief = headline(catalogue, events, momentum, pipeline_summary)
+    venue_frame = kpis.venues(warehouse, org.organisation_id)
+    tickets = ticket_rows.organisation_section(warehouse, org.organisation_id, week, venue_frame)
+    base["ticket_columns"] = ticket_rows.COLUMNS
     jobs = [
         ReportJob(
             role,
@@ -189,6 +192,7 @@ def render_weekly_set(
                 "momentum": rows.momentum_rows(momentum),
                 "pipeline_runs": run_rows,
                 "run_columns": rows.RUN_COLUMNS,
+                "tickets": tickets,
                 "approvals_summary": approvals_summary(
                     weekly_statistics(warehouse, week.start, week.end, org.slug)
                 ),
@@ -199,7 +203,7 @@ def render_weekly_set(
         )
         for role in (EXECUTIVE, OPS)
     ]
-    venues = kpis.venues(warehouse, org.organisation_id).iter_rows(named=True)
+    venues = venue_frame.iter_rows(named=True)
     stored_genres = kpis.artist_genre_names(warehouse)
     rankings: dict[tuple[str, ...] | None, pl.DataFrame] = {}  # venues sharing genres read one
     for venue in venues:
@@ -255,6 +259,7 @@ def _venue_job(
         "momentum_note": note,
         "viral_events": fitting_events,
         "other_viral_events": _others(len(events) - len(fitting_events), venue["name"]),
+        "tickets": ticket_rows.venue_section(warehouse, org.organisation_id, week, venue),
     }
     return ReportJob(
         VENUE,
