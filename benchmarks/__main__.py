@@ -76,6 +76,7 @@ SUITE: list[tuple[str, str, list[str], list[str]]] = [
     ("nightly_e2e", "nightly_e2e", [], ["--artists", "1000", "--history-days", "2"]),
     ("data_validation", "data_validation", [], ["--rows", "50000", "--days", "10"]),
     ("ticketing_burst", "ticketing_burst", [], ["--shows", "40", "--points", "10"]),
+    ("booking_scoring", "booking_scoring", [], ["--artists", "2000", "--venues", "50"]),
 ]
 NAMES = [name for name, *_ in SUITE]
 

@@ -248,6 +248,26 @@ def ticketing_burst(d: dict) -> Summary:
     }
 
 
+def booking_scoring(d: dict) -> Summary:
+    targets, base = d["targets"], d["baseline"]
+    return {
+        "figures": {
+            "pairs": d["pairs"],
+            "pairs_scored": d["pairs_scored"],
+            "pruned_share": d["pruned_share"],
+            "seconds": d["seconds"],
+            "peak_rss_mb": d["peak_rss_mb"],
+        },
+        "baseline": {
+            "unpruned_all_pairs_seconds_estimate": base["unpruned_all_pairs_seconds_estimate"]
+        },
+        "ratio": d["ratio_to_unpruned"],
+        "ratio_means": "estimated seconds to blend every pair unpruned / seconds with pruning",
+        "target": f"<= {targets['seconds']} s and <= {targets['peak_mb']} MB at 5M pairs",
+        "pass": d["seconds"] <= targets["seconds"] and d["peak_rss_mb"] <= targets["peak_mb"],
+    }
+
+
 SUMMARIES: dict[str, Callable[[dict], Summary]] = {
     f.__name__: f
     for f in (
@@ -263,5 +283,6 @@ SUMMARIES: dict[str, Callable[[dict], Summary]] = {
         nightly_e2e,
         data_validation,
         ticketing_burst,
+        booking_scoring,
     )
 }

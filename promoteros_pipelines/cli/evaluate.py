@@ -142,3 +142,37 @@ def demand(seed: int, artists: int, as_json: bool) -> None:
         f"Brier (sells out): {result['brier']:.4f}; sold out in the scored shows: "
         f"{details['sold_out_share_test']:.2%}"
     )
+
+
+@command.command("booking")
+@click.option("--seed", default=1, show_default=True, help="World seed.")
+@click.option("--artists", default=2000, show_default=True, help="Artists in the world.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line on stdout.")
+def booking(seed: int, artists: int, as_json: bool) -> None:
+    """Booking scores against realised sell-through: every show a simulated world booked is
+    scored as of the Monday before it went on sale (listeners by city, announced tour dates,
+    momentum and viral episodes known then), then ranked against its final sell-through.
+    Targets: Spearman at least 0.5, top-decile lift at least 1.3, and better than ranking by
+    momentum alone. With --json stdout holds one line: spearman, top_decile_lift,
+    momentum_only_spearman, pairs.
+    """
+    from promoteros_pipelines.evaluation.booking import evaluate_booking
+
+    result = evaluate_booking(seed, artists, progress=lambda message: console.log(message))
+    if as_json:
+        keys = ("spearman", "top_decile_lift", "momentum_only_spearman", "pairs")
+        click.echo(json.dumps({key: result[key] for key in keys}))
+        return
+    details = result["details"]
+    click.echo(
+        f"world seed {seed}, {artists} artists: {result['pairs']} booked shows scored "
+        f"({details['model_version']}); mean sell-through {details['mean_sell_through']:.1%}"
+    )
+    click.echo(f"Spearman, score vs sell-through: {result['spearman']:.3f} (target at least 0.5)")
+    click.echo(
+        f"top-decile lift: {result['top_decile_lift']:.2f} (target at least 1.3): the top 10 % "
+        "of scores sold that many times the average share of their rooms"
+    )
+    click.echo(f"Spearman, momentum alone: {result['momentum_only_spearman']:.3f}")
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in details["component_spearman"].items())
+    click.echo(f"each component alone (Spearman): {parts}")

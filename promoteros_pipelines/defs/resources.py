@@ -14,6 +14,7 @@ from promoteros_pipelines.resources.mailer import DEFAULT_FROM, MAIL_FROM_ENV, S
 from promoteros_pipelines.resources.notifier import SECRET_ENV, TARGETS_ENV, Notifier
 from promoteros_pipelines.resources.platforms.resources import (
     BandsintownResource,
+    ChartmetricResource,
     InstagramResource,
     SpotifyResource,
     TikTokResource,
@@ -48,6 +49,7 @@ def resources() -> Definitions:
             "tiktok": TikTokResource.from_env(),
             "instagram": InstagramResource.from_env(),
             "bandsintown": BandsintownResource.from_env(),
+            "chartmetric": ChartmetricResource.from_env(),
             "influxdb": _influxdb(),
             "mailer": Mailer(
                 smtp_url=EnvVar(SMTP_URL_ENV) if os.environ.get(SMTP_URL_ENV) else None,

@@ -12,6 +12,7 @@ YouTube        ``http://HOST:PORT/youtube``        ``https://www.googleapis.com/
 TikTok         ``http://HOST:PORT/tiktok``         ``https://open.tiktokapis.com``
 Instagram      ``http://HOST:PORT/instagram``      ``https://graph.facebook.com``
 Bandsintown    ``http://HOST:PORT/bandsintown``    ``https://rest.bandsintown.com``
+Chartmetric    ``http://HOST:PORT/chartmetric``    ``https://api.chartmetric.com``
 Ticketing      ``http://HOST:PORT/ticketing``      ``https://www.eventbriteapi.com``
 =============  ==================================  =====================================
 
@@ -37,7 +38,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from promoteros_pipelines.simulator import api_social, api_spotify_youtube, api_ticketing
+from promoteros_pipelines.simulator import (
+    api_audience,
+    api_social,
+    api_spotify_youtube,
+    api_ticketing,
+)
 from promoteros_pipelines.simulator.control import (
     FAULT_MODES,
     Fault,
@@ -48,7 +54,7 @@ from promoteros_pipelines.simulator.control import (
 from promoteros_pipelines.simulator.plumbing import SimState, state_of
 from promoteros_pipelines.simulator.world import PLATFORMS, World
 
-ALL_PLATFORMS = (*PLATFORMS, "bandsintown")
+ALL_PLATFORMS = (*PLATFORMS, "bandsintown", "chartmetric")
 
 
 async def set_fault(request: Request) -> Response:
@@ -118,7 +124,8 @@ def create_app(
     """The simulator app. ``clock`` defaults to a clock standing at ``world.present``.
 
     ``credentials`` maps a platform to the secrets it accepts (Spotify/TikTok: id and secret;
-    YouTube: key; Instagram: access token; Bandsintown: app id); None accepts any non-empty one.
+    YouTube: key; Instagram: access token; Bandsintown: app id; Chartmetric: refresh token);
+    None accepts any non-empty one.
     """
     clock = clock or SimClock(world.present)
     faults = FaultBook()
@@ -126,6 +133,7 @@ def create_app(
         *api_spotify_youtube.ROUTES,
         *api_social.ROUTES,
         *api_ticketing.ROUTES,
+        *api_audience.ROUTES,
         Route("/_control/faults", set_fault, methods=["POST"]),
         Route("/_control/faults", clear_faults, methods=["DELETE"]),
         Route("/_control/faults", list_faults, methods=["GET"]),

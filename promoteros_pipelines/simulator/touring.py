@@ -205,9 +205,11 @@ def draw_tour_dates(
 
 
 def draw_shows(
-    rng: np.random.Generator, tour_dates: pl.DataFrame, venues: pl.DataFrame, log_k: np.ndarray
+    rng: np.random.Generator, tour_dates: pl.DataFrame, venues: pl.DataFrame
 ) -> pl.DataFrame:
-    """Tour dates at the organisations' venues, with capacity, price and final sell-through."""
+    """Tour dates at the organisations' venues, with capacity and price; the final
+    sell-through comes from the demand model in ``audience.show_sell_through``, which needs
+    the artists' audience by city (``world.generate_world`` adds it)."""
     owned = tour_dates.join(
         venues.filter(pl.col("organisation_id").is_not_null()).select(
             "venue_id", "capacity", "typical_ticket_price"
@@ -215,8 +217,6 @@ def draw_shows(
         on="venue_id",
     ).sort("event_id")
     m = owned.height
-    size = log_k[owned["artist_id"].to_numpy() - 1]
-    demand = rng.normal(0.45 + 0.12 * (size - 4.0), 0.15, m)
     return owned.select(
         pl.col("event_id").alias("show_id"),
         "artist_id",
@@ -227,7 +227,19 @@ def draw_shows(
         (pl.col("typical_ticket_price") * pl.Series(rng.uniform(0.8, 1.5, m)))
         .round(2)
         .alias("ticket_price"),
-        pl.Series("final_sell_through", np.round(np.clip(demand, 0.08, 1.0), 4)),
+    )
+
+
+def venue_costs(seed: int, venues: pl.DataFrame) -> pl.DataFrame:
+    """``venues`` with ``fixed_cost`` (room, staff, security and production for one show:
+    about 600 + 9 x capacity^0.85, +-20 %) and ``cost_per_head`` (ticketing, cleaning and
+    stewarding per ticket sold: 1.50-4.00). Own generator: the rest of the world is unchanged."""
+    rng = np.random.default_rng([seed, 0xC057])
+    capacity = venues["capacity"].to_numpy().astype(np.float64)
+    fixed = (600 + 9 * capacity**0.85) * rng.uniform(0.8, 1.2, venues.height)
+    return venues.with_columns(
+        pl.Series("fixed_cost", np.round(fixed, -1)),
+        pl.Series("cost_per_head", np.round(rng.uniform(1.5, 4.0, venues.height), 2)),
     )
 
 

@@ -27,16 +27,18 @@ What is modelled (all of it a pure function of ``seed``, ``n_artists`` and a tim
   ``observed.observed_metrics_at``.
 * **Trending**: artists ranked by 7-day follower growth, with artists in a recent episode first;
   this feeds the Spotify "viral"/"trending" playlists and YouTube's most-popular chart.
-* Touring (organisations, venues, tour dates, shows and ticket sales) lives in ``touring.py``.
+* Touring (organisations, venues, tour dates, shows and ticket sales) lives in ``touring.py``;
+  listeners by city and the ticket-demand model that sets each show's sell-through in
+  ``audience.py``.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
 
-from promoteros_pipelines.simulator import lookalikes, names, touring
+from promoteros_pipelines.simulator import audience, lookalikes, names, touring
 from promoteros_pipelines.simulator.episodes import draw_episodes
 
 PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
@@ -194,8 +196,8 @@ def generate_world(
     params |= look
     venues, organisations = touring.draw_venues(rng, n)
     tour_dates = touring.draw_tour_dates(rng, log_k, venues, start, horizon_days)
-    shows = touring.draw_shows(rng, tour_dates, venues, log_k)
-    return World(
+    shows = touring.draw_shows(rng, tour_dates, venues)
+    world = World(
         seed=seed,
         n_artists=n,
         start=start,
@@ -210,6 +212,12 @@ def generate_world(
         decoys=decoys,
         outages=outages,
         params=params,
+    )
+    # Demand needs the audience by city, which needs the world: sell-through comes last.
+    return replace(
+        world,
+        venues=touring.venue_costs(seed, venues),
+        shows=shows.with_columns(audience.show_sell_through(world, shows)),
     )
 
 

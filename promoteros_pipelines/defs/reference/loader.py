@@ -141,7 +141,12 @@ def read_reference(directory: Path | None = None) -> ReferenceData:
         organisations=pl.DataFrame(organisations),
         venues=pl.DataFrame(
             venues,
-            schema_overrides={"typical_ticket_price": pl.Decimal(10, 2), "capacity": pl.Int32},
+            schema_overrides={
+                "typical_ticket_price": pl.Decimal(10, 2),
+                "capacity": pl.Int32,
+                "fixed_cost": pl.Decimal(12, 2),
+                "cost_per_head": pl.Decimal(10, 2),
+            },
         ),
         recipients=pl.DataFrame(
             recipients, schema_overrides={"venue": pl.String, "time_zone": pl.String}

@@ -55,10 +55,16 @@ class VenueRow(ReferenceRow):
     capacity: int = Field(gt=0, le=200_000)
     genres: Annotated[list[str], Field(min_length=0)] = []
     typical_ticket_price: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
+    # One show's room, staff, security and production; and ticketing, cleaning and
+    # stewarding per ticket sold (the booking projection's costs; 0 when not known).
+    fixed_cost: Decimal = Field(default=Decimal(0), ge=0, max_digits=12, decimal_places=2)
+    cost_per_head: Decimal = Field(default=Decimal(0), ge=0, max_digits=10, decimal_places=2)
 
     @classmethod
     def model_validate_row(cls, row: dict) -> "VenueRow":
         genres = row.get("genres")
+        blank_costs = [k for k in ("fixed_cost", "cost_per_head") if row.get(k) in ("", None)]
+        row = {k: v for k, v in row.items() if k not in blank_costs}
         return cls.model_validate({**row, "genres": _genres(genres or [])})
 
 

@@ -1,4 +1,5 @@
-"""Platform API clients as Dagster resources: Spotify, YouTube, TikTok, Instagram, Bandsintown.
+"""Platform API clients as Dagster resources: Spotify, YouTube, TikTok, Instagram, Bandsintown,
+Chartmetric (audience by city).
 
 Environment variables (``Resource.from_env()`` reads them). Unset base URLs and credentials
 mean the simulator only when ``PROMOTEROS_SIMULATOR_URL`` is set (``promoteros demo`` and
@@ -22,6 +23,9 @@ mean the simulator only when ``PROMOTEROS_SIMULATOR_URL`` is set (``promoteros d
 ``PROMOTEROS_INSTAGRAM_USER_ID``       our Instagram business account id
 ``PROMOTEROS_BANDSINTOWN_BASE_URL``    real: ``https://rest.bandsintown.com``
 ``PROMOTEROS_BANDSINTOWN_APP_ID``      app id
+``PROMOTEROS_CHARTMETRIC_BASE_URL``    real: ``https://api.chartmetric.com``
+``PROMOTEROS_CHARTMETRIC_REFRESH_TOKEN``
+                                       refresh token (buys short-lived access tokens)
 =====================================  ===============================================
 
 Clients are synchronous ``httpx.Client`` sessions (see ``session.py`` for the retry, rate-limit,

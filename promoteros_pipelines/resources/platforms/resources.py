@@ -19,6 +19,7 @@ from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, PrivateAttr
 
 from promoteros_pipelines.resources.platforms.bandsintown import BandsintownClient
+from promoteros_pipelines.resources.platforms.chartmetric import ChartmetricClient
 from promoteros_pipelines.resources.platforms.pulls import PullResult
 from promoteros_pipelines.resources.platforms.session import HttpPolicy
 from promoteros_pipelines.resources.platforms.social import InstagramClient, TikTokClient
@@ -301,3 +302,31 @@ class BandsintownResource(PlatformResource):
 
     def fetch_events(self, artist_names: Sequence[str], date: str = "upcoming"):
         return self.get_client().fetch_events(artist_names, date)
+
+
+class ChartmetricResource(PlatformResource):
+    """Chartmetric API: where an artist's Spotify listeners live, city by city."""
+
+    platform: ClassVar[str] = "chartmetric"
+    credentials: ClassVar[dict[str, str]] = {
+        "refresh_token": "PROMOTEROS_CHARTMETRIC_REFRESH_TOKEN"
+    }
+
+    refresh_token: str
+    requests_per_second: float = 2.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> "ChartmetricResource":
+        return cls(refresh_token=_env_secret("PROMOTEROS_CHARTMETRIC_REFRESH_TOKEN"), **overrides)
+
+    def build_client(self, transport: httpx.BaseTransport | None) -> ChartmetricClient:
+        return ChartmetricClient(
+            self.url(),
+            _resolve(self.refresh_token),
+            policy=self.policy(),
+            transport=transport,
+            max_concurrency=self.max_concurrency,
+        )
+
+    def fetch_city_listeners(self, spotify_ids: Sequence[str]):
+        return self.get_client().fetch_city_listeners(spotify_ids)

@@ -108,3 +108,20 @@ def test_venue_genres_are_stored_in_the_shared_vocabulary(reference_dir):
 def test_shipped_venue_genres_are_all_known_to_the_taxonomy():
     for genres in read_reference().venues["genres"].to_list():
         assert genres and all(is_known(genre) for genre in genres), genres
+
+
+def test_venue_costs_are_shipped_stored_and_optional(reference_dir, warehouse):
+    data = read_reference()
+    assert (data.venues["fixed_cost"] > 0).all() and (data.venues["cost_per_head"] > 0).all()
+    store_reference(warehouse, data)
+    stored = warehouse.read_frame(
+        "SELECT fixed_cost::float8 AS fixed, cost_per_head::float8 AS per_head"
+        " FROM promoteros.venues WHERE slug = 'king-tuts'"
+    )
+    assert stored.row(0) == (1750.0, 2.5)  # 600 + 9 x 300^0.85, to the nearest 50; small room
+    venues = reference_dir / "venues.csv"
+    lines = venues.read_text().splitlines()
+    without = [",".join(line.split(",")[:-2]) for line in lines]  # an older file: no costs
+    venues.write_text("\n".join(without) + "\n")
+    older = read_reference(reference_dir)
+    assert older.venues["fixed_cost"].cast(float).sum() == 0

@@ -1,0 +1,210 @@
+"""Booking scoring: tour dates (Bandsintown), audience by city (Chartmetric) and the booking
+score of every (artist, venue) pair worth a look, refreshed every 2 hours."""
+
+import datetime as dt
+import time
+
+import polars as pl
+from dagster import (
+    AssetExecutionContext,
+    DefaultScheduleStatus,
+    FreshnessPolicy,
+    MaterializeResult,
+    MetadataValue,
+    RetryPolicy,
+    ScheduleDefinition,
+    asset,
+    define_asset_job,
+)
+
+from promoteros_pipelines.defs.booking import store
+from promoteros_pipelines.defs.metadata import preview_table, table, table_facts
+from promoteros_pipelines.domain import booking
+from promoteros_pipelines.resources.platforms.resources import (
+    BandsintownResource,
+    ChartmetricResource,
+)
+from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+
+GROUP = "booking"
+KINDS = {"postgres", "polars"}
+OWNERS = ["team:data-platform"]
+EVERY_2_HOURS = FreshnessPolicy.time_window(
+    fail_window=dt.timedelta(hours=5), warn_window=dt.timedelta(hours=3)
+)
+PAST_DAYS = 365
+AHEAD_DAYS = 365
+
+
+def _failures(context: AssetExecutionContext, result, platform: str) -> int:
+    failures = list(getattr(result, "failures", []) or [])
+    if failures:
+        context.log.warning("%s: %d artists failed: %s", platform, len(failures), failures[:5])
+    return len(failures)
+
+
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=["tracked_artists"],
+    metadata=table("tour_dates"),
+    freshness_policy=EVERY_2_HOURS,
+    retry_policy=RetryPolicy(max_retries=2, delay=30),
+)
+def tour_dates(
+    context: AssetExecutionContext,
+    warehouse: PostgresWarehouse,
+    bandsintown: BandsintownResource,
+) -> MaterializeResult:
+    """Every tracked artist's announced shows on Bandsintown, from a year ago to a year ahead:
+    date, venue, city, country and coordinates. Booking scores read them for routing (the
+    artist already plays nearby) and for the gap market (not played here for months). Keyed
+    by Bandsintown's event id: a moved show overwrites its old date."""
+    started = time.monotonic()
+    artists = store.read_artists(warehouse)
+    today = dt.datetime.now(dt.UTC).date()
+    window = f"{today - dt.timedelta(days=PAST_DAYS)},{today + dt.timedelta(days=AHEAD_DAYS)}"
+    events, result = bandsintown.fetch_events(artists["name"].to_list(), date=window)
+    rows = (
+        events.join(artists.select("artist_id", artist_name="name"), on="artist_name", how="inner")
+        .filter(pl.col("starts_at").is_not_null())
+        .select(
+            "event_id",
+            "artist_id",
+            event_date=pl.col("starts_at").dt.date(),
+            venue_name=pl.col("venue_name").fill_null(""),
+            city=pl.col("city").fill_null(""),
+            country=pl.col("country").fill_null(""),
+            latitude="latitude",
+            longitude="longitude",
+            fetched_at=pl.lit(dt.datetime.now(dt.UTC)),
+        )
+        .unique("event_id", keep="first")
+    )
+    written = store.store_tour_dates(warehouse, rows)
+    return MaterializeResult(
+        metadata={
+            **table_facts(warehouse, "tour_dates"),
+            "artists_asked": len(artists),
+            "events_received": rows.height,
+            "rows_written": written,
+            "artists_failed": _failures(context, result, "Bandsintown"),
+            "duration_seconds": round(time.monotonic() - started, 1),
+        }
+    )
+
+
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=["tracked_artists"],
+    metadata=table("artist_city_audience"),
+    freshness_policy=EVERY_2_HOURS,
+    retry_policy=RetryPolicy(max_retries=2, delay=30),
+)
+def artist_city_audience(
+    context: AssetExecutionContext,
+    warehouse: PostgresWarehouse,
+    chartmetric: ChartmetricResource,
+) -> MaterializeResult:
+    """Where each tracked artist's Spotify listeners live: listeners per city (with country and
+    coordinates) as Chartmetric reports them from Spotify for Artists, one row per artist,
+    city, platform and day. Booking scores read it for the audience in a venue's market.
+    Keyed by (artist, city, country, platform, observed_at): the same day twice changes
+    nothing."""
+    started = time.monotonic()
+    ids = store.read_spotify_ids(warehouse)
+    cities, result = chartmetric.fetch_city_listeners(ids["spotify_id"].to_list())
+    rows = cities.join(ids, on="spotify_id").select(
+        "artist_id",
+        "city",
+        "country",
+        platform=pl.lit("spotify"),
+        observed_at=pl.col("observed_at").str.to_datetime(time_zone="UTC"),
+        listeners="listeners",
+        latitude="latitude",
+        longitude="longitude",
+    )
+    written = store.store_city_audience(warehouse, rows)
+    return MaterializeResult(
+        metadata={
+            **table_facts(warehouse, "artist_city_audience"),
+            "artists_asked": ids.height,
+            "cities_received": rows.height,
+            "rows_written": written,
+            "artists_failed": _failures(context, result, "Chartmetric"),
+            "duration_seconds": round(time.monotonic() - started, 1),
+        }
+    )
+
+
+@asset(
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
+    deps=[tour_dates, artist_city_audience, "artist_momentum", "viral_events", "ticket_sales"],
+    metadata=table("booking_scores"),
+    freshness_policy=EVERY_2_HOURS,
+)
+def booking_scores(
+    context: AssetExecutionContext, warehouse: PostgresWarehouse
+) -> MaterializeResult:
+    """How good a booking each artist would be for each of our venues, 0-100, with the reasons
+    in plain English: audience in the venue's market, whether that audience would fill the
+    room (not too few, not far too many), genre fit, momentum and its trend, a market the
+    artist has not played for months, tour dates nearby when the venue has an open date, and
+    recent viral events (blend ``booking-v1``, documented in ``domain/booking.py``). Pairs
+    without audience in the market or any genre fit are skipped before scoring. One row per
+    (artist, venue, run time)."""
+    started = time.monotonic()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    settings = booking.BookingSettings()
+    inputs = store.scoring_inputs(warehouse, now, settings.lasting_days)
+    total_pairs = inputs["artists"].height * inputs["venues"].height
+    if inputs["audience"].is_empty() or inputs["venues"].is_empty():
+        scores = pl.DataFrame()
+    else:
+        scores = booking.score_pairs(
+            inputs["artists"],
+            inputs["venues"],
+            inputs["audience"],
+            inputs["tour_dates"],
+            inputs["booked"],
+            now.date(),
+            settings,
+        )
+        scores = scores.with_columns(scored_at=pl.lit(now))
+    written = store.store_scores(warehouse, scores)
+    context.log.info("scored %d of %d (artist, venue) pairs", scores.height, total_pairs)
+    top = store.latest_scores(warehouse)
+    return MaterializeResult(
+        metadata={
+            **table_facts(warehouse, "booking_scores", exact=False),
+            "model_version": booking.BOOKING_VERSION,
+            "pairs_possible": total_pairs,
+            "pairs_scored": scores.height,
+            "pruned_share": round(1 - scores.height / total_pairs, 4) if total_pairs else 0.0,
+            "rows_written": written,
+            "top_pairs": preview_table(top) if top.height else MetadataValue.text("none yet"),
+            "duration_seconds": round(time.monotonic() - started, 1),
+        }
+    )
+
+
+booking_scoring = define_asset_job(
+    "booking_scoring",
+    selection=[tour_dates, artist_city_audience, booking_scores],
+    description="Refreshes tour dates and audience by city, then scores every pair worth it.",
+)
+
+booking_scoring_every_2_hours = ScheduleDefinition(
+    name="booking_scoring_every_2_hours",
+    job=booking_scoring,
+    cron_schedule="15 */2 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every 2 hours at :15, tour dates and audience by city are refreshed and "
+    "booking scores recomputed.",
+)
