@@ -5,6 +5,8 @@ organisation's shows, Eventbrite's shape (``pagination`` with ``page_number``,
 ``page_count``, ``has_more_items``; events with ``id``, ``name.text``, ``start.utc``,
 ``capacity`` and ``ticket_classes`` carrying ``quantity_total`` / ``quantity_sold`` and
 ``cost``), sales as of the simulator's clock (``touring.ticket_sales_at``). Bearer token.
+``status=live`` (or ``ended``, comma-separated as Eventbrite takes it) keeps only shows still
+to play (or played).
 One extension: ``venue.slug``, the venue's slug in PromoterOS (a real integration keeps
 that mapping in its configuration). Shows whose sales have not opened are left out.
 
@@ -144,13 +146,13 @@ def organisation_shows(state: SimState, organisation_id: int, now: dt.datetime) 
     )
 
 
-def _event(row: dict[str, Any], currency: str) -> dict[str, Any]:
+def _event(row: dict[str, Any], currency: str, now: dt.datetime) -> dict[str, Any]:
     cents = round(float(row["ticket_price"]) * 100)
     return {
         "id": str(row["show_id"]),
         "name": {"text": f"{row['artist']} at {row['venue']}"},
         "start": {"utc": rfc3339(row["starts_at"])},
-        "status": "live",
+        "status": "live" if row["starts_at"] > now else "ended",
         "capacity": int(row["capacity"]),
         "venue": {"id": str(row["venue_id"]), "name": row["venue"], "slug": row["slug"]},
         "performer": {"name": row["artist"]},
@@ -185,6 +187,13 @@ async def list_events(request: Request, state: SimState, now: dt.datetime) -> Re
         return JSONResponse({"status_code": 404, "error": "NOT_FOUND"}, 404)
     currency = str(orgs["currency"][0])
     shows = organisation_shows(state, organisation_id, now)
+    wanted = request.query_params.get("status")  # Eventbrite's filter: live, ended, ...
+    if wanted:
+        live = pl.col("starts_at") > now
+        keep = {"live": live, "ended": ~live, "all": pl.lit(True)}
+        shows = shows.filter(
+            pl.any_horizontal(keep.get(w, pl.lit(False)) for w in wanted.split(","))
+        )
     count = shows.height
     pages = max(1, -(-count // size))
     rows = shows.slice((page - 1) * size, size).to_dicts()
@@ -197,7 +206,7 @@ async def list_events(request: Request, state: SimState, now: dt.datetime) -> Re
                 "page_count": pages,
                 "has_more_items": page < pages,
             },
-            "events": [_event(row, currency) for row in rows],
+            "events": [_event(row, currency, now) for row in rows],
         }
     )
 

@@ -310,8 +310,19 @@ def _file_milestones(conn: psycopg.Connection, show_ids: list[str], outcome: Ing
             reached["tickets_sold"].to_list(),
         ),
     )
-    # a played or cancelled show's late data is stored, but files no milestone any more
-    closed = [s for s, f in facts.items() if f["status"] in rules.CLOSED_STATUSES]
+    latest = dict(curves.group_by("show_id").agg(pl.col("observed_at").max()).iter_rows())
+    statuses = {
+        show_id: rules.show_status(
+            fact["status"],
+            fact["latest_sold"],
+            fact["capacity"],
+            fact["show_date"],
+            latest.get(show_id),
+        )
+        for show_id, fact in facts.items()
+    }
+    # a played or cancelled show's data is stored, but files no milestone any more
+    closed = [s for s, status in statuses.items() if status in rules.CLOSED_STATUSES]
     fresh = rules.new_milestones(reached, [(s, int(m)) for s, m in filed]).filter(
         ~pl.col("show_id").is_in(closed)
     )
@@ -327,9 +338,8 @@ def _file_milestones(conn: psycopg.Connection, show_ids: list[str], outcome: Ing
                 {"show_id": show_id, "milestone": row["milestone"], "alert_id": alert_id}
             )
     for show_id, fact in facts.items():
-        status = rules.show_status(fact["status"], fact["latest_sold"], fact["capacity"])
-        if status != fact["status"]:
-            conn.execute(SET_STATUS, (status, show_id))
+        if statuses[show_id] != fact["status"]:
+            conn.execute(SET_STATUS, (statuses[show_id], show_id))
 
 
 def _milestone_alert(
