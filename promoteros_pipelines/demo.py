@@ -266,7 +266,7 @@ def _detect(context: DemoContext) -> StepOutcome:
 
 def _ticket_webhooks(context: DemoContext) -> StepOutcome:
     label = "Ticket sales sent by webhook (each sent twice, shuffled, 3 hours late)"
-    mapped = demo_ticketing.map_venues(context.warehouse, context.simulator_url)
+    mapped = demo_ticketing.map_venues(context.warehouse, context.simulator_url, context.world)
     posted = demo_ticketing.send_webhooks(context.simulator_url, os.environ[DATABASE_URL_ENV])
     ingested = demo_ticketing.ingest_events(
         context.instance,

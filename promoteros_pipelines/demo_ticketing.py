@@ -12,10 +12,15 @@ mapping a real integration keeps in its configuration), then:
 * the ``pull_ticketing_api`` job reads the same shows from its Eventbrite-shaped API, adding
   each show's count as of now.
 
+The world's organisations are not the promoter's reference organisations: each is paired
+with the promoter organisation of the same slug, else time zone, else currency; a world
+organisation left without a partner sells nothing through this ticketing system.
+
 No Dagster import here beyond what runs the sensor: the demo's steps (``demo.py``) call these.
 """
 
 import base64
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +34,7 @@ from promoteros_pipelines.ingress.config import IngressSettings
 from promoteros_pipelines.ingress.server import LoopbackServer
 from promoteros_pipelines.resources.ticketing_api import TicketingApi
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
+from promoteros_pipelines.simulator import World
 
 SOURCE = "ticketing"
 SENSOR = "ticketing_sales_events"
@@ -37,6 +43,7 @@ DAYS_PER_WEBHOOK = 5
 LATE_HOURS = 3
 API_TOKEN = "demo-ticketing-token"
 
+PROMOTER_ORGANISATIONS = "SELECT slug, time_zone, currency FROM promoteros.organisations"
 PROMOTER_VENUES = """
 SELECT o.slug AS organisation, v.slug, v.name, v.capacity
 FROM promoteros.venues v JOIN promoteros.organisations o USING (organisation_id)
@@ -53,12 +60,37 @@ def ticketing_api(simulator_url: str, organisations: list[int]) -> TicketingApi:
     )
 
 
-def map_venues(warehouse: PostgresWarehouse, simulator_url: str) -> int:
-    """Tell the simulator's ticketing system which of the promoter's venues its rooms are;
-    returns how many of its rooms were mapped."""
-    with warehouse.connect() as conn:
-        rows = conn.execute(PROMOTER_VENUES).fetchall()
-    venues = [{"organisation": o, "slug": s, "name": n, "capacity": int(c)} for o, s, n, c in rows]
+def pair_organisations(
+    promoters: list[dict[str, Any]], world: list[dict[str, Any]]
+) -> dict[str, str]:
+    """World organisation slug -> the promoter organisation whose shows it sells: the same
+    slug first, then the same time zone, then the same currency; each used once."""
+    pairs: dict[str, str] = {}
+    taken: set[str] = set()
+    for key in ("slug", "time_zone", "currency"):
+        for theirs in world:
+            if theirs["slug"] in pairs:
+                continue
+            match = next(
+                (p for p in promoters if p["slug"] not in taken and p[key] == theirs[key]), None
+            )
+            if match:
+                pairs[theirs["slug"]] = match["slug"]
+                taken.add(match["slug"])
+    return pairs
+
+
+def map_venues(warehouse: PostgresWarehouse, simulator_url: str, world: World) -> int:
+    """Tell the simulator's ticketing system which of the promoter's venues its rooms are
+    (``pair_organisations``); returns how many of its rooms were mapped."""
+    promoters = warehouse.read_frame(PROMOTER_ORGANISATIONS).to_dicts()
+    pairs = pair_organisations(promoters, world.organisations.to_dicts())
+    by_promoter = {promoter: theirs for theirs, promoter in pairs.items()}
+    venues = [
+        {**venue, "organisation": by_promoter[venue["organisation"]]}
+        for venue in warehouse.read_frame(PROMOTER_VENUES).to_dicts()
+        if venue["organisation"] in by_promoter
+    ]
     response = httpx.post(
         f"{simulator_url}/_control/ticketing/venues", json={"venues": venues}, timeout=30
     )
@@ -78,7 +110,16 @@ def send_webhooks(simulator_url: str, database_url: str) -> Posted:
     """Run the ingress on loopback and have the simulator post its sales webhooks to it."""
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     settings = IngressSettings(database_url=database_url).with_secrets({SOURCE: secret})
-    with LoopbackServer(create_app(settings)) as ingress:
+    # this ingress only takes the demo's webhooks: its warnings that report downloads and
+    # approval links are off (no link secret) would only interrupt the demo's output
+    ingress_log = logging.getLogger("promoteros_pipelines.ingress")
+    level = ingress_log.level
+    ingress_log.setLevel(logging.ERROR)
+    try:
+        app = create_app(settings)
+    finally:
+        ingress_log.setLevel(level)
+    with LoopbackServer(app) as ingress:
         response = httpx.post(
             f"{simulator_url}/_control/ticketing/webhooks",
             json={

@@ -22,7 +22,8 @@ tell) and in shuffled order. Answers with the status of each post.
 reference data does not know; a real integration keeps a mapping from the ticketing system's
 venues to PromoterOS's. This sets that mapping: each organisation's world venues are spread
 over its listed venues (in slug order), whose slug, name and capacity the API and the
-webhooks then report. Organisations not listed keep the world's venues.
+webhooks then report. From then on the system serves only the mapped venues' shows (the
+promoter's own account); "organisation" names the world's organisation by its slug.
 """
 
 import datetime as dt
@@ -69,16 +70,16 @@ def shows_with_venues(state: SimState) -> pl.DataFrame:
     mapping = state.ticketing_venues
     if mapping is None:
         return world.shows.join(venues, on="venue_id")
-    mapped = venues.join(mapping, on="venue_id", how="left", suffix="_mapped").select(
+    mapped = venues.join(mapping, on="venue_id", suffix="_mapped").select(
         "venue_id",
         "organisation_id",
-        pl.coalesce("venue_mapped", "venue").alias("venue"),
-        pl.coalesce("slug_mapped", "slug").alias("slug"),
+        pl.col("venue_mapped").alias("venue"),
+        pl.col("slug_mapped").alias("slug"),
         pl.col("capacity").alias("mapped_capacity"),
     )
     return (
         world.shows.join(mapped, on="venue_id")
-        .with_columns(pl.coalesce("mapped_capacity", "capacity").alias("capacity"))
+        .with_columns(pl.col("mapped_capacity").alias("capacity"))
         .drop("mapped_capacity")
     )
 
