@@ -24,9 +24,9 @@ VENUE_SALES_COLUMNS = [
     column("at_risk", "Shows at risk", num=True),
 ]
 SHOW_COLUMNS = [
-    column("artist", "Artist", width="24%"),
-    column("date", "Show", nowrap=True),
-    column("sold", "Sold", num=True),
+    column("artist", "Artist", width="20%"),
+    column("date", "Show", width="19%", nowrap=True),
+    column("sold", "Sold", num=True, width="15%"),
     column("sell_through", "Sell-through", num=True),
     column("forecast", "Forecast by the show", num=True),
     column("sellout", "Chance of selling out", num=True),
