@@ -16,7 +16,6 @@ from promoteros_pipelines.defs.discovery.assets import tracked_artists
 from promoteros_pipelines.defs.metadata import markdown_table, table
 from promoteros_pipelines.defs.metrics.influx_store import mirror_observations, pending_rows
 from promoteros_pipelines.defs.partitions import six_hourly
-from promoteros_pipelines.defs.ticketing.influx_store import mirror_sales, pending_sales
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.platforms.pulls import PullResult
 from promoteros_pipelines.resources.platforms.resources import (
@@ -171,24 +170,18 @@ def artist_metrics_latest(warehouse: PostgresWarehouse) -> MaterializeResult:
 
 
 @asset(
-    group_name=GROUP,
-    kinds={"postgres", "influxdb"},
-    owners=OWNERS,
-    deps=["metric_observations", "ticket_sales"],
+    group_name=GROUP, kinds={"postgres", "influxdb"}, owners=OWNERS, deps=["metric_observations"]
 )
 def influxdb_mirror(
     context: AssetExecutionContext, warehouse: PostgresWarehouse, influxdb: InfluxMirror
 ) -> MaterializeResult:
     """Observations copied to InfluxDB for time-series dashboards (measurement
-    `artist_metrics`, tags artist_id and platform, one field per metric), and with them the
-    ticket sales points (measurement `ticket_sales`, tags show, venue and organisation: tickets
-    sold, gross, sell-through and sales velocity in tickets per hour). Skipped when
-    INFLUXDB_URL is not set; after an outage each catches up from its high-water mark."""
+    `artist_metrics`, tags artist_id and platform, one field per metric). Skipped when
+    INFLUXDB_URL is not set; after an outage it catches up from its high-water mark."""
     if not influxdb.enabled:
         context.log.info("INFLUXDB_URL is not set: the InfluxDB mirror is disabled")
         return MaterializeResult(metadata={"enabled": MetadataValue.bool(False)})
     report = mirror_observations(warehouse, influxdb)
-    sales = mirror_sales(warehouse, influxdb)
     return MaterializeResult(
         metadata={
             "enabled": MetadataValue.bool(True),
@@ -197,7 +190,5 @@ def influxdb_mirror(
             "write_requests": MetadataValue.int(report.requests),
             "rows_waiting": MetadataValue.int(pending_rows(warehouse)),
             "high_water_mark": MetadataValue.text(str(report.high_water_mark)),
-            "sales_points_mirrored": MetadataValue.int(sales.rows),
-            "sales_points_waiting": MetadataValue.int(pending_sales(warehouse)),
         }
     )

@@ -2,7 +2,7 @@
 
 Artists and viral events are shared by every organisation (the catalogue is global); booking
 and ticketing figures are per organisation and venue. Tickets come from the ticketing tables
-(through ``defs/ticketing/report_store.py``); bookings from ``booking_opportunities``, which
+(through ``defs/reports/ticket_store.py``); bookings from ``booking_opportunities``, which
 a later issue creates: until that table exists its tiles say "not connected yet" instead of
 inventing a number, and they light up on the first report after the table appears
 (expected columns in ``BOOKING_SQL``).
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import adbc_driver_manager
 import polars as pl
 
+from promoteros_pipelines.defs.reports import ticket_store as report_store
 from promoteros_pipelines.defs.reports.periods import Week
-from promoteros_pipelines.defs.ticketing import report_store
 from promoteros_pipelines.domain.report_kpis import Kpi, not_connected, share
 from promoteros_pipelines.domain.wording import plural
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -175,7 +175,7 @@ def ticket_kpis(
     warehouse: PostgresWarehouse, org: Organisation, week: Week, venue_id: int | None = None
 ) -> list[Kpi]:
     """Tickets sold this week and sell-through of the shows still to play, from the ticketing
-    tables (``defs/ticketing/report_store.py``)."""
+    tables (``defs/reports/ticket_store.py``)."""
     row = report_store.week_totals(
         warehouse, org.organisation_id, week.start, week.end, week.previous().start, venue_id
     )

@@ -7,9 +7,9 @@ from typing import Any
 
 import polars as pl
 
+from promoteros_pipelines.defs.reports import ticket_store as report_store
 from promoteros_pipelines.defs.reports.periods import Week
 from promoteros_pipelines.defs.reports.rows import column, local_time
-from promoteros_pipelines.defs.ticketing import report_store
 from promoteros_pipelines.domain.ticketing import milestone_label
 from promoteros_pipelines.domain.wording import percent, plural
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse

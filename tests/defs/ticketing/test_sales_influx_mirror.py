@@ -7,8 +7,8 @@ from urllib.parse import unquote
 import pytest
 from dagster import materialize
 
-from promoteros_pipelines.defs.metrics.assets import influxdb_mirror
 from promoteros_pipelines.defs.ticketing.influx_store import mirror_sales, pending_sales
+from promoteros_pipelines.defs.ticketing.mirror import ticket_sales_influxdb_mirror
 from promoteros_pipelines.resources.influx import InfluxMirror, InfluxWriteError
 from promoteros_pipelines.simulator.server import SimulatorServer
 from tests.defs.ticketing.ticketing_support import T0, ingest, sales_event, venue_world
@@ -74,26 +74,31 @@ def test_an_outage_loses_nothing_and_sends_nothing_twice(warehouse, standin, sol
     assert len({(tags, ts) for _, tags, _, ts in standin.points}) == 5
 
 
-def test_the_mirror_asset_sends_sales_with_the_metrics(warehouse, standin, sold):
+def test_the_mirror_asset_sends_settled_points(warehouse, standin, sold):
     influx = _mirror(standin)
-    result = materialize([influxdb_mirror], resources={"warehouse": warehouse, "influxdb": influx})
+    result = materialize(
+        [ticket_sales_influxdb_mirror], resources={"warehouse": warehouse, "influxdb": influx}
+    )
     assert result.success
-    metadata = result.asset_materializations_for_node("influxdb_mirror")[0].metadata
+    metadata = result.asset_materializations_for_node("ticket_sales_influxdb_mirror")[0].metadata
     # the mirror waits a minute for open transactions: these rows are seconds old
-    assert metadata["sales_points_waiting"].value == 4
-    assert metadata["sales_points_mirrored"].value == 0
+    assert metadata["points_waiting"].value == 4
+    assert metadata["points_mirrored"].value == 0
     warehouse.execute(
         "UPDATE promoteros.ticket_sales SET ingested_at = ingested_at - interval '2 minutes'"
     )
-    result = materialize([influxdb_mirror], resources={"warehouse": warehouse, "influxdb": influx})
-    metadata = result.asset_materializations_for_node("influxdb_mirror")[0].metadata
-    assert metadata["sales_points_mirrored"].value == 4
+    result = materialize(
+        [ticket_sales_influxdb_mirror], resources={"warehouse": warehouse, "influxdb": influx}
+    )
+    metadata = result.asset_materializations_for_node("ticket_sales_influxdb_mirror")[0].metadata
+    assert metadata["points_mirrored"].value == 4
     assert {m for m, *_ in standin.points} == {"ticket_sales"}
 
 
 def test_no_influxdb_no_mirror(warehouse, sold):
     result = materialize(
-        [influxdb_mirror], resources={"warehouse": warehouse, "influxdb": InfluxMirror()}
+        [ticket_sales_influxdb_mirror],
+        resources={"warehouse": warehouse, "influxdb": InfluxMirror()},
     )
     assert result.success
     assert pending_sales(warehouse) == 4

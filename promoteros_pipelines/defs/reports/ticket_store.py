@@ -4,7 +4,9 @@ sold in a week, sell-through of the shows still to play, milestones reached and 
 ``ticket_sales`` holds cumulative counts per show, so a week's tickets are each show's count at
 the week's end minus its count at the start (net of refunds); sell-through is that of the
 shows still to play as of the week's end. Shows at risk come from the latest sell-through
-refresh (``show_sell_through``), which is as of its ``computed_at``.
+refresh (``show_sell_through``), which is as of its ``computed_at``. The ticketing tables are
+the ticketing area's; their reads for reports live here so that reports never import that
+area (which files alerts, and the alerts area reaches reports).
 """
 
 import datetime as dt
