@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from dagster import AssetKey, AssetMaterialization, DagsterInstance, Definitions, MetadataValue
 
-from promoteros_pipelines import demo_world
+from promoteros_pipelines import demo_ticketing, demo_world
 from promoteros_pipelines.resources.platforms.resources import (
     SIMULATOR_URL_ENV,
     BandsintownResource,
@@ -81,13 +81,19 @@ class DemoStep:
     run: Callable[[DemoContext], StepOutcome]
 
 
-def demo_definitions() -> Definitions:
-    """The code location's assets and jobs, with platform clients paced for the simulator."""
+def demo_definitions(world: demo_world.World | None = None) -> Definitions:
+    """The code location's assets and jobs, with platform clients paced for the simulator
+    (and, given its ``world``, the simulator's ticketing API)."""
     from promoteros_pipelines.definitions import defs
 
     resources = dict(defs.resources or {})
     for name, factory in PLATFORM_RESOURCES.items():
         resources[name] = factory.from_env(**SIMULATOR_PACE)
+    if world is not None:
+        organisations = world.organisations["organisation_id"].to_list()
+        resources["ticketing_api"] = demo_ticketing.ticketing_api(
+            os.environ[SIMULATOR_URL_ENV], organisations
+        )
     return Definitions(
         assets=defs.assets,
         asset_checks=defs.asset_checks,
@@ -258,6 +264,65 @@ def _detect(context: DemoContext) -> StepOutcome:
     return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 
+def _ticket_webhooks(context: DemoContext) -> StepOutcome:
+    label = "Ticket sales sent by webhook (each sent twice, shuffled, 3 hours late)"
+    mapped = demo_ticketing.map_venues(context.warehouse, context.simulator_url, context.world)
+    posted = demo_ticketing.send_webhooks(context.simulator_url, os.environ[DATABASE_URL_ENV])
+    ingested = demo_ticketing.ingest_events(
+        context.instance,
+        context.definitions,
+        context.warehouse,
+        RUN_CONFIG,
+        {DEMO_TAG: "true", STEP_TAG: label},
+    )
+    if ingested.failed_run or not mapped:
+        detail = "the ingest run failed" if mapped else "no venue of the world could be mapped"
+        return StepOutcome(label, False, detail, ingested.failed_run)
+    found = context.warehouse.read_frame(
+        "SELECT (SELECT count(*) FROM promoteros.shows) AS shows,"
+        " (SELECT count(*) FROM promoteros.ticket_sales) AS points,"
+        " (SELECT count(*) FROM promoteros.show_milestones) AS milestones"
+    ).row(0, named=True)
+    detail = (
+        f"{posted.accepted:,} of {posted.posts:,} signed posts accepted; "
+        f"{ingested.runs} ingest runs kept {found['points']:,} sales points of "
+        f"{found['shows']:,} shows once each and filed {found['milestones']:,} milestones"
+    )
+    return StepOutcome(label, posted.accepted == posted.posts, detail)
+
+
+def _ticket_pull(context: DemoContext) -> StepOutcome:
+    label = "Ticket sales pulled from the ticketing API (every page, every organisation)"
+    outcome = run_job(context, label, "pull_ticketing_api")
+    stored = context.warehouse.read_frame(
+        "SELECT count(DISTINCT show_id) AS shows FROM promoteros.ticket_sales"
+        " WHERE observed_at = $1",
+        [context.now],
+    )
+    detail = f"{stored['shows'][0]:,} shows' counts as of now"
+    return StepOutcome(label, outcome.success, detail, outcome.run_id)
+
+
+def _sell_through(context: DemoContext) -> StepOutcome:
+    label = "Sell-through, sell-out forecasts and shows at risk, as of now"
+    outcome = run_job(
+        context,
+        label,
+        "refresh_show_sell_through",
+        op_config={"show_sell_through": _as_of(context.now)},
+    )
+    found = context.warehouse.read_frame(
+        "SELECT count(*) AS shows, count(*) FILTER (WHERE at_risk) AS at_risk,"
+        " (SELECT count(*) FROM promoteros.shows WHERE status = 'played') AS played"
+        " FROM promoteros.show_sell_through"
+    ).row(0, named=True)
+    detail = (
+        f"{found['shows']:,} upcoming shows, {found['at_risk']:,} at risk; "
+        f"{found['played']:,} already played"
+    )
+    return StepOutcome(label, outcome.success, detail, outcome.run_id)
+
+
 def demo_steps(anchor: WorldAnchor, now: dt.datetime) -> list[DemoStep]:
     today = now.date()
     yesterday = today - dt.timedelta(days=1)
@@ -266,6 +331,9 @@ def demo_steps(anchor: WorldAnchor, now: dt.datetime) -> list[DemoStep]:
         job_step("Reference data (organisations, venues, people, alerts)", "load_reference_data"),
         DemoStep("Seed the roster and its history", _seed),
         *(_pull(end) for end in _pull_windows(now)),
+        DemoStep("Ticket sales by webhook", _ticket_webhooks),
+        DemoStep("Ticket sales pulled", _ticket_pull),
+        DemoStep("Sell-through as of now", _sell_through),
         job_step(
             f"Daily metrics and momentum, {anchor.history_start:%d %b} to {yesterday:%d %b}",
             "daily_analytics",
@@ -316,7 +384,7 @@ class Demo:
                     self.anchor,
                     self.now,
                     simulator_url,
-                    demo_definitions(),
+                    demo_definitions(self.world),
                 )
                 for step in self.steps():
                     outcome = step.run(context)

@@ -31,6 +31,11 @@ SUMMARY_SQL = {
         SELECT channel, status, count(*) FROM promoteros.notification_log
         GROUP BY channel, status ORDER BY channel, status""",
     "pdfs": "SELECT count(*) FROM promoteros.report_archive",
+    "tickets": """
+        SELECT (SELECT count(*) FROM promoteros.show_sell_through),
+               (SELECT count(*) FROM promoteros.show_sell_through WHERE at_risk),
+               (SELECT count(*) FROM promoteros.show_milestones),
+               (SELECT count(*) FROM promoteros.ticket_sales)""",
 }
 
 
@@ -110,6 +115,7 @@ def _print_summary(url: str, seconds: float) -> None:
         alerts = conn.execute(SUMMARY_SQL["alerts"]).fetchone()[0]  # type: ignore[index]
         notifications = conn.execute(SUMMARY_SQL["notifications"]).fetchall()
         pdfs = conn.execute(SUMMARY_SQL["pdfs"]).fetchone()[0]  # type: ignore[index]
+        shows, at_risk, milestones, points = conn.execute(SUMMARY_SQL["tickets"]).fetchone()  # type: ignore[misc]
     home = promoteros_home()
     outbox = home / "outbox"
     emails = len(list(outbox.glob("*.eml"))) if outbox.exists() else 0
@@ -134,6 +140,10 @@ def _print_summary(url: str, seconds: float) -> None:
     for channel, status, count in notifications:
         by_channel.setdefault(channel, []).append(f"{count:,} {status}")
     channels = "; ".join(f"{c}: {', '.join(s)}" for c, s in sorted(by_channel.items()))
+    lines.append(
+        f"• Ticket sales: {shows:,} upcoming shows, {points:,} sales points, "
+        f"{milestones:,} milestones reached, {at_risk:,} shows at risk."
+    )
     lines.append(f"• Alerts: {alerts:,} filed; notifications by channel: {channels or 'none'}.")
     lines.append(f"• Reports: {pdfs:,} PDFs in {_relative(home / 'reports')}/")
     lines.append(

@@ -113,35 +113,38 @@ def demand(seed: int, artists: int, as_json: bool) -> None:
     """MAE of final sell-through (model vs the venue-mean and artist-tier-mean baselines) and
     the Brier score of "sells out", on the later 30 % of a simulated world's shows after
     training on the first 70 % (by on-sale date). The model sees what is known at on-sale;
-    the human output adds the same model updated with first-week sales. With --json stdout
-    holds one line: mae, baseline_venue_mae, baseline_tier_mae, brier, shows.
+    it is also scored updated with the sales of the first 7 and 14 days. With --json stdout
+    holds one line: mae (at on-sale), baseline_venue_mae, baseline_tier_mae, brier, shows,
+    plus ratio_to_better_baseline and mae_after_7_days_on_sale, mae_after_14_days_on_sale.
     """
     from promoteros_pipelines.evaluation.demand import evaluate_demand
 
     result = evaluate_demand(seed, artists)
     if as_json:
-        keys = ("mae", "baseline_venue_mae", "baseline_tier_mae", "brier", "shows")
-        click.echo(json.dumps({key: result[key] for key in keys}))
+        click.echo(json.dumps({k: v for k, v in result.items() if k != "details"}))
         return
     details = result["details"]
     click.echo(
         f"world seed {seed}, {artists} artists: trained on {details['train_shows']} shows, "
         f"scored {result['shows']}"
     )
-    early = details["with_first_week_sales"]
-    click.echo(f"{'':<26}{'MAE':>8}")
-    click.echo(f"{'model at on-sale':<26}{result['mae']:>8.4f}   (R² {details['r2']:.3f})")
-    click.echo(f"{'model + first-week sales':<26}{early['mae']:>8.4f}   (R² {early['r2']:.3f})")
-    click.echo(f"{'baseline: venue mean':<26}{result['baseline_venue_mae']:>8.4f}")
-    click.echo(f"{'baseline: artist tier':<26}{result['baseline_tier_mae']:>8.4f}")
+    click.echo(f"{'':<34}{'MAE':>8}")
+    click.echo(f"{'model at on-sale':<34}{result['mae']:>8.4f}   (R² {details['r2']:.3f})")
+    for days, early in details["updates"].items():
+        label = f"model + sales of the first {days} days"
+        click.echo(f"{label:<34}{early['mae']:>8.4f}   (R² {early['r2']:.3f})")
+    click.echo(f"{'baseline: venue mean':<34}{result['baseline_venue_mae']:>8.4f}")
+    click.echo(f"{'baseline: artist tier':<34}{result['baseline_tier_mae']:>8.4f}")
     click.echo(
-        f"ratio to the better baseline at on-sale: {details['ratio_to_better_baseline']:.3f} "
+        f"ratio to the better baseline at on-sale: {result['ratio_to_better_baseline']:.3f} "
         "(target at most 0.7)"
     )
     click.echo(
         f"Brier (sells out): {result['brier']:.4f}; sold out in the scored shows: "
         f"{details['sold_out_share_test']:.2%}"
     )
+    top = ", ".join(details["top_features"])
+    click.echo(f"most important at on-sale: {top}")
 
 
 @command.command("booking")

@@ -22,6 +22,8 @@ import polars as pl
 
 MILESTONES = (50, 75, 90, 100)
 SHOW_STATUSES = ("announced", "on_sale", "sold_out", "played", "cancelled")
+CLOSED_STATUSES = ("played", "cancelled")
+"""Shows whose sales are over: no sell-through, milestone or risk alert is computed for them."""
 CURVE_SCHEMA = pl.Schema(
     {
         "show_id": pl.String(),
@@ -137,11 +139,22 @@ def milestone_subject(show: ShowFacts, milestones: Sequence[int], tickets_sold: 
     return f"{show_title(show)}: {text} ({tickets_sold:,} of {show.capacity:,})"
 
 
-def show_status(current: str | None, latest_sold: int | None, capacity: int) -> str:
-    """Status after new sales: played and cancelled shows keep theirs; otherwise sold out at
-    capacity (by the latest observation, so a refund below capacity re-opens sales)."""
-    if current in ("played", "cancelled"):
+def show_status(
+    current: str | None,
+    latest_sold: int | None,
+    capacity: int,
+    show_date: dt.date | None = None,
+    latest_observed: dt.datetime | None = None,
+) -> str:
+    """Status after new sales: played and cancelled shows keep theirs; a show whose date is
+    before the day of its latest observation has been played (a pull after the show, or a
+    late report); otherwise sold out at capacity (by the latest observation, so a refund below
+    capacity re-opens sales)."""
+    if current in CLOSED_STATUSES:
         return current
+    known = show_date is not None and latest_observed is not None
+    if known and show_date < latest_observed.date():  # type: ignore[operator,union-attr]
+        return "played"
     if latest_sold is None:
         return current or "announced"
     return "sold_out" if latest_sold >= capacity else "on_sale"

@@ -1,9 +1,12 @@
 """The demand model: a show's final sell-through from what is known when it goes on sale.
 
 Features (``FEATURES``) are the artist's audience per platform and its 28-day momentum, past
-viral episodes, genre fit with the venue, capacity, price against the venue's usual price,
-weekday, season and days on sale; ``EARLY_FEATURE`` adds the share sold in the first week
-for the update once sales begin. Two baselines say whether the model earns its keep: the
+viral episodes, the artist's listeners in the venue's city (the "audience by city" a
+promoter reads), those listeners per seat and projected to the show date at the current
+momentum, the artist's other announced dates in the same city in the 120 days before, genre
+fit with the venue, capacity, price against the venue's usual price, weekday, season and days
+on sale. ``early_feature(days)`` adds the share sold ``days`` after on-sale, for the update
+once sales begin (``EARLY_DAYS``). Two baselines say whether the model earns its keep: the
 venue's historical mean and the artist tier's mean (tiers: quartiles of Spotify followers in
 the training shows). The sell-out probability comes from a classifier when the training
 shows include sell-outs, else from their base rate.
@@ -23,6 +26,10 @@ FEATURES = [
     "momentum_spotify",
     "momentum_tiktok",
     "viral_episodes",
+    "log_market_listeners",
+    "log_market_per_seat",
+    "log_market_at_show",
+    "recent_dates_nearby",
     "genre_fit",
     "log_capacity",
     "price_ratio",
@@ -31,7 +38,15 @@ FEATURES = [
     "season_cos",
     "days_on_sale",
 ]
-EARLY_FEATURE = "first_week_share"
+EARLY_DAYS = (7, 14)
+
+
+def early_feature(days: int) -> str:
+    """The column holding the share of capacity sold ``days`` after on-sale."""
+    return f"share_after_{days}_days"
+
+
+EARLY_FEATURE = early_feature(7)
 TARGET = "final_sell_through"
 SOLD_OUT = 0.999
 
@@ -140,3 +155,25 @@ def scores(predicted: pl.DataFrame) -> dict[str, float | int]:
         "brier": round(brier, 4),
         "shows": int(predicted.height),
     }
+
+
+def market_features(frame: pl.DataFrame) -> pl.DataFrame:
+    """The market columns of ``FEATURES`` from ``market_listeners`` (the artist's listeners
+    in the venue's city, as known at on-sale; null: none reported), ``capacity``,
+    ``momentum_spotify``, ``days_on_sale`` and ``recent_dates`` (the artist's other announced
+    dates in the same city in the 120 days before the show).
+
+    Listeners per seat is what a promoter weighs first (a room too big for the local audience
+    stays half empty); projecting them to the show date at the current momentum credits a
+    rising act with the fans it will have by then.
+    """
+    listeners = pl.col("market_listeners").fill_null(0).cast(pl.Float64)
+    return frame.with_columns(
+        listeners.log1p().alias("log_market_listeners"),
+        ((listeners + 1) / pl.col("capacity")).log().alias("log_market_per_seat"),
+        (
+            (listeners + 1).log()
+            + pl.col("momentum_spotify").fill_null(0) * pl.col("days_on_sale") / 28
+        ).alias("log_market_at_show"),
+        pl.col("recent_dates").fill_null(0).cast(pl.Float64).alias("recent_dates_nearby"),
+    )

@@ -49,8 +49,9 @@ class TicketingApi(ConfigurableResource):
         return [part for part in self.organisations.replace(",", " ").split() if part]
 
     def events(self, organisation_id: str) -> tuple[list[dict[str, Any]], dt.datetime]:
-        """Every event of the organisation (all pages) and the server's time of the last page
-        (its ``Date`` header; the counts are as of then)."""
+        """Every live event of the organisation (all pages; shows already played are not
+        read again) and the server's time of the last page (its ``Date`` header; the counts
+        are as of then)."""
         events: list[dict[str, Any]] = []
         served_at = dt.datetime.now(dt.UTC)
         url = f"{self.base_url.rstrip('/')}/v3/organizations/{organisation_id}/events/"
@@ -58,7 +59,9 @@ class TicketingApi(ConfigurableResource):
         with httpx.Client(timeout=30) as client:
             for page in range(1, MAX_PAGES + 1):
                 response = client.get(
-                    url, params={"page": page, "page_size": self.page_size}, headers=headers
+                    url,
+                    params={"page": page, "page_size": self.page_size, "status": "live"},
+                    headers=headers,
                 )
                 if response.status_code != 200:
                     raise TicketingApiError(

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import format_datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -34,6 +35,9 @@ class SimState:
     tokens: TokenStore
     # platform -> expected secret(s); None accepts any non-empty credential.
     credentials: dict[str, tuple[str, ...]] | None = None
+    # world venue_id -> the promoter's venue (slug, venue, capacity) the ticketing system
+    # reports it as (``POST /_control/ticketing/venues``); None: the world's own venues
+    ticketing_venues: Any = None
 
     def now(self) -> dt.datetime:
         return self.clock.now().replace(microsecond=0)

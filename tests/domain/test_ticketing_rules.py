@@ -85,3 +85,12 @@ def test_status_follows_the_latest_count_but_not_for_played_or_cancelled():
     assert rules.show_status("sold_out", 990, 1000) == "on_sale"  # refunds re-open sales
     assert rules.show_status("cancelled", 1000, 1000) == "cancelled"
     assert rules.show_status(None, None, 10) == "announced"
+
+
+def test_a_show_observed_after_its_date_has_been_played():
+    after = dt.datetime(2026, 12, 13, 9, tzinfo=dt.UTC)
+    assert rules.show_status("on_sale", 400, 1000, dt.date(2026, 12, 12), after) == "played"
+    assert rules.show_status("sold_out", 1000, 1000, dt.date(2026, 12, 12), after) == "played"
+    same_day = dt.datetime(2026, 12, 12, 19, tzinfo=dt.UTC)
+    assert rules.show_status("on_sale", 400, 1000, dt.date(2026, 12, 12), same_day) == "on_sale"
+    assert rules.show_status("cancelled", 400, 1000, dt.date(2026, 12, 12), after) == "cancelled"

@@ -21,6 +21,7 @@ discover_and_pull = define_asset_job(
         "metric_observations",
         "artist_metrics_latest",
         "influxdb_mirror",
+        "ticket_sales_influxdb_mirror",
     ),
     tags=PLATFORM_API_TAGS,
     description="Find trending artists, track the new ones, and pull every tracked artist's "

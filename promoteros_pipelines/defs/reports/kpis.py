@@ -2,10 +2,10 @@
 
 Artists and viral events are shared by every organisation (the catalogue is global); booking
 and ticketing figures are per organisation and venue. Tickets come from the ticketing tables
-(``shows``, ``ticket_sales``); bookings from ``booking_opportunities``, which a later issue
-creates: until a table exists its tiles say "not connected yet" instead of inventing a number,
-and they light up on the first report after the table appears (expected columns in
-``BOOKING_SQL``).
+(through ``defs/reports/ticket_store.py``); bookings from ``booking_opportunities``, which
+a later issue creates: until that table exists its tiles say "not connected yet" instead of
+inventing a number, and they light up on the first report after the table appears
+(expected columns in ``BOOKING_SQL``).
 """
 
 import datetime as dt
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import adbc_driver_manager
 import polars as pl
 
+from promoteros_pipelines.defs.reports import ticket_store as report_store
 from promoteros_pipelines.defs.reports.periods import Week
 from promoteros_pipelines.domain.report_kpis import Kpi, not_connected, share
 from promoteros_pipelines.domain.wording import plural
@@ -133,29 +134,6 @@ SELECT count(*) FILTER (WHERE created_at >= $2 AND created_at < $3) AS made,
            FILTER (WHERE created_at >= $4 AND created_at < $2), 0) AS gross_before
 FROM {table} WHERE organisation_id = $1 AND ($5::bigint IS NULL OR venue_id = $5)
 """
-# The ticketing tables (migration 0050): ``ticket_sales`` holds cumulative counts per show, so
-# a week's tickets are each show's count at the week's end minus its count at the start (net
-# of refunds); sell-through is that of the shows still to play, as of the week's end.
-TICKETS_SQL = """
-WITH points AS (
-    SELECT s.show_id, s.capacity, s.show_date,
-        (SELECT t.tickets_sold FROM {sales} t WHERE t.show_id = s.show_id
-            AND t.observed_at < $3 ORDER BY t.observed_at DESC LIMIT 1) AS at_end,
-        (SELECT t.tickets_sold FROM {sales} t WHERE t.show_id = s.show_id
-            AND t.observed_at < $2 ORDER BY t.observed_at DESC LIMIT 1) AS at_start,
-        (SELECT t.tickets_sold FROM {sales} t WHERE t.show_id = s.show_id
-            AND t.observed_at < $4 ORDER BY t.observed_at DESC LIMIT 1) AS at_previous
-    FROM {shows} s
-    WHERE s.organisation_id = $1 AND ($5::bigint IS NULL OR s.venue_id = $5)
-)
-SELECT coalesce(sum(coalesce(at_end, 0) - coalesce(at_start, 0)), 0)::bigint AS sold,
-       coalesce(sum(coalesce(at_start, 0) - coalesce(at_previous, 0)), 0)::bigint AS sold_before,
-       sum(coalesce(at_end, 0)) FILTER (WHERE show_date >= $6)::bigint AS upcoming_sold,
-       sum(capacity) FILTER (WHERE show_date >= $6)::bigint AS offered,
-       sum(coalesce(at_start, 0)) FILTER (WHERE show_date >= $7)::bigint AS upcoming_sold_before,
-       sum(capacity) FILTER (WHERE show_date >= $7)::bigint AS offered_before
-FROM points
-"""
 
 
 def _optional_source(
@@ -205,31 +183,16 @@ def booking_kpis(
 def ticket_kpis(
     warehouse: PostgresWarehouse, org: Organisation, week: Week, venue_id: int | None = None
 ) -> list[Kpi]:
-    """Tickets sold and sell-through, or honest "not connected yet" tiles."""
-    sold, sell_through = (("tickets_sold", "Tickets sold"), ("sell_through", "Sell-through"))
-    row = _optional_source(
-        warehouse,
-        "ticket_sales",
-        TICKETS_SQL.format(
-            sales=warehouse.qualified("ticket_sales"), shows=warehouse.qualified("shows")
-        ),
-        [
-            org.organisation_id,
-            week.start,
-            week.end,
-            week.previous().start,
-            venue_id,
-            week.end.date(),
-            week.start.date(),
-        ],
-        (sold, sell_through),
+    """Tickets sold this week and sell-through of the shows still to play, from the ticketing
+    tables (``defs/reports/ticket_store.py``)."""
+    row = report_store.week_totals(
+        warehouse, org.organisation_id, week.start, week.end, week.previous().start, venue_id
     )
-    if isinstance(row, list):
-        return row
     return [
-        Kpi(*sold, row["sold"], row["sold_before"]),
+        Kpi("tickets_sold", "Tickets sold", row["sold"], row["sold_before"]),
         Kpi(
-            *sell_through,
+            "sell_through",
+            "Sell-through",
             share(row["upcoming_sold"], row["offered"]),
             share(row["upcoming_sold_before"], row["offered_before"]),
             unit="percent",

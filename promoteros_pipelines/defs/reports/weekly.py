@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from promoteros_pipelines.defs.approvals.store import weekly_statistics
-from promoteros_pipelines.defs.reports import kpis, rows
+from promoteros_pipelines.defs.reports import kpis, rows, ticket_rows
 from promoteros_pipelines.defs.reports.operations import (
     MAINTENANCE_COLUMNS,
     NOTE_COLUMNS,
@@ -186,6 +186,9 @@ def render_weekly_set(
         "maintenance_columns": MAINTENANCE_COLUMNS,
         "note_columns": NOTE_COLUMNS,
     }
+    venue_frame = kpis.venues(warehouse, org.organisation_id)
+    tickets = ticket_rows.organisation_section(warehouse, org.organisation_id, week, venue_frame)
+    base["ticket_columns"] = ticket_rows.COLUMNS
     jobs = [
         ReportJob(
             role,
@@ -203,6 +206,7 @@ def render_weekly_set(
                 "momentum": rows.momentum_rows(momentum),
                 "pipeline_runs": run_rows,
                 "run_columns": rows.RUN_COLUMNS,
+                "tickets": tickets,
                 "approvals_summary": approvals_summary(
                     weekly_statistics(warehouse, week.start, week.end, org.slug)
                 ),
@@ -214,7 +218,7 @@ def render_weekly_set(
         )
         for role in (EXECUTIVE, OPS)
     ]
-    venues = kpis.venues(warehouse, org.organisation_id).iter_rows(named=True)
+    venues = venue_frame.iter_rows(named=True)
     stored_genres = kpis.artist_genre_names(warehouse)
     rankings: dict[tuple[str, ...] | None, pl.DataFrame] = {}  # venues sharing genres read one
     for venue in venues:
@@ -272,6 +276,7 @@ def _venue_job(
         "other_viral_events": _others(len(events) - len(fitting_events), venue["name"]),
         "opportunities": opportunity_rows(warehouse, venue["venue_id"]),
         "opportunity_columns": rows.OPPORTUNITY_COLUMNS,
+        "tickets": ticket_rows.venue_section(warehouse, org.organisation_id, week, venue),
     }
     return ReportJob(
         VENUE,

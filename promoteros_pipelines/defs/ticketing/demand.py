@@ -36,6 +36,14 @@ SELECT s.show_id, s.venue_id, s.on_sale_at, s.show_date, s.capacity::float8 AS c
         ORDER BY t.observed_at DESC LIMIT 1)::float8 / s.capacity AS final_sell_through,
        (SELECT count(*) FROM promoteros.viral_events e WHERE e.artist_id = s.artist_id
         AND e.detected_at < s.on_sale_at)::float8 AS viral_episodes,
+       (SELECT c.listeners FROM promoteros.artist_city_audience c
+        WHERE c.artist_id = s.artist_id AND c.city = v.city AND c.country = v.country
+          AND c.observed_at <= s.on_sale_at
+        ORDER BY c.observed_at DESC, c.listeners DESC LIMIT 1)::float8 AS market_listeners,
+       (SELECT count(*) FROM promoteros.tour_dates d
+        WHERE d.artist_id = s.artist_id AND d.city = v.city AND d.event_date < s.show_date
+          AND d.event_date >= s.show_date - 120 AND d.fetched_at <= s.on_sale_at)::float8
+           AS recent_dates,
        f.*
 FROM promoteros.shows s
 JOIN promoteros.venues v USING (venue_id)
@@ -84,10 +92,12 @@ def expected_shares(warehouse: PostgresWarehouse) -> tuple[dict[str, float], str
 
 
 def features(frame: pl.DataFrame) -> pl.DataFrame:
-    """``demand.FEATURES`` from the warehouse columns; an audience not observed before the
-    on-sale counts as 0 (an all-missing column would break the trees' binning)."""
+    """``demand.FEATURES`` from the warehouse columns (listeners in the venue's city from
+    ``artist_city_audience``, other dates from ``tour_dates``, both as known at on-sale); an
+    audience not observed before the on-sale counts as 0 (an all-missing column would break
+    the trees' binning)."""
     day = pl.col("show_date").dt.ordinal_day() / 365.25 * 2 * math.pi
-    return frame.with_columns(
+    frame = frame.with_columns(
         *(
             pl.col(f"{p}_now").cast(pl.Float64).log1p().alias(f"log_followers_{p}")
             for p in demand.PLATFORMS
@@ -107,7 +117,10 @@ def features(frame: pl.DataFrame) -> pl.DataFrame:
             ).dt.total_hours()
             / 24
         ).alias("days_on_sale"),
-    ).with_columns(pl.col(demand.FEATURES).cast(pl.Float64).fill_nan(None).fill_null(0.0))
+    )
+    return demand.market_features(frame).with_columns(
+        pl.col(demand.FEATURES).cast(pl.Float64).fill_nan(None).fill_null(0.0)
+    )
 
 
 @asset(group_name=GROUP, kinds={"scikit-learn", "postgres"}, owners=OWNERS, deps=[ticket_sales])

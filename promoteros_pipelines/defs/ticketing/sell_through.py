@@ -18,6 +18,7 @@ from promoteros_pipelines.defs.metadata import FILES_INTO, preview_table
 from promoteros_pipelines.defs.ticketing.assets import GROUP, OWNERS, ticket_sales
 from promoteros_pipelines.defs.ticketing.demand import expected_shares
 from promoteros_pipelines.defs.ticketing.sell_through_store import (
+    mark_played,
     read_inputs,
     read_rollup,
     write_sell_through,
@@ -54,10 +55,12 @@ def show_sell_through(
 
     A show whose forecast sell-through is below `risk_level` (60 %) within `risk_days` (14) of
     the show files one `risk` alert (once per show), routed to its venue's manager and ops.
-    When a demand model has been trained its expected final share is averaged with the
-    curve's projection.
+    Shows dated before today move to `played` here (their figures are final and they leave
+    this table); `cancelled` shows are left out too. When a demand model has been trained
+    its expected final share is averaged with the curve's projection.
     """
     now = dt.datetime.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC)
+    played = mark_played(warehouse, now.date())
     shows, curve = read_inputs(warehouse, now)
     expected, model_version = expected_shares(warehouse)
     frame = sell_through(
@@ -88,6 +91,7 @@ def show_sell_through(
     return MaterializeResult(
         metadata={
             "shows": MetadataValue.int(written),
+            "shows_marked_played": MetadataValue.int(played),
             "shows_at_risk": MetadataValue.int(int(frame["at_risk"].sum()) if written else 0),
             "risk_alerts_filed": MetadataValue.int(len(alerted)),
             "demand_model": MetadataValue.text(model_version or "none trained yet"),

@@ -8,6 +8,7 @@ import polars as pl
 from psycopg.rows import dict_row
 
 from promoteros_pipelines.defs.alerts.store import Alert, file_alert
+from promoteros_pipelines.defs.ticketing.bulk import copy_frame
 from promoteros_pipelines.domain import ticketing as rules
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -26,6 +27,17 @@ FROM promoteros.ticket_sales t JOIN promoteros.shows s USING (show_id)
 WHERE s.status NOT IN ('played', 'cancelled') AND t.observed_at <= $1
 """
 COLUMNS = list(rules.SELL_THROUGH_SCHEMA)
+# A show is played once its date is behind ``now``'s date; cancelled shows keep their status.
+MARK_PLAYED = """
+UPDATE promoteros.shows SET status = 'played', updated_at = now()
+WHERE show_date < %s AND status NOT IN ('played', 'cancelled')
+"""
+
+
+def mark_played(warehouse: PostgresWarehouse, today: dt.date) -> int:
+    """Move shows dated before ``today`` to ``played`` (their sell-through is final, and no
+    milestone or risk alert is filed for them any more); returns how many moved."""
+    return warehouse.execute(MARK_PLAYED, (today,))
 
 
 def read_inputs(
@@ -49,14 +61,11 @@ def write_sell_through(
     alerted: list[str] = []
     with warehouse.connect() as conn:
         conn.execute("DELETE FROM promoteros.show_sell_through")
-        with (
-            conn.cursor() as cursor,
-            cursor.copy(
-                f"COPY promoteros.show_sell_through ({', '.join(COLUMNS)}, computed_at) FROM STDIN"
-            ) as copy,
-        ):
-            for values in frame.select(COLUMNS).iter_rows():
-                copy.write_row((*values, now))
+        copy_frame(
+            conn,
+            "promoteros.show_sell_through",
+            frame.select(COLUMNS).with_columns(pl.lit(now).alias("computed_at")),
+        )
         for row in frame.filter(pl.col("at_risk")).iter_rows(named=True):
             fact = facts[row["show_id"]]
             if fact["organisation_id"] is None:

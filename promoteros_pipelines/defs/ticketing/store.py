@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from promoteros_pipelines.defs.alerts.store import Alert, file_alert
+from promoteros_pipelines.defs.ticketing.bulk import copy_frame
 from promoteros_pipelines.domain import ticketing as rules
 from promoteros_pipelines.domain.discovery import normalize_name
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
@@ -223,17 +224,11 @@ def _stage_sales(conn: psycopg.Connection, sales: pl.DataFrame, outcome: IngestO
     conn.execute(STAGE)
     # one point per (show, moment) in a batch: the first event's, as the table keeps the first
     points = sales.sort("event_id").unique(["show_id", "observed_at"], keep="first")
-    with (
-        conn.cursor() as cursor,
-        cursor.copy(
-            "COPY stage_ticket_sales (show_id, observed_at, tickets_sold, gross, currency,"
-            " event_id) FROM STDIN"
-        ) as copy,
-    ):
-        for row in points.select(
-            "show_id", "observed_at", "tickets_sold", "gross", "currency", "event_id"
-        ).iter_rows():
-            copy.write_row(row)
+    copy_frame(
+        conn,
+        "stage_ticket_sales",
+        points.select("show_id", "observed_at", "tickets_sold", "gross", "currency", "event_id"),
+    )
     outcome.observations_received = sales.height
     with conn.cursor(row_factory=dict_row) as reader:
         outcome.conflicting = reader.execute(CONFLICTING).fetchall()
@@ -315,7 +310,22 @@ def _file_milestones(conn: psycopg.Connection, show_ids: list[str], outcome: Ing
             reached["tickets_sold"].to_list(),
         ),
     )
-    fresh = rules.new_milestones(reached, [(s, int(m)) for s, m in filed])
+    latest = dict(curves.group_by("show_id").agg(pl.col("observed_at").max()).iter_rows())
+    statuses = {
+        show_id: rules.show_status(
+            fact["status"],
+            fact["latest_sold"],
+            fact["capacity"],
+            fact["show_date"],
+            latest.get(show_id),
+        )
+        for show_id, fact in facts.items()
+    }
+    # a played or cancelled show's data is stored, but files no milestone any more
+    closed = [s for s, status in statuses.items() if status in rules.CLOSED_STATUSES]
+    fresh = rules.new_milestones(reached, [(s, int(m)) for s, m in filed]).filter(
+        ~pl.col("show_id").is_in(closed)
+    )
     for (show_id,), group in fresh.group_by(["show_id"], maintain_order=True):
         fact = facts[str(show_id)]
         alert_id = _milestone_alert(conn, fact, group, outcome)
@@ -328,9 +338,8 @@ def _file_milestones(conn: psycopg.Connection, show_ids: list[str], outcome: Ing
                 {"show_id": show_id, "milestone": row["milestone"], "alert_id": alert_id}
             )
     for show_id, fact in facts.items():
-        status = rules.show_status(fact["status"], fact["latest_sold"], fact["capacity"])
-        if status != fact["status"]:
-            conn.execute(SET_STATUS, (status, show_id))
+        if statuses[show_id] != fact["status"]:
+            conn.execute(SET_STATUS, (statuses[show_id], show_id))
 
 
 def _milestone_alert(

@@ -81,3 +81,34 @@ def test_venue_and_organisation_roll_ups(warehouse, two_shows):
     org = sql(warehouse, "SELECT * FROM promoteros.organisation_sell_through")[0]
     assert (org["shows"], org["sold"], org["capacity"]) == (2, 908, 2000)
     assert float(org["sell_through"]) == pytest.approx(0.454)
+
+
+def test_a_show_past_its_date_is_played_and_files_nothing_more(warehouse, two_shows):
+    after_the_show = NOW + dt.timedelta(days=11)
+    metadata = refresh(warehouse, as_of=after_the_show.isoformat())
+    assert metadata["shows_marked_played"] == 2 and metadata["shows"] == 0
+    statuses = sql(warehouse, "SELECT DISTINCT status FROM promoteros.shows")
+    assert statuses == [{"status": "played"}]
+    assert sql(warehouse, "SELECT * FROM promoteros.show_sell_through") == []
+    # a late report that the slow show sold out is kept, but files no milestone now
+    late = ingest(warehouse, [sales_event(warehouse, "slow", [(9 * 24, 1000)])])
+    assert late["observations_inserted"] == 1 and late["milestones_filed"] == 0
+    filed = sql(
+        warehouse, "SELECT milestone FROM promoteros.show_milestones WHERE show_id = 'slow'"
+    )
+    assert 100 not in {row["milestone"] for row in filed}
+    assert refresh(warehouse, as_of=after_the_show.isoformat())["shows_marked_played"] == 0
+
+
+def test_a_cancelled_show_stays_cancelled_and_files_nothing(warehouse, two_shows):
+    sql(warehouse, "UPDATE promoteros.shows SET status = 'cancelled' WHERE show_id = 'slow'")
+    late = ingest(warehouse, [sales_event(warehouse, "slow", [(7 * 24 + 1, 1000)])])
+    assert late["observations_inserted"] == 1 and late["milestones_filed"] == 0
+    metadata = refresh(warehouse, as_of=(NOW + dt.timedelta(days=11)).isoformat())
+    assert metadata["shows_marked_played"] == 1  # only the other show
+    status = sql(warehouse, "SELECT show_id, status FROM promoteros.shows ORDER BY show_id")
+    assert status == [
+        {"show_id": "fast", "status": "played"},
+        {"show_id": "slow", "status": "cancelled"},
+    ]
+    assert sql(warehouse, "SELECT * FROM promoteros.alerts WHERE alert_type = 'risk'") == []

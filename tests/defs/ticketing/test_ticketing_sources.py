@@ -84,7 +84,9 @@ def test_the_api_is_paginated_and_needs_a_token(sim_control):
 
 def test_the_pull_stores_every_show_of_every_page(warehouse, simulator, small_world):
     shows_of_org = small_world.shows.join(small_world.venues, on="venue_id").filter(
-        pl.col("organisation_id") == 1, pl.col("on_sale_at") <= small_world.present
+        pl.col("organisation_id") == 1,
+        pl.col("on_sale_at") <= small_world.present,
+        pl.col("starts_at") > small_world.present,  # the pull reads live shows only
     )
     seed_organisation(warehouse, small_world)
     api = TicketingApi(
@@ -151,3 +153,54 @@ def test_late_duplicated_shuffled_webhooks_file_each_milestone_once(
     assert len(alerts) == len({(a["show_id"], a["m"]) for a in alerts})
     filed = sql(warehouse, "SELECT count(*) AS n FROM promoteros.show_milestones")[0]["n"]
     assert filed >= len(alerts)
+
+
+def test_mapped_venues_are_what_the_ticketing_system_reports(sim_control, small_world):
+    mine = [
+        {
+            "organisation": "northern-lights-live",
+            "slug": "leadmill",
+            "name": "The Leadmill",
+            "capacity": 900,
+        },
+        {
+            "organisation": "northern-lights-live",
+            "slug": "roundhouse",
+            "name": "Roundhouse",
+            "capacity": 1700,
+        },
+    ]
+    mapped = sim_control.post("/_control/ticketing/venues", json={"venues": mine}).json()
+    owned = small_world.venues.filter(pl.col("organisation_id") == 1).height
+    assert mapped["mapped"] == owned
+    auth = {"Authorization": "Bearer t"}
+    events = sim_control.get(
+        "/ticketing/v3/organizations/1/events/", params={"page_size": 200}, headers=auth
+    ).json()["events"]
+    assert events and {e["venue"]["slug"] for e in events} <= {"leadmill", "roundhouse"}
+    assert {e["capacity"] for e in events} <= {900, 1700}
+    assert all(e["ticket_classes"][0]["quantity_sold"] <= e["capacity"] for e in events)
+    # organisation 2 was not mapped: the promoter's account sells nothing there
+    other = sim_control.get("/ticketing/v3/organizations/2/events/", headers=auth).json()
+    assert other["events"] == []
+
+
+def test_world_organisations_pair_with_the_promoters_by_slug_then_zone_then_currency():
+    from promoteros_pipelines.demo_ticketing import pair_organisations
+
+    promoters = [
+        {"slug": "north", "time_zone": "Europe/London", "currency": "GBP"},
+        {"slug": "spree", "time_zone": "Europe/Berlin", "currency": "EUR"},
+        {"slug": "canal", "time_zone": "Europe/Amsterdam", "currency": "EUR"},
+    ]
+    world = [
+        {"slug": "north", "time_zone": "Europe/Dublin", "currency": "EUR"},
+        {"slug": "paris", "time_zone": "Europe/Paris", "currency": "EUR"},
+        {"slug": "berlin", "time_zone": "Europe/Berlin", "currency": "EUR"},
+        {"slug": "hudson", "time_zone": "America/New_York", "currency": "USD"},
+    ]
+    assert pair_organisations(promoters, world) == {
+        "north": "north",
+        "berlin": "spree",
+        "paris": "canal",
+    }
