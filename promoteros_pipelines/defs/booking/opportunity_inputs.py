@@ -157,6 +157,12 @@ SELECT v.venue_id, v.capacity::float8 AS capacity,
            AS genre_fit,
        (SELECT count(*) FROM promoteros.viral_events e WHERE e.artist_id = a.artist_id)::float8
            AS viral_episodes,
+       (SELECT c.listeners FROM promoteros.artist_city_audience c
+        WHERE c.artist_id = a.artist_id AND c.city = v.city AND c.country = v.country
+        ORDER BY c.observed_at DESC, c.listeners DESC LIMIT 1)::float8 AS market_listeners,
+       (SELECT count(*) FROM promoteros.tour_dates d
+        WHERE d.artist_id = a.artist_id AND d.city = v.city AND d.event_date < $3::date
+          AND d.event_date >= $3::date - 120)::float8 AS recent_dates,
        {followers}
 FROM promoteros.artists a, promoteros.venues v
 WHERE a.artist_id = $1 AND v.venue_id = $2
@@ -205,7 +211,7 @@ def demand_estimate(
             for days, label in ((0, "now"), (28, "before"))
         )
         frame = warehouse.read_frame(
-            HYPOTHETICAL_SHOW.format(followers=followers), [artist_id, venue_id]
+            HYPOTHETICAL_SHOW.format(followers=followers), [artist_id, venue_id, show_date]
         ).with_columns(
             pl.lit(show_date).alias("show_date"),
             pl.lit(dt.datetime.now(dt.UTC)).cast(pl.Datetime("us", "UTC")).alias("on_sale_at"),

@@ -9,7 +9,10 @@ otherwise commit a row behind the cursor.
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import polars as pl
 
 from promoteros_pipelines.domain.line_protocol import observation_lines
 from promoteros_pipelines.resources.influx import MEASUREMENT, InfluxMirror
@@ -47,61 +50,70 @@ class MirrorReport:
     high_water_mark: dt.datetime | None = None
 
 
-def _cursor(warehouse: PostgresWarehouse) -> list:
-    stored = warehouse.read_frame(
-        "SELECT high_water_mark, last_key::text AS last_key"
-        " FROM promoteros.mirror_high_water_marks WHERE mirror = $1",
-        [MIRROR],
-    )
-    if stored.is_empty() or stored["last_key"][0] is None:
-        return [EPOCH, 0, "", EPOCH, ""]
-    key = json.loads(stored["last_key"][0])
-    observed_at = dt.datetime.fromisoformat(key["observed_at"])
-    return [
-        stored["high_water_mark"][0],
-        key["artist_id"],
-        key["platform"],
-        observed_at,
-        key["metric"],
-    ]
+@dataclass(frozen=True)
+class KeysetCursor:
+    """Where a mirror stands in a table read in (ingested_at, *key) order: stored in
+    ``mirror_high_water_marks`` under ``mirror``, its key columns as JSON (``times`` as ISO
+    text)."""
 
+    mirror: str
+    key: tuple[str, ...]
+    before_first: tuple
+    times: frozenset[str] = frozenset({"observed_at"})
 
-def mirror_observations(
-    warehouse: PostgresWarehouse, influx: InfluxMirror, settle_seconds: float = 60.0
-) -> MirrorReport:
-    """Send every settled observation after the cursor, one confirmed batch at a time."""
-    report = MirrorReport()
-    cursor = _cursor(warehouse)
-    while True:
-        rows = warehouse.read_frame(NEXT_ROWS, [*cursor, float(settle_seconds), influx.batch_lines])
-        if rows.is_empty():
-            return report
-        lines = observation_lines(rows, MEASUREMENT)
-        if lines.len():  # a batch of only non-finite values has nothing to send
-            influx.write_lines(lines.to_list())
-        last = rows.row(-1, named=True)
-        cursor = [
-            last["ingested_at"],
-            last["artist_id"],
-            last["platform"],
-            last["observed_at"],
-            last["metric"],
-        ]
+    def read(self, warehouse: PostgresWarehouse) -> list:
+        stored = warehouse.read_frame(
+            "SELECT high_water_mark, last_key::text AS last_key"
+            " FROM promoteros.mirror_high_water_marks WHERE mirror = $1",
+            [self.mirror],
+        )
+        if stored.is_empty() or stored["last_key"][0] is None:
+            return [EPOCH, *self.before_first]
+        saved = json.loads(stored["last_key"][0])
+        return [stored["high_water_mark"][0], *(self._load(name, saved[name]) for name in self.key)]
+
+    def _load(self, name: str, value):
+        return dt.datetime.fromisoformat(value) if name in self.times else value
+
+    def save(self, warehouse: PostgresWarehouse, last: dict, rows: int) -> None:
         key = {
-            "artist_id": last["artist_id"],
-            "platform": last["platform"],
-            "observed_at": last["observed_at"].isoformat(),
-            "metric": last["metric"],
+            name: last[name].isoformat() if name in self.times else last[name] for name in self.key
         }
         warehouse.execute(
             SAVE_CURSOR,
             {
-                "mirror": MIRROR,
+                "mirror": self.mirror,
                 "mark": last["ingested_at"],
                 "key": json.dumps(key),
-                "rows": rows.height,
+                "rows": rows,
             },
         )
+
+
+def follow(
+    warehouse: PostgresWarehouse,
+    influx: InfluxMirror,
+    cursor: KeysetCursor,
+    next_rows: str,
+    to_lines: Callable[[pl.DataFrame], pl.Series],
+    settle_seconds: float,
+) -> MirrorReport:
+    """Send every settled row after ``cursor`` (``next_rows`` takes the cursor, the settle time
+    and the batch size), one confirmed batch at a time, saving the cursor after each."""
+    report = MirrorReport()
+    position = cursor.read(warehouse)
+    while True:
+        rows = warehouse.read_frame(
+            next_rows, [*position, float(settle_seconds), influx.batch_lines]
+        )
+        if rows.is_empty():
+            return report
+        lines = to_lines(rows)
+        if lines.len():  # a batch of only non-finite values has nothing to send
+            influx.write_lines(lines.to_list())
+        last = rows.row(-1, named=True)
+        position = [last["ingested_at"], *(last[name] for name in cursor.key)]
+        cursor.save(warehouse, last, rows.height)
         report.rows += rows.height
         report.lines += lines.len()
         report.requests += 1
@@ -110,9 +122,28 @@ def mirror_observations(
             return report
 
 
+CURSOR = KeysetCursor(
+    MIRROR, ("artist_id", "platform", "observed_at", "metric"), (0, "", EPOCH, "")
+)
+
+
+def mirror_observations(
+    warehouse: PostgresWarehouse, influx: InfluxMirror, settle_seconds: float = 60.0
+) -> MirrorReport:
+    """Send every settled observation after the cursor, one confirmed batch at a time."""
+    return follow(
+        warehouse,
+        influx,
+        CURSOR,
+        NEXT_ROWS,
+        lambda rows: observation_lines(rows, MEASUREMENT),
+        settle_seconds,
+    )
+
+
 def pending_rows(warehouse: PostgresWarehouse) -> int:
     """Observations not yet mirrored (settled or not), for metadata and checks."""
-    cursor = _cursor(warehouse)
+    cursor = CURSOR.read(warehouse)
     count = warehouse.read_frame(
         "SELECT count(*) AS n FROM promoteros.metric_observations"
         " WHERE (ingested_at, artist_id, platform, observed_at, metric) > ($1, $2, $3, $4, $5)",

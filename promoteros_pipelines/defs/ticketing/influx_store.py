@@ -10,16 +10,17 @@ sent) is sent with the velocity since the point before it; the point after it ke
 velocity it was sent with.
 """
 
-import datetime as dt
-import json
-
-from promoteros_pipelines.defs.metrics.influx_store import SAVE_CURSOR, MirrorReport
+from promoteros_pipelines.defs.metrics.influx_store import (
+    EPOCH,
+    KeysetCursor,
+    MirrorReport,
+    follow,
+)
 from promoteros_pipelines.domain.line_protocol import sales_lines
 from promoteros_pipelines.resources.influx import InfluxMirror
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 MIRROR = "influxdb:ticket_sales"
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 NEXT_POINTS = """
 SELECT t.show_id, s.venue_id, s.organisation_id, s.capacity, t.observed_at,
@@ -45,56 +46,16 @@ WHERE (ingested_at, show_id, observed_at) > ($1, $2, $3)
 """
 
 
-def _cursor(warehouse: PostgresWarehouse) -> list:
-    stored = warehouse.read_frame(
-        "SELECT high_water_mark, last_key::text AS last_key"
-        " FROM promoteros.mirror_high_water_marks WHERE mirror = $1",
-        [MIRROR],
-    )
-    if stored.is_empty() or stored["last_key"][0] is None:
-        return [EPOCH, "", EPOCH]
-    key = json.loads(stored["last_key"][0])
-    return [
-        stored["high_water_mark"][0],
-        key["show_id"],
-        dt.datetime.fromisoformat(key["observed_at"]),
-    ]
+CURSOR = KeysetCursor(MIRROR, ("show_id", "observed_at"), ("", EPOCH))
 
 
 def mirror_sales(
     warehouse: PostgresWarehouse, influx: InfluxMirror, settle_seconds: float = 60.0
 ) -> MirrorReport:
     """Send every settled sales point after the cursor, one confirmed batch at a time."""
-    report = MirrorReport()
-    cursor = _cursor(warehouse)
-    while True:
-        rows = warehouse.read_frame(
-            NEXT_POINTS, [*cursor, float(settle_seconds), influx.batch_lines]
-        )
-        if rows.is_empty():
-            return report
-        lines = sales_lines(rows)
-        influx.write_lines(lines.to_list())
-        last = rows.row(-1, named=True)
-        cursor = [last["ingested_at"], last["show_id"], last["observed_at"]]
-        key = {"show_id": last["show_id"], "observed_at": last["observed_at"].isoformat()}
-        warehouse.execute(
-            SAVE_CURSOR,
-            {
-                "mirror": MIRROR,
-                "mark": last["ingested_at"],
-                "key": json.dumps(key),
-                "rows": rows.height,
-            },
-        )
-        report.rows += rows.height
-        report.lines += lines.len()
-        report.requests += 1
-        report.high_water_mark = last["ingested_at"]
-        if rows.height < influx.batch_lines:
-            return report
+    return follow(warehouse, influx, CURSOR, NEXT_POINTS, sales_lines, settle_seconds)
 
 
 def pending_sales(warehouse: PostgresWarehouse) -> int:
     """Sales points not yet mirrored (settled or not)."""
-    return int(warehouse.read_frame(PENDING, _cursor(warehouse))["n"][0])
+    return int(warehouse.read_frame(PENDING, CURSOR.read(warehouse))["n"][0])
