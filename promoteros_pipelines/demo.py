@@ -29,6 +29,7 @@ from promoteros_pipelines import demo_ticketing, demo_world
 from promoteros_pipelines.resources.platforms.resources import (
     SIMULATOR_URL_ENV,
     BandsintownResource,
+    ChartmetricResource,
     InstagramResource,
     SpotifyResource,
     TikTokResource,
@@ -46,6 +47,7 @@ PLATFORM_RESOURCES = {
     "tiktok": TikTokResource,
     "instagram": InstagramResource,
     "bandsintown": BandsintownResource,
+    "chartmetric": ChartmetricResource,
 }
 SIMULATOR_PACE = {"requests_per_second": 2_000.0, "burst": 200, "max_concurrency": 16}
 # errors only: each step prints its own line, and the UI has every run's full log
@@ -323,6 +325,21 @@ def _sell_through(context: DemoContext) -> StepOutcome:
     return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 
+def _opportunities(context: DemoContext) -> StepOutcome:
+    label = "Booking opportunities above the threshold, offers filed for approval"
+    outcome = run_job(context, label, "booking_opportunities_job")
+    found = context.warehouse.read_frame(
+        "SELECT count(*) AS opportunities, count(approval_id) AS offers,"
+        " (SELECT count(*) FROM promoteros.booking_scores) AS scores"
+        " FROM promoteros.booking_opportunities"
+    ).row(0, named=True)
+    detail = (
+        f"{found['scores']:,} pairs scored, {found['opportunities']:,} opportunities, "
+        f"{found['offers']:,} offers waiting for approval"
+    )
+    return StepOutcome(label, outcome.success, detail, outcome.run_id)
+
+
 def demo_steps(anchor: WorldAnchor, now: dt.datetime) -> list[DemoStep]:
     today = now.date()
     yesterday = today - dt.timedelta(days=1)
@@ -342,6 +359,11 @@ def demo_steps(anchor: WorldAnchor, now: dt.datetime) -> list[DemoStep]:
         DemoStep("Viral signals replayed over the history", _signal_replay),
         DemoStep("Train the viral model", _train),
         DemoStep("Viral detection as of now", _detect),
+        job_step(
+            "Booking scores (tour dates, audience by city, every artist-venue pair worth it)",
+            "booking_scoring",
+        ),
+        DemoStep("Booking opportunities", _opportunities),
         job_step("Alert delivery (mail goes to the outbox)", "alert_delivery"),
         job_step(
             f"Daily digest for {yesterday:%a %d %b}",

@@ -1,6 +1,7 @@
 """``promoteros demo``: set up everything and run the product's jobs on the simulated world."""
 
 import datetime as dt
+import logging
 import time
 import warnings
 from pathlib import Path
@@ -36,6 +37,15 @@ SUMMARY_SQL = {
                (SELECT count(*) FROM promoteros.show_sell_through WHERE at_risk),
                (SELECT count(*) FROM promoteros.show_milestones),
                (SELECT count(*) FROM promoteros.ticket_sales)""",
+    "booking": """
+        SELECT (SELECT count(*) FROM promoteros.booking_opportunities),
+               (SELECT count(*) FROM promoteros.booking_opportunities
+                 WHERE status = 'pending_approval'),
+               (SELECT a.name || ' at ' || v.name || ' (' || round(o.score) || ')'
+                  FROM promoteros.booking_opportunities o
+                  JOIN promoteros.artists a USING (artist_id)
+                  JOIN promoteros.venues v USING (venue_id)
+                 ORDER BY o.score DESC, o.id LIMIT 1)""",
 }
 
 
@@ -116,6 +126,7 @@ def _print_summary(url: str, seconds: float) -> None:
         notifications = conn.execute(SUMMARY_SQL["notifications"]).fetchall()
         pdfs = conn.execute(SUMMARY_SQL["pdfs"]).fetchone()[0]  # type: ignore[index]
         shows, at_risk, milestones, points = conn.execute(SUMMARY_SQL["tickets"]).fetchone()  # type: ignore[misc]
+        opportunities, offers, best = conn.execute(SUMMARY_SQL["booking"]).fetchone()  # type: ignore[misc]
     home = promoteros_home()
     outbox = home / "outbox"
     emails = len(list(outbox.glob("*.eml"))) if outbox.exists() else 0
@@ -144,6 +155,11 @@ def _print_summary(url: str, seconds: float) -> None:
         f"• Ticket sales: {shows:,} upcoming shows, {points:,} sales points, "
         f"{milestones:,} milestones reached, {at_risk:,} shows at risk."
     )
+    lines.append(
+        f"• Booking: {opportunities:,} opportunities"
+        + (f", best {best}" if best else "")
+        + f"; {offers:,} offers waiting for approval (promoteros booking list)."
+    )
     lines.append(f"• Alerts: {alerts:,} filed; notifications by channel: {channels or 'none'}.")
     lines.append(f"• Reports: {pdfs:,} PDFs in {_relative(home / 'reports')}/")
     lines.append(
@@ -164,7 +180,14 @@ def _print_ui_access(url: str) -> None:
     if not auth_enabled():
         print_ui_auth_off(3000)
         return
-    print_sign_in(ensure_local_admin(url, promoteros_home()), "http://127.0.0.1:3000")
+    # authkit writes an audit line (JSON) to stdout for the new admin: kept out of the demo
+    audit = logging.getLogger("dagster_authkit.audit")
+    audit.disabled = True  # (its import sets the level, so not the level)
+    try:
+        admin = ensure_local_admin(url, promoteros_home())
+    finally:
+        audit.disabled = False
+    print_sign_in(admin, "http://127.0.0.1:3000")
 
 
 def _relative(path: Path) -> str:

@@ -272,8 +272,9 @@ booking_opportunities_every_2_hours = ScheduleDefinition(
         selection=[booking_opportunities],
         description="Turn the latest booking scores above the threshold into opportunities.",
     ),
-    cron_schedule="15 */2 * * *",
+    cron_schedule="45 */2 * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Every 2 hours (at :15, after the scores): files booking opportunities.",
+    description="Every 2 hours (at :45, half an hour after the scores): files booking "
+    "opportunities.",
 )
