@@ -65,6 +65,31 @@ TABLE_RULES: dict[str, dict[str, str]] = {
         "ticket_price_not_negative": "typical_ticket_price >= 0",
     },
     "artist_metrics_latest": {"value_not_negative": "value >= 0"},
+    "ticket_sales": {
+        "tickets_not_negative": "tickets_sold >= 0",
+        "gross_not_negative": "gross >= 0",
+        "not_in_the_future": "observed_at <= now() + interval '5 minutes'",
+    },
+    "show_sell_through": {
+        "capacity_positive": "capacity > 0",
+        "sold_not_negative": "sold >= 0",
+        "sell_through_not_negative": "sell_through >= 0",
+        "forecast_not_negative": "forecast_sell_through >= 0",
+        "sellout_probability_0_1": "sellout_probability BETWEEN 0 AND 1",
+        "velocity_finite": FINITE.format(c="velocity_24h")
+        + " AND "
+        + FINITE.format(c="velocity_7d"),
+    },
+    "tour_dates": {
+        "latitude_in_range": "latitude BETWEEN -90 AND 90",
+        "longitude_in_range": "longitude BETWEEN -180 AND 180",
+    },
+    "artist_city_audience": {"listeners_not_negative": "listeners >= 0"},
+    "booking_scores": {"score_0_100": "score BETWEEN 0 AND 100"},
+    "booking_opportunities": {
+        "score_0_100": "score BETWEEN 0 AND 100",
+        "window_in_order": "window_end >= window_start",
+    },
 }
 """Ranges of the stored tables (several are also database CHECKs: a restored dump or a
 dropped constraint would let bad rows in, and this is where they show)."""

@@ -74,6 +74,18 @@ def test_ranges_fail_on_negative_nan_future_and_out_of_scale_values(
             "UPDATE promoteros.daily_artist_metrics SET engagement_rate = 500",
         ),
         ("viral_signals", "UPDATE promoteros.viral_signals SET strength = -1"),
+        (
+            "booking_scores",
+            "INSERT INTO promoteros.booking_scores (artist_id, venue_id, scored_at, score,"
+            " components, explanation, model_version) SELECT min(artist_id), 1, now(), 130,"
+            " '{}', 'hand-broken', 'test' FROM promoteros.artists",
+        ),
+        (
+            "artist_city_audience",
+            "INSERT INTO promoteros.artist_city_audience (artist_id, city, country, platform,"
+            " observed_at, listeners) SELECT min(artist_id), 'Leeds', 'GB', 'spotify', now(), -5"
+            " FROM promoteros.artists",
+        ),
     ],
 )
 def test_stored_ranges_fail_on_a_hand_broken_table(
