@@ -1,13 +1,8 @@
 """The four roles of the Dagster UI and what each may do, as plain tables (no imports).
 
-Two layers read these tables, so a refused action is refused twice over:
-
-* dagster-authkit's middleware checks every GraphQL mutation by name before Dagster sees it
-  (``MUTATION_ROLES``; a mutation not listed needs Admin, so a new Dagster mutation is closed
-  until someone places it here);
-* Dagster itself gets the user's permissions per request (``PERMISSION_ROLES``, the values of
-  ``dagster._core.workspace.permissions.Permissions``), so the UI greys out what the role may
-  not do (the Materialize button for a Viewer) and Dagster's resolvers refuse it too.
+dagster-authkit's middleware checks every GraphQL mutation by name against ``MUTATION_ROLES``
+before Dagster sees it; a mutation not listed needs Admin, so a new Dagster mutation is closed
+until someone places it here.
 
 Each role includes everything of the roles before it.
 """
@@ -75,31 +70,6 @@ MUTATION_ROLES: dict[str, str | None] = {
     "deleteAppManagedComponent": ADMIN,
 }
 
-# Dagster's permission names -> the lowest role that has them.
-PERMISSION_ROLES: dict[str, str] = {
-    "launch_pipeline_execution": OPERATOR,
-    "launch_pipeline_reexecution": OPERATOR,
-    "terminate_pipeline_execution": OPERATOR,
-    "launch_partition_backfill": OPERATOR,
-    "cancel_partition_backfill": OPERATOR,
-    "start_schedule": OPERATOR,
-    "stop_running_schedule": OPERATOR,
-    "schedule_dry_run": OPERATOR,
-    "edit_sensor": OPERATOR,
-    "sensor_dry_run": OPERATOR,
-    "reload_repository_location": DEVELOPER,
-    "reload_workspace": DEVELOPER,
-    "refresh_component_state": DEVELOPER,
-    "wipe_assets": DEVELOPER,
-    "delete_pipeline_run": DEVELOPER,
-    "report_runless_asset_events": DEVELOPER,
-    "update_sensor_cursor": DEVELOPER,
-    "edit_dynamic_partitions": DEVELOPER,
-    "toggle_auto_materialize": DEVELOPER,
-    "edit_concurrency_limit": DEVELOPER,
-    "edit_app_managed_components": ADMIN,
-}
-
 
 def rank(role: str) -> int:
     return ROLES.index(role)
@@ -121,11 +91,6 @@ def role_for_level(level: int) -> str:
 
 def allows(role: str, needed: str | None) -> bool:
     return needed is None or rank(role) >= rank(needed)
-
-
-def permissions_of(role: str) -> dict[str, bool]:
-    """Dagster permission name -> enabled, for one role."""
-    return {name: allows(role, needed) for name, needed in PERMISSION_ROLES.items()}
 
 
 def mutations_at_level(role: str) -> set[str]:

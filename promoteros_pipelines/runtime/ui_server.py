@@ -11,64 +11,24 @@ changes of ours:
    1.13's newer mutations).
 2. A refusal, and the user menu authkit adds to the UI, name our roles ("Access denied:
    launchRun needs the Operator role; vera is a Viewer"), not authkit's level names.
-3. Dagster's own permissions follow the signed-in person's role: each request gets a request
-   context whose ``permissions`` come from ``ui_roles.PERMISSION_ROLES``. The UI then greys
-   out what the role may not do, and Dagster's resolvers refuse it as well.
+
+Dagster OSS has no public API for per-request permissions, so nothing here reaches into
+Dagster's private modules: the refusal happens at authkit's middleware, before Dagster sees
+the request, and the UI shows it as the mutation's error (its buttons are not greyed out).
 """
 
 import json
 import sys
-from collections.abc import Mapping
 from typing import Any
-
-from dagster._core.workspace.context import WorkspaceRequestContext
-from dagster._core.workspace.permissions import LOCATION_SCOPED_PERMISSIONS, PermissionResult
 
 from promoteros_pipelines.runtime.ui_roles import (
     ADMIN,
     DEVELOPER,
     MUTATION_ROLES,
     OPERATOR,
-    VIEWER,
     mutations_at_level,
-    permissions_of,
     role_for_level,
 )
-
-NOT_ALLOWED = "Your role ({role}) does not allow this; ask an Admin (`promoteros users`)."
-
-
-class RoleScopedRequestContext(WorkspaceRequestContext):
-    """A request context whose permissions are those of one role."""
-
-    def __init__(self, *args: Any, role: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.role = role
-
-    @property
-    def permissions(self) -> Mapping[str, PermissionResult]:
-        reason = NOT_ALLOWED.format(role=self.role)
-        read_only = self._read_only
-        return {
-            name: PermissionResult(enabled, None if enabled else reason)
-            for name, allowed in permissions_of(self.role).items()
-            for enabled in [allowed and not read_only]
-        }
-
-    def permissions_for_location(self, *, location_name: str) -> Mapping[str, PermissionResult]:
-        return {
-            name: result
-            for name, result in self.permissions.items()
-            if name in LOCATION_SCOPED_PERMISSIONS
-        }
-
-
-def role_of_connection(conn: Any) -> str:
-    """The role authkit's middleware found for this request; Viewer when it set none (the
-    WebSocket, which carries subscriptions only)."""
-    state = conn.scope.get("state")
-    user = state.get("user") if isinstance(state, dict) else getattr(state, "user", None)
-    return role_for_level(int(user.role)) if user is not None else VIEWER
 
 
 def refusal(user: Any, mutation: str, needed: Any) -> Any:
@@ -111,13 +71,11 @@ def menu_with_our_role_name(render: Any) -> Any:
 
 def install_roles() -> None:
     """Put our role tables into authkit and Dagster (in this process, before the server)."""
-    import dagster_webserver.webserver as webserver
     from dagster_authkit.auth.backends.base import RolePermissions
     from dagster_authkit.core import patch as authkit_patch
     from dagster_authkit.core.middleware import DagsterAuthMiddleware
 
-    original = webserver.DagsterWebserver._make_request_context
-    if getattr(original, "_promoteros_roles", False):
+    if getattr(RolePermissions, "_promoteros_roles", False):
         return
     RolePermissions.UNRESTRICTED_MUTATIONS = frozenset(
         name for name, needed in MUTATION_ROLES.items() if needed is None
@@ -130,21 +88,7 @@ def install_roles() -> None:
         authkit_patch.render_user_menu_injection
     )
 
-    def role_scoped(self: Any, conn: Any) -> WorkspaceRequestContext:
-        base = original(self, conn)
-        return RoleScopedRequestContext(
-            instance=base.instance,
-            current_workspace=base.get_current_workspace(),
-            process_context=base.process_context,
-            version=base.version,
-            source=conn,
-            read_only=base._read_only,
-            read_only_locations=base._read_only_locations,
-            role=role_of_connection(conn),
-        )
-
-    role_scoped._promoteros_roles = True  # type: ignore[attr-defined]
-    webserver.DagsterWebserver._make_request_context = role_scoped  # type: ignore[method-assign]
+    RolePermissions._promoteros_roles = True  # type: ignore[attr-defined]
 
 
 def main(argv: list[str]) -> None:
