@@ -10,17 +10,15 @@ with a sentence saying why (``promoteros events show ID``).
 from typing import Any
 
 from dagster import Config, Failure, OpExecutionContext, Output, job, op
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from promoteros_pipelines.defs.booking import opportunity_store as store
 from promoteros_pipelines.defs.inbox.single_events import (
     EventRoute,
-    PayloadRefused,
     build_single_event_sensor,
+    payload_as_op_config,
 )
-from promoteros_pipelines.defs.inbox.store import InboxEvent
-from promoteros_pipelines.defs.inbox.ticks import describe_invalid
-from promoteros_pipelines.events import BookingResponse, parse_event
+from promoteros_pipelines.events import BookingResponse
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 EVENT_TYPE = "booking.response"
@@ -68,16 +66,13 @@ def booking_response() -> None:
     record_booking_response()
 
 
-def response_run_config(event: InboxEvent) -> dict[str, Any]:
-    try:
-        parse_event(EVENT_TYPE, event.payload)
-    except ValidationError as error:
-        reason = describe_invalid(error)
-        raise PayloadRefused(f"booking.response payload is invalid: {reason}") from error
-    config = {"event_id": event.event_id, "response": dict(event.payload or {})}
-    return {"ops": {"record_booking_response": {"config": config}}}
-
+response_run_config = payload_as_op_config(EVENT_TYPE, "record_booking_response", "response")
 
 booking_response_events = build_single_event_sensor(
-    EventRoute(EVENT_TYPE, booking_response.name, response_run_config), booking_response
+    EventRoute(
+        EVENT_TYPE,
+        booking_response.name,
+        response_run_config,
+    ),
+    booking_response,
 )

@@ -18,21 +18,19 @@ from dagster import (
     SkipReason,
     sensor,
 )
-from pydantic import ValidationError
 
 from promoteros_pipelines.defs.discovery.jobs import track_watched_artists
-from promoteros_pipelines.defs.inbox.single_events import PayloadRefused
+from promoteros_pipelines.defs.inbox.single_events import PayloadRefused, valid_payload
 from promoteros_pipelines.defs.inbox.store import InboxEvent
 from promoteros_pipelines.defs.inbox.ticks import (
     CADENCE,
     MINIMUM_INTERVAL_SECONDS,
     TickPlan,
-    describe_invalid,
     evaluate_tick,
     event_run_tags,
     run_key,
 )
-from promoteros_pipelines.events import ArtistWatch, parse_event
+from promoteros_pipelines.events import ArtistWatch
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 EVENT_TYPE = "artist.watch"
@@ -44,11 +42,7 @@ MAX_RUNS_PER_TICK = 25
 
 def watch_request(event: InboxEvent) -> dict[str, Any]:
     """``artist.watch`` -> one of the ``tracked_artists`` asset's watch requests."""
-    try:
-        watch = parse_event(EVENT_TYPE, event.payload)
-    except ValidationError as error:
-        reason = describe_invalid(error)
-        raise PayloadRefused(f"artist.watch payload is invalid: {reason}") from error
+    watch = valid_payload(EVENT_TYPE, event)
     assert isinstance(watch, ArtistWatch)
     return {
         "event_id": event.event_id,

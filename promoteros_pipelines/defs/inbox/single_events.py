@@ -18,16 +18,19 @@ from dagster import (
     SkipReason,
     sensor,
 )
+from pydantic import ValidationError
 
 from promoteros_pipelines.defs.inbox.store import InboxEvent
 from promoteros_pipelines.defs.inbox.ticks import (
     CADENCE,
     MINIMUM_INTERVAL_SECONDS,
     TickPlan,
+    describe_invalid,
     evaluate_tick,
     event_run_tags,
     run_key,
 )
+from promoteros_pipelines.events import parse_event
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
 MAX_RUNS_PER_TICK = 100
@@ -35,6 +38,30 @@ MAX_RUNS_PER_TICK = 100
 
 class PayloadRefused(ValueError):
     """The stored payload cannot become a run; the event is marked dead with this message."""
+
+
+def valid_payload(event_type: str, event: InboxEvent) -> Any:
+    """The event's payload read by its contract model; ``PayloadRefused`` saying what is
+    wrong otherwise (the event is then marked dead, never run)."""
+    try:
+        return parse_event(event_type, event.payload)
+    except ValidationError as error:
+        reason = describe_invalid(error)
+        raise PayloadRefused(f"{event_type} payload is invalid: {reason}") from error
+
+
+def payload_as_op_config(
+    event_type: str, op_name: str, key: str
+) -> Callable[[InboxEvent], dict[str, Any]]:
+    """A route's run config for a job of one op that takes the checked payload as ``key``
+    (and the inbox event id, to settle the event)."""
+
+    def run_config(event: InboxEvent) -> dict[str, Any]:
+        valid_payload(event_type, event)
+        config = {"event_id": event.event_id, key: dict(event.payload or {})}
+        return {"ops": {op_name: {"config": config}}}
+
+    return run_config
 
 
 @dataclass(frozen=True)
