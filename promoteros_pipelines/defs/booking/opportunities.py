@@ -150,6 +150,10 @@ def _alert(pair: dict[str, Any], row: dict[str, Any], opportunity_id: int) -> Al
             "expected_gross": p50["gross"],
             "summary": row["recommendation"]["summary"],
             "command": f"promoteros booking show {opportunity_id}",
+            # what the alert's mail and in-app text show under the subject
+            "explanation": f"{row['recommendation']['summary']}\n\nWhy: "
+            f"{row['recommendation']['score_explanation']}\n\n"
+            f"Details: promoteros booking show {opportunity_id}",
         },
         organisation_id=pair["organisation_id"],
     )

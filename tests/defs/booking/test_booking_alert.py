@@ -12,6 +12,7 @@ def test_the_booking_alert_reaches_the_venue_manager(world: World, database_url:
     with alert_stack(database_url) as stack:
         stack.run(alert_notifications)
         mailed = [(m.recipients[0], str(m.message["Subject"])) for m in stack.smtp.received]
+        bodies = [m.message.get_body(preferencelist=("plain",)) for m in stack.smtp.received]
         routed = stack.sql(
             "SELECT r.email, a.subject, a.evidence->>'venue' AS venue"
             " FROM promoteros.notification_log n"
@@ -25,3 +26,7 @@ def test_the_booking_alert_reaches_the_venue_manager(world: World, database_url:
     assert {row["email"] for row in routed} == {VENUE_MANAGER, EXEC}
     assert OTHER_VENUE_MANAGER not in {email for email, _ in mailed}
     assert {row["venue"] for row in routed} == {"Barrowland"}
+    # the mail says what to do and why, not only the subject
+    text = bodies[0].get_content()
+    assert "offer a guarantee of" in text and "break-even at" in text
+    assert "Why: " in text and "promoteros booking show" in text
