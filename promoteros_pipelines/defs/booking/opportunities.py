@@ -101,12 +101,13 @@ def recommend(
         ),
     }
     fee = projection["fee"]
+    break_even = projection["break_even_attendance"]
     summary = (
         f"Book {pair['artist']} at {pair['venue']} between {window.start} and {window.end} "
         f"({window.reason}). Expected {projection['scenarios']['p50']['attendance']:,} of "
         f"{int(pair['capacity']):,}, gross {projection['expected_gross']:,.0f} {pair['currency']};"
         f" offer a guarantee of {fee['guarantee_low']:,.0f}-{fee['guarantee_high']:,.0f} "
-        f"{pair['currency']}; break-even at {projection['break_even_attendance'] or 'no'} tickets."
+        f"{pair['currency']}; break-even at {f'{break_even:,}' if break_even else 'no'} tickets."
     )
     return {
         "artist_id": pair["artist_id"],
