@@ -242,9 +242,10 @@ def _noise(seed: int, n: int, salt: int, hour: int) -> np.ndarray:
     return ((x >> np.uint64(11)).astype(np.float64) / 2.0**53 * 2.0 - 1.0).reshape(n, 4)
 
 
-def _episode_gain(world: World, day: float, engagement: bool) -> np.ndarray:
-    """Followers: ``size`` x within a day, 60 % kept. Engagement (YouTube views here; likes
-    in ``_surge_likes``): ``size`` x, most of it on the first day."""
+def _episode_gain(world: World, day: float, engagement: bool, kept: bool = False) -> np.ndarray:
+    """Followers: ``size`` x within a day, 60 % kept (all of it with ``kept``: those who left
+    again keep their likes). Engagement (YouTube views here; likes in ``_surge_likes``):
+    ``size`` x, most of it on the first day."""
     p = world.params
     gain = np.zeros((world.n_artists, 4))
     sel = p["ep_engagement"] == engagement
@@ -253,26 +254,33 @@ def _episode_gain(world: World, day: float, engagement: bool) -> np.ndarray:
         value = p["ep_size"][sel] * (1.0 - np.exp(-np.maximum(elapsed, 0.0)))
     else:
         ramp = np.clip(elapsed, 0.0, 1.0)
-        decay = np.exp(-np.maximum(elapsed - 1.0, 0.0) / 30.0)
+        decay = 1.0 if kept else np.exp(-np.maximum(elapsed - 1.0, 0.0) / 30.0)
         value = p["ep_size"][sel] * ramp * (0.6 + 0.4 * decay)
     np.add.at(gain, (p["ep_artist"][sel], p["ep_platform"][sel]), value)
     return gain
 
 
-def _audience(world: World, day: float, noisy: bool = True, steady: bool = True) -> np.ndarray:
+def _audience(
+    world: World,
+    day: float,
+    noisy: bool = True,
+    steady: bool = True,
+    liking: bool = False,
+) -> np.ndarray:
     """The real audience per (artist, platform): growth, season, noise, episodes, and the
     look-alikes that are real growth (steady fast growth unless ``steady`` is False, tiny
-    accounts)."""
+    accounts). ``liking``: the audience behind the all-time likes counter, which only rises:
+    no weekly rhythm (the catalogue has its own) and a follower burst's likes kept."""
     p = world.params
     base = p["capacity"] / (1.0 + np.exp(-p["rate"] * (day - p["midpoint"])))
-    wiggle = 1.0 + 0.004 * np.sin(2 * np.pi * day / 7.0 + p["season_phase"])
+    wiggle = 1.0 + (0.0 if liking else 0.004) * np.sin(2 * np.pi * day / 7.0 + p["season_phase"])
     if noisy:
         wiggle = wiggle * (1.0 + 0.002 * _noise(world.seed, world.n_artists, 1, int(day * 24)))
     wiggle = np.broadcast_to(wiggle, base.shape)
     value = lookalikes.audience_effects(
         p, day, np.maximum(base * wiggle, 0.0), wiggle, steady=steady
     )
-    return value * (1.0 + _episode_gain(world, day, False))
+    return value * (1.0 + _episode_gain(world, day, False, kept=liking))
 
 
 def followers_at(world: World, timestamp: dt.datetime) -> np.ndarray:
@@ -304,7 +312,7 @@ def _surge_base(world: World) -> np.ndarray:
         base = np.zeros(len(sel))
         for n, k in enumerate(sel):
             i, j, start = p["ep_artist"][k], p["ep_platform"][k], p["ep_start"][k]
-            audience = _audience(world, start, noisy=False, steady=False)[i, j]
+            audience = _audience(world, start, noisy=False, steady=False, liking=True)[i, j]
             base[n] = (audience + 20.0) * _catalogue(start, p["season_phase"][i, 0])
         world._cache[key] = base
     return world._cache[key]
@@ -330,7 +338,7 @@ def _likes(world: World, day: float) -> np.ndarray:
     (``_catalogue``), engagement surges added (``_surge_likes``), and followers gained by
     steady fast growth liking new posts from the day they arrive."""
     p = world.params
-    audience = _audience(world, day, noisy=False, steady=False)
+    audience = _audience(world, day, noisy=False, steady=False, liking=True)
     newcomers = LIKES_PER_DAY * lookalikes.steady_audience_days(p, day, audience)
     catalogue = _catalogue(day, p["season_phase"])
     likes = (audience + 20.0) * catalogue + newcomers + _surge_likes(world, day)

@@ -194,6 +194,29 @@ def test_an_outage_hides_the_whole_platform(world):
     )
 
 
+def test_an_all_time_likes_counter_never_falls(world):
+    # likes are all-time totals: a weekly rhythm in the audience, or followers leaving after a
+    # burst, must not take likes back (a counter falling 3 days a week made false surges)
+    faulty = world.decoys.filter(
+        pl.col("kind").is_in(["glitch", "reset", "counter_restart", "metric_rename"])
+    ).select("artist_id", "platform")
+    start = world.present - 90 * DAY
+    frames = [
+        metrics_at(world, start + k * 6 * HOUR, scraped=True)
+        .filter(pl.col("metric") == "likes")
+        .with_columns(k=pl.lit(k))
+        for k in range(0, 90 * 4)
+    ]
+    likes = (
+        pl.concat(frames)
+        .join(faulty, on=["artist_id", "platform"], how="anti")
+        .sort("artist_id", "platform", "k")
+        .with_columns(step=pl.col("value").diff().over("artist_id", "platform"))
+    )
+    assert likes["artist_id"].n_unique() > 300
+    assert likes.filter(pl.col("step") < 0).height == 0
+
+
 def test_engagement_surges_on_every_platform_raise_likes_for_good():
     world = generate_world(seed=7, n_artists=2_000)
     surges = world.episodes.filter(pl.col("kind") == "engagement_surge").explode("platforms")
