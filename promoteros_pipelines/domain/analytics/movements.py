@@ -198,7 +198,9 @@ def engagement_movements(
     baseline_followers), engagement_lift (engagements over the usual day's: the baseline rate
     times the baseline day's followers), baseline_followers,
     engagement_rate_baseline_median, ratio (rate / baseline median; null if the median is 0),
-    engagement_z (robust z of the rate against its 28-day median and MAD).
+    engagement_z (robust z of the rate against its 28-day median and MAD); and the early reading
+    over the last ``recent_window``: recent_at, value_recent, recent_engagements (per day),
+    recent_rate, recent_ratio and recent_z (its scale twice the daily one).
     """
     obs = as_lazy(observations)
     since = as_of - lookback - thresholds.comparison_window - thresholds.comparison_tolerance
@@ -207,7 +209,13 @@ def engagement_movements(
     followers = _series(obs, pl.col("metric") == "followers", since, as_of).select(
         [*KEYS, pl.col("observed_at").alias("_f_at"), pl.col("value").alias("followers")]
     )
+    moves = _with_recent_reading(moves, series, thresholds)
     increase = (pl.col("value") - pl.col("value_before")) * pl.col("_scale")
+    day_us = timedelta(hours=24) / timedelta(microseconds=1)
+    recent_elapsed_us = (pl.col("observed_at") - pl.col("recent_at")).dt.total_microseconds()
+    recent_increase = (pl.col("value") - pl.col("value_recent")) * (
+        pl.lit(day_us) / recent_elapsed_us.cast(pl.Float64)
+    )
     moves = moves.join_asof(
         followers,
         left_on="observed_at",
@@ -216,24 +224,31 @@ def engagement_movements(
         tolerance=thresholds.comparison_window,
         check_sortedness=False,
     ).with_columns(
-        engagements=pl.when((increase >= 0) & (pl.col("value_before") > 0)).then(increase)
+        engagements=pl.when((increase >= 0) & (pl.col("value_before") > 0)).then(increase),
+        recent_engagements=pl.when((recent_increase >= 0) & (pl.col("value_recent") > 0)).then(
+            recent_increase
+        ),
     )
     # a follower count that dips (a glitch not yet recognised) must not inflate the rate
     audience = pl.max_horizontal("followers", "baseline_followers")
-    usual_day = pl.col("engagement_rate_baseline_median") * pl.col("baseline_followers")
+    median = pl.col("engagement_rate_baseline_median")
+    usual_day = median * pl.col("baseline_followers")
+    scale = pl.max_horizontal(
+        pl.col("engagement_rate_baseline_mad") * MAD_SCALE,
+        median * thresholds.min_engagement_scale,
+    )
     return (
         _with_baseline(moves, as_lazy(baselines), thresholds)
-        .with_columns(engagement_rate=pl.when(audience > 0).then(pl.col("engagements") / audience))
         .with_columns(
-            ratio=pl.when(pl.col("engagement_rate_baseline_median") > 0).then(
-                pl.col("engagement_rate") / pl.col("engagement_rate_baseline_median")
-            ),
+            engagement_rate=pl.when(audience > 0).then(pl.col("engagements") / audience),
+            recent_rate=pl.when(audience > 0).then(pl.col("recent_engagements") / audience),
+        )
+        .with_columns(
+            ratio=pl.when(median > 0).then(pl.col("engagement_rate") / median),
+            recent_ratio=pl.when(median > 0).then(pl.col("recent_rate") / median),
             engagement_lift=pl.when(usual_day > 0).then(pl.col("engagements") / usual_day),
-            engagement_z=(pl.col("engagement_rate") - pl.col("engagement_rate_baseline_median"))
-            / pl.max_horizontal(
-                pl.col("engagement_rate_baseline_mad") * MAD_SCALE,
-                pl.col("engagement_rate_baseline_median") * thresholds.min_engagement_scale,
-            ),
+            engagement_z=(pl.col("engagement_rate") - median) / scale,
+            recent_z=(pl.col("recent_rate") - median) / (2.0 * scale),
         )
         .drop(
             "_f_at",
@@ -242,6 +257,29 @@ def engagement_movements(
             "growth_1d_baseline_median",
             "growth_1d_baseline_mad",
         )
+    )
+
+
+def _with_recent_reading(
+    moves: pl.LazyFrame, series: pl.LazyFrame, thresholds: ViralThresholds
+) -> pl.LazyFrame:
+    """``moves`` with the same series' latest reading at least ``recent_window`` before each
+    observation (at most twice that long before) as ``recent_at`` and ``value_recent``."""
+    recent = series.select(
+        [*KEYS, pl.col("observed_at").alias("recent_at"), pl.col("value").alias("value_recent")]
+    )
+    return (
+        moves.with_columns(_recent_key=pl.col("observed_at") - thresholds.recent_window)
+        .sort("_recent_key")
+        .join_asof(
+            recent,
+            left_on="_recent_key",
+            right_on="recent_at",
+            by=KEYS,
+            tolerance=thresholds.recent_window,
+            check_sortedness=False,
+        )
+        .drop("_recent_key")
     )
 
 

@@ -9,7 +9,9 @@ Rules (numbers in ``ViralThresholds``; "before" means the observation ~24h earli
   baseline yet). ``episodes`` reads it.
 * ``engagement_surge``: 24h engagement rate strictly above 200% of the 28-day baseline median
   and more than 3 robust SDs above it (a weekly peak the artist always has is not a surge),
-  with the audience floor applied to the baseline day's followers.
+  with the audience floor applied to the baseline day's followers; or, read a sample sooner,
+  the rate over the last 6h strictly above 350% of that median and 10 robust SDs (the scale
+  doubled) above it.
 * ``cross_platform``: the artist's 24h growth is more than 3.5 robust SDs above its own 28-day
   baseline (``growth_z``, its scale at least the count's reporting step, so a rounded count
   moving by one step is not unusual) on two or more platforms within 48h; ``platform`` is
@@ -203,34 +205,51 @@ def cross_platform_momentum(moves: pl.LazyFrame, thresholds: ViralThresholds) ->
 
 
 def engagement_surges(moves: pl.LazyFrame, thresholds: ViralThresholds) -> pl.LazyFrame:
+    """The 24h reading, or the early one over the last ``recent_window`` where it is the
+    stronger (a surge a few hours old): whichever is shown, its own window, rate and ratio."""
+    day = (pl.col("ratio") > thresholds.engagement_surge_ratio) & (
+        pl.col("engagement_z") > thresholds.engagement_surge_z
+    )
+    early = (pl.col("recent_ratio") > thresholds.recent_surge_ratio) & (
+        pl.col("recent_z") > thresholds.recent_surge_z
+    )
+    day_strength = pl.when(day).then(pl.col("ratio") / thresholds.engagement_surge_ratio)
+    early_strength = pl.when(early).then(pl.col("recent_ratio") / thresholds.recent_surge_ratio)
+    use_early = early_strength > day_strength.fill_null(0.0)
+    hours = (pl.col("observed_at") - pl.col("recent_at")).dt.total_hours()
     explanation = pl.concat_str(
         platform_label(pl.col("platform")),
         pl.lit(" engagement "),
-        fmt_pct(pl.col("engagement_rate"), signed=False),
-        pl.lit(" of followers in 24h ("),
+        fmt_pct(pl.col("growth"), signed=False),
+        pl.lit(" of followers "),
+        pl.when(use_early)
+        .then(pl.concat_str(pl.lit("a day at the pace of the last "), hours, pl.lit("h")))
+        .otherwise(pl.lit("in 24h")),
+        pl.lit(" ("),
         pl.col("metric"),
         pl.lit("), "),
-        fmt_num(pl.col("ratio")),
+        fmt_num(pl.col("shown_ratio")),
         pl.lit("x its 28-day baseline of "),
         fmt_pct(pl.col("engagement_rate_baseline_median"), signed=False),
     )
     return _conform(
         moves.filter(
-            pl.col("ratio") > thresholds.engagement_surge_ratio,
-            pl.col("engagement_z") > thresholds.engagement_surge_z,
+            day.fill_null(False) | early.fill_null(False),
             pl.col("baseline_followers") >= thresholds.audience_floor,
-        ).with_columns(
+        )
+        .with_columns(
             detected_at=pl.col("observed_at"),
-            window_start=pl.col("prior_at"),
+            window_start=pl.when(use_early).then("recent_at").otherwise("prior_at"),
             window_end=pl.col("observed_at"),
             value_after=pl.col("value"),
-            growth=pl.col("engagement_rate"),
+            growth=pl.when(use_early).then("recent_rate").otherwise("engagement_rate"),
+            shown_ratio=pl.when(use_early).then("recent_ratio").otherwise("ratio"),
             baseline=pl.col("engagement_rate_baseline_median"),
             signal_type=pl.lit("engagement_surge"),
-            strength=pl.col("ratio") / thresholds.engagement_surge_ratio,
-            robust_z=pl.col("engagement_z"),
-            explanation=explanation,
+            strength=pl.max_horizontal(day_strength, early_strength),
+            robust_z=pl.when(use_early).then("recent_z").otherwise("engagement_z"),
         )
+        .with_columns(explanation=explanation, ratio=pl.col("shown_ratio"))
     )
 
 

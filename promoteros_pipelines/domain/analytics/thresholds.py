@@ -81,6 +81,16 @@ class ViralThresholds:
     min_engagement_scale: float = 0.1
     """Floor for the robust scale of the engagement rate, as a share of its median (a flat
     history makes a 2x rate 10 SDs, not infinitely many)."""
+    recent_window: timedelta = timedelta(hours=6)
+    """Engagement surge, early reading: the counter's increase since the reading at least this
+    long before (at most ``recent_window`` more), as a rate per day. A surge that began 3h ago
+    is a third of the last 6h but an eighth of the last 24h, so this finds it a sample sooner."""
+    recent_surge_ratio: float = 3.5
+    """...strictly above this many times the 28-day baseline median (a quarter-day of counts is
+    noisier than a day's, so the bar is higher than the 24h one)..."""
+    recent_surge_z: float = 10.0
+    """...and this many robust SDs above it, the daily scale doubled (a quarter of a day has
+    about twice the relative spread of a whole day's counts)."""
     cross_platform_z: float = 3.5
     cross_platform_min_platforms: int = 2
     cross_platform_window: timedelta = timedelta(hours=48)

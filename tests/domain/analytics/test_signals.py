@@ -94,6 +94,56 @@ def test_engagement_surge_is_strictly_above_twice_the_baseline():
     assert of_type(detect(engagement(50_000, 50_500), small), "engagement_surge").is_empty()
 
 
+def early_engagement(last_6h: float, base=None):
+    """Views: 150 over the 18h before the last 6h (the usual 2% a day of 10,000 followers),
+    then ``last_6h`` more."""
+    return [
+        (1, "youtube", "views", NOW - timedelta(hours=24), 50_000),
+        (1, "youtube", "views", NOW - timedelta(hours=6), 50_150),
+        (1, "youtube", "views", NOW, 50_150 + last_6h),
+        (1, "youtube", "followers", NOW - timedelta(hours=1), 10_000.0),
+    ]
+
+
+def test_a_surge_a_few_hours_old_is_read_from_the_last_6h():
+    before = DAY0 - timedelta(days=1)
+    base = baselines([{"artist_id": 1, "platform": "youtube", "day": before}])
+    # 220 views in 6h is 8.8% a day, 4.4x the 2% baseline; over 24h it is only 1.85x
+    row = of_type(detect(early_engagement(220), base), "engagement_surge").to_dicts()[0]
+    assert row["ratio"] == pytest.approx(4.4)
+    assert row["strength"] == pytest.approx(4.4 / 3.5)
+    assert (row["window_start"], row["window_end"]) == (NOW - timedelta(hours=6), NOW)
+    assert row["explanation"] == (
+        "YouTube engagement 8.8% of followers a day at the pace of the last 6h (views),"
+        " 4.4x its 28-day baseline of 2.0%"
+    )
+    # 3x for 6h is a busy quarter-day, not a surge (the bar is 3.5x)
+    assert of_type(detect(early_engagement(150), base), "engagement_surge").is_empty()
+    # an artist whose engagement swings widely needs far more than 4.4x in 6h
+    wide = baselines(
+        [
+            {
+                "artist_id": 1,
+                "platform": "youtube",
+                "day": before,
+                "engagement_rate_baseline_mad": 0.01,
+            }
+        ]
+    )
+    assert of_type(detect(early_engagement(220), wide), "engagement_surge").is_empty()
+
+
+def test_the_24h_reading_is_shown_when_it_is_the_stronger():
+    before = DAY0 - timedelta(days=1)
+    base = baselines([{"artist_id": 1, "platform": "youtube", "day": before}])
+    rows = early_engagement(730)  # 880 in 24h, of which 80 in the last 6h: it was earlier
+    rows[1] = (1, "youtube", "views", NOW - timedelta(hours=6), 50_800)
+    row = of_type(detect(rows, base), "engagement_surge").to_dicts()[0]
+    assert row["ratio"] == pytest.approx(4.4)  # 880 in 24h
+    assert row["window_start"] == NOW - timedelta(hours=24)
+    assert "in 24h" in row["explanation"]
+
+
 def cross_rows(second_platform_delay_hours: float):
     rows = []
     for platform, delay in (("tiktok", 0.0), ("youtube", second_platform_delay_hours)):
