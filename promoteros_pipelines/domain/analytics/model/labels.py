@@ -9,9 +9,13 @@ positive when, on any of the artist's platforms, either
   growers are not "viral" just for growing) **and** the movement is not a mere level shift:
   either the growth from day 4 to day 14 after it beats the 10 days before it by
   ``MIN_NEW_TRAJECTORY`` (3%), or the jump itself was at least ``MIN_SPIKE_EXCESS`` (50%, the
-  seed's follower-spike size); a glitch leaves no excess at all (daily rows exclude it), or
+  seed's follower-spike size); a glitch leaves no excess at all (daily rows exclude it); and
+  the movement began with a burst: followers rose at least ``MIN_BURST`` (10%) in the first
+  two days, and ``BURST_OVER_TRAJECTORY`` (3) times what two days of the trajectory after it
+  add (steady fast growth is a new trajectory without a burst: fast, but not viral), or
 * engagements over those 15 days add up to at least ``MIN_ENGAGEMENT_MULTIPLE`` (3x) what the
-  28-day baseline engagement rate predicts.
+  28-day baseline engagement rate predicts for each day's followers (fans who grow with the
+  audience at the usual rate are not a surge).
 
 Signals whose 14 days are not over yet have no label (null) and are not trained on.
 """
@@ -25,6 +29,8 @@ MIN_EXCESS = 0.15
 MIN_ENGAGEMENT_MULTIPLE = 3.0
 MIN_NEW_TRAJECTORY = 0.03
 MIN_SPIKE_EXCESS = 0.50
+MIN_BURST = 0.10
+BURST_OVER_TRAJECTORY = 3.0
 SIGNAL_KEY = ["artist_id", "platform", "signal_type", "detected_at"]
 SERIES = ["artist_id", "series_platform"]
 
@@ -65,6 +71,7 @@ def viral_episode_labels(
         .join(_followers_shifted(d, -HORIZON_DAYS, "f_before"), on=on, how="left")
         .join(_followers_shifted(d, 4, "f_settled"), on=on, how="left")
         .join(_followers_shifted(d, -10, "f_pre"), on=on, how="left")
+        .join(_followers_shifted(d, 2, "f_burst"), on=on, how="left")
         .with_columns(
             excess=(pl.col("f_after") / pl.col("f0"))
             / (pl.col("f0") / pl.col("f_before")).fill_null(1.0)
@@ -72,6 +79,9 @@ def viral_episode_labels(
             new_trajectory=(pl.col("f_after") / pl.col("f_settled"))
             / (pl.col("f0") / pl.col("f_pre")).fill_null(1.0)
             - 1.0,
+            burst=pl.col("f_burst") / pl.col("f0") - 1.0,
+            # two days of the trajectory from day 4 to day 14
+            trajectory=(pl.col("f_after") / pl.col("f_settled")).pow(2.0 / 10.0) - 1.0,
         )
         .with_columns(
             viral=(pl.col("excess") >= MIN_EXCESS)
@@ -79,6 +89,8 @@ def viral_episode_labels(
                 (pl.col("new_trajectory") >= MIN_NEW_TRAJECTORY)
                 | (pl.col("excess") >= MIN_SPIKE_EXCESS)
             )
+            & (pl.col("burst") >= MIN_BURST)
+            & (pl.col("burst") >= BURST_OVER_TRAJECTORY * pl.col("trajectory"))
         )
         .group_by(SIGNAL_KEY)
         .agg(viral=pl.col("viral").fill_null(False).any())
@@ -92,8 +104,10 @@ def viral_episode_labels(
         .group_by([*SIGNAL_KEY, "series_platform"])
         .agg(
             engaged=pl.col("engagements").sum(),
-            expected=(pl.col("engagement_rate_baseline_median") * pl.col("followers")).first()
-            * (HORIZON_DAYS + 1),
+            expected=(
+                pl.col("engagement_rate_baseline_median").sort_by("day").first()
+                * pl.col("followers").filter(pl.col("engagements").is_not_null())
+            ).sum(),
         )
         .group_by(SIGNAL_KEY)
         .agg(surge=(pl.col("engaged") >= MIN_ENGAGEMENT_MULTIPLE * pl.col("expected")).any())
