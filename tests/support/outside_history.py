@@ -73,8 +73,11 @@ def _assign_roles(rng: np.random.Generator, n: int) -> list[tuple[str, str | Non
     return [roles[i] for i in order]
 
 
-def generate_outside_history(seed: int = 1, n_artists: int = 600, days: int = 75) -> OutsideHistory:
-    """A deterministic history of ``n_artists`` over ``days`` with its ground truth."""
+def generate_outside_history(
+    seed: int = 1, n_artists: int = 600, days: int = 75, counter_noise: float = 0.25
+) -> OutsideHistory:
+    """A deterministic history of ``n_artists`` over ``days`` with its ground truth;
+    ``counter_noise`` is the log-normal sigma of each 6-hourly likes (views) increment."""
     rng = np.random.default_rng(seed)
     steps = days * 24 // CADENCE_HOURS + 1
     hours = np.arange(steps) * CADENCE_HOURS + 0.0  # sample hours since START
@@ -138,7 +141,7 @@ def generate_outside_history(seed: int = 1, n_artists: int = 600, days: int = 75
         followers = np.round(np.exp(log_f))
         for i, platform in enumerate(on):
             frames += _series_rows(
-                rng, name, platform, followers[i], surge[i], weekly, hours, steps,
+                rng, name, platform, followers[i], surge[i], weekly, hours, steps, counter_noise,
                 likes_glitch[1] if likes_glitch and likes_glitch[0] == i else None,
                 reset[1] if reset and reset[0] == i else None,
             )  # fmt: skip
@@ -191,6 +194,7 @@ def _series_rows(
     weekly: np.ndarray,
     hours: np.ndarray,
     steps: int,
+    counter_noise: float,
     likes_glitch: int | None,
     reset: int | None,
 ) -> list[pl.DataFrame]:
@@ -203,7 +207,7 @@ def _series_rows(
     series = {"followers": followers}
     for metric, rate in counters.items():
         boost = surge if metric == "likes" else 1 + (surge - 1) * 0.05
-        noise = np.exp(rng.normal(0, 0.25, steps))
+        noise = np.exp(rng.normal(0, counter_noise, steps))
         per_sample = followers * rate * CADENCE_HOURS / 24 * weekly * noise * boost
         total = np.round(rng.uniform(20, 200) * followers[0] * rate + np.cumsum(per_sample))
         if reset is not None:
