@@ -8,7 +8,7 @@ Rules (numbers in ``ViralThresholds``; "before" means the observation ~24h earli
   followers without fans, e.g. bots; null where the platform reports no counter or has no
   baseline yet). ``episodes`` reads it.
 * ``engagement_surge``: 24h engagement rate strictly above 200% of the 28-day baseline median
-  and more than 3 robust SDs above it (a weekly peak the artist always has is not a surge),
+  and more than 5 robust SDs above it (a weekly peak the artist always has is not a surge),
   with the audience floor applied to the baseline day's followers; or, read a sample sooner,
   the rate over the last 6h strictly above 350% of that median and 10 robust SDs (the scale
   doubled) above it.

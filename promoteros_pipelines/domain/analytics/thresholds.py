@@ -75,9 +75,11 @@ class ViralThresholds:
     """How much older than 24h the comparison observation may be."""
     engagement_surge_ratio: float = 2.0
     """Engagement surge: 24h engagement rate strictly above 200% of the 28-day baseline."""
-    engagement_surge_z: float = 3.0
+    engagement_surge_z: float = 5.0
     """...and that far above the baseline in robust SDs: an artist whose engagement doubles
-    every weekend has a wide baseline, and its weekly peak is its rhythm, not a surge."""
+    every weekend has a wide baseline, and its weekly peak is its rhythm, not a surge. Five,
+    not three: each series is read four times a day, some 300 windows in 75 days, and a noisy
+    counter (each 6-hourly count +-45%) crosses 3 SDs somewhere in most of them."""
     min_engagement_scale: float = 0.1
     """Floor for the robust scale of the engagement rate, as a share of its median (a flat
     history makes a 2x rate 10 SDs, not infinitely many)."""

@@ -94,6 +94,18 @@ def test_engagement_surge_is_strictly_above_twice_the_baseline():
     assert of_type(detect(engagement(50_000, 50_500), small), "engagement_surge").is_empty()
 
 
+def test_a_noisy_counter_needs_five_robust_sds_not_three():
+    before = DAY0 - timedelta(days=1)
+
+    def base(mad: float):
+        row = {"artist_id": 1, "platform": "youtube", "day": before}
+        return baselines([{**row, "engagement_rate_baseline_mad": mad}])
+
+    # 2.5x the 2% median: 5.1 robust SDs with a MAD of 0.4 points, 4.0 with 0.5 points
+    assert of_type(detect(engagement(50_000, 50_500), base(0.004)), "engagement_surge").height
+    assert of_type(detect(engagement(50_000, 50_500), base(0.005)), "engagement_surge").is_empty()
+
+
 def early_engagement(last_6h: float, base=None):
     """Views: 150 over the 18h before the last 6h (the usual 2% a day of 10,000 followers),
     then ``last_6h`` more."""
