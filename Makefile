@@ -6,17 +6,20 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: setup browser demo test typecheck chaos test-n8n test-celery lint format lock bench bench-quick dev stop clean
+.PHONY: setup browser wrk demo test typecheck chaos test-n8n test-celery lint format lock bench bench-quick dev stop clean
 
 # --compile-bytecode: compiled once at install, as pip does by default and uv only when asked.
 # Otherwise every new interpreter (code server, each run worker) compiles Dagster again where
-# PYTHONDONTWRITEBYTECODE is set: about 2.5 s of CPU per run on this machine.
+# PYTHONDONTWRITEBYTECODE is set: about 2.5 s of CPU per run on this machine. The editable
+# project itself is not in site-packages, so compileall does it (0.3-0.4 s of CPU per run
+# worker and code server otherwise; a file edited since is compiled in memory until the next setup).
 $(STAMP): requirements.lock pyproject.toml Makefile
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q promoteros_pipelines
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -41,6 +44,21 @@ browser:
 	else \
 		echo "$(CHROMIUM) is missing and this is not root: the browser tests will be skipped" \
 			"(as root, \`make browser\` installs it)."; \
+	fi
+
+# wrk for the ingress load tests (benchmarks/ingress_load.py): C, so the load costs a fifth of
+# what the server does; without it the Python generator costs more CPU than the server and the
+# figure measures the client. Installed like chromium above; otherwise the benchmarks go on with
+# the Python generator and say so in their figures ("generator").
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's wrk for the ingress load tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk \
+			>/dev/null) || echo "Could not install wrk: the ingress load tests use the slower Python generator."; \
+	else \
+		echo "wrk is missing and this is not root: the ingress load tests use the slower Python" \
+			"generator (as root, \`make wrk\` installs it)."; \
 	fi
 
 # The fault scenarios (tests/faults, marker `chaos`): they kill PostgreSQL and the Dagster
@@ -82,10 +100,10 @@ lock:
 # Every benchmark, each in its own process, one after another on one PostgreSQL; progress as
 # it runs, then benchmarks/results/latest.json and latest.md (figures, baseline, ratio, target,
 # pass). bench-quick: every benchmark at a small size (CI: proves none has rotted, times nothing).
-bench: setup
+bench: setup wrk
 	$(BIN)/python -m benchmarks
 
-bench-quick: setup
+bench-quick: setup wrk
 	$(BIN)/python -m benchmarks --quick
 
 dev: setup

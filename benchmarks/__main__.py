@@ -51,8 +51,19 @@ SUITE: list[tuple[str, str, list[str], list[str]]] = [
     (
         "ingress_load_2_workers",
         "ingress_load",
-        ["--workers", "2"],
-        ["--seconds", "3", "--connections", "16", "--max-requests", "20000", "--workers", "2"],
+        ["--workers", "2", "--cpu-budget", "0.4"],
+        [
+            "--seconds",
+            "3",
+            "--connections",
+            "16",
+            "--max-requests",
+            "20000",
+            "--workers",
+            "2",
+            "--cpu-budget",
+            "0.4",
+        ],
     ),
     ("analytics_bench", "analytics_bench", [], ["--artists", "200", "--days", "50"]),
     (

@@ -140,18 +140,20 @@ def presign(count: int, prefix: str, bodies: list[bytes]) -> list[tuple[str, str
     return signed
 
 
-def start_ingress(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def launch_ingress(url: str, port: int, *options: str) -> subprocess.Popen[bytes]:
+    """`promoteros ingress` on ``port`` against ``url``, started (not yet ready)."""
     env = os.environ | {
         "PROMOTEROS_DATABASE_URL": url,
         "PROMOTEROS_WEBHOOK_SECRETS_SCRAPER": SECRET,
     }
     cmd = [sys.executable, "-m", "promoteros_pipelines.cli", "ingress", "--port", str(port)]
-    server = subprocess.Popen(
-        [*cmd, "--workers", str(workers), "--log-level", "warning"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+    return subprocess.Popen(
+        [*cmd, *options, "--log-level", "warning"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL
     )
+
+
+def start_ingress(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    server = launch_ingress(url, port, "--workers", str(workers))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -286,6 +288,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="diagnosis only, NOT durable: the database acknowledges commits before their WAL"
         " is flushed, to show what the flush per request costs",
     )
+    parser.add_argument(
+        "--cpu-budget",
+        type=float,
+        metavar="CORES",
+        help="with --workers N: then also 1 replica vs N, each a separate process held to CORES"
+        " of CPU by a cgroup quota (the fair scaling test; needs root and writable cgroups)",
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)  # the python generator's child
     args = parser.parse_args(argv)
     if args.client:
@@ -333,6 +342,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         time.sleep(1.0)
         commits_after = load_counters.commit_counters(url)
         check = verify_committed(url, result.pop("event_ids"), "bench_")
+        budgeted = None
+        if args.cpu_budget and args.workers > 1:
+            from benchmarks import ingress_scaling  # it imports this module's helpers
+
+            budgeted = ingress_scaling.compare(
+                url, args.workers, args.cpu_budget, generate, bodies, args
+            )
     rps = result["accepted"] / result["seconds"]
     figures = {
         **result,
@@ -362,6 +378,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
         f"non-2xx {result['other']}, errors {result['errors']}"
     )
+    if budgeted is not None:
+        figures["budgeted_scaling"] = budgeted
     figures["commits_per_wal_flush"] = round(figures["commits"] / max(figures["wal_flushes"], 1), 1)
     print(
         f"CPU per request: ingress {figures['ingress_cpu_us_per_request']} us, PostgreSQL "

@@ -21,19 +21,29 @@ from promoteros_pipelines.settings import redact
     help="Processes sharing the port (stateless replicas; about one per spare core).",
 )
 @click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="Bind with SO_REUSEPORT so that several separate ingress processes share the port"
+    " (each one to restart, budget or pin on its own; the kernel spreads connections).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
 @friendly_errors
-def command(host: str, port: int, workers: int, log_level: str) -> None:
+def command(host: str, port: int, workers: int, reuse_port: bool, log_level: str) -> None:
     """Receive webhooks at POST http://HOST:PORT/webhooks/{source}/{event_type}.
 
     Each source's secrets come from PROMOTEROS_WEBHOOK_SECRETS_<SOURCE> (whsec_..., several
     separated by spaces or commas for rotation); a source without one rejects everything.
     Also serves /healthz, /metrics and /openapi.json.
     """
+    if workers > 1 and reuse_port:
+        raise click.UsageError(
+            "--reuse-port is for separate processes of one worker each; use one or the other."
+        )
     from promoteros_pipelines.ingress.app import create_app
     from promoteros_pipelines.ingress.server import serve
 
@@ -52,4 +62,5 @@ def command(host: str, port: int, workers: int, log_level: str) -> None:
         console.print("[yellow]No source has a secret: every webhook will be rejected (401).[/]")
     click.echo(f"Webhook ingress on http://{host}:{port}/webhooks/{{source}}/{{event_type}}")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    serve(create_app(settings) if workers == 1 else None, host, port, log_level, workers)
+    app = create_app(settings) if workers == 1 else None
+    serve(app, host, port, log_level, workers, reuse_port=reuse_port)

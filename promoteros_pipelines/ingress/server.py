@@ -35,16 +35,33 @@ def uvicorn_config(app: Any, host: str, port: int, log_level: str = "info") -> u
     return uvicorn.Config(app, host=host, port=port, **_options(log_level))
 
 
-def serve(app: Any, host: str, port: int, log_level: str = "info", workers: int = 1) -> None:
+def serve(
+    app: Any,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    workers: int = 1,
+    reuse_port: bool = False,
+) -> None:
     """Run until interrupted (Ctrl-C or SIGTERM), finishing in-flight commits first.
 
     With several workers each process builds its own app from the environment (replicas are
     stateless and share nothing but the database), so ``app`` is only used with one worker.
+    With ``reuse_port`` (one worker) the port is bound with SO_REUSEPORT, so several separate
+    ingress processes can listen on it: the kernel gives each its own accept queue and spreads
+    new connections across them by address hash, as a balancer would.
     """
     if workers > 1:
         uvicorn.run(
             APP_FACTORY, host=host, port=port, factory=True, workers=workers, **_options(log_level)
         )
+    elif reuse_port:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind((host, port))
+        uvicorn.Server(uvicorn_config(app, host, port, log_level)).run(sockets=[listener])
     else:
         uvicorn.run(app, host=host, port=port, **_options(log_level))
 

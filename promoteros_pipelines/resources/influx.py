@@ -20,7 +20,6 @@ from collections.abc import Sequence
 
 from dagster import ConfigurableResource
 from pydantic import Field
-from urllib3.exceptions import HTTPError
 
 MEASUREMENT = "artist_metrics"
 HOURLY_MEASUREMENT = "artist_metrics_hourly"
@@ -61,6 +60,7 @@ class InfluxMirror(ConfigurableResource):
         from influxdb_client import InfluxDBClient, WritePrecision
         from influxdb_client.client.write_api import SYNCHRONOUS
         from influxdb_client.rest import ApiException
+        from urllib3.exceptions import HTTPError  # imported here like the client (import cost)
 
         with InfluxDBClient(
             url=self.url,
@@ -98,6 +98,7 @@ class InfluxMirror(ConfigurableResource):
         if not self.url:
             raise InfluxWriteError("INFLUXDB_URL is not set; the mirror is disabled")
         from influxdb_client.rest import ApiException
+        from urllib3.exceptions import HTTPError
 
         flux = ROLLUP_FLUX.format(
             bucket=self.bucket,

@@ -16,12 +16,11 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 import psycopg
-import pybreaker
 from dagster import ConfigurableResource
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -42,6 +41,11 @@ from promoteros_pipelines.resources.outbox import (
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 from promoteros_pipelines.settings import DATABASE_URL_ENV, ConfigurationError
 
+if TYPE_CHECKING:
+    # imported where a breaker is used: pybreaker imports redis, 0.15-0.2 s of CPU that every
+    # run worker would pay loading the code location
+    import pybreaker
+
 TARGETS_ENV = "PROMOTEROS_OUTBOUND_TARGETS"
 TARGET_URL_ENV_PREFIX = "PROMOTEROS_OUTBOUND_URL_"
 SECRET_ENV = "PROMOTEROS_OUTBOUND_SECRET"
@@ -50,7 +54,7 @@ RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
 
 # One breaker per target per process: kept across resource instances so a long-lived process
 # (the Dagster code server running the delivery sensor) remembers that a target is down.
-_BREAKERS: dict[tuple[str, str, int, float], pybreaker.CircuitBreaker] = {}
+_BREAKERS: dict[tuple[str, str, int, float], "pybreaker.CircuitBreaker"] = {}
 
 
 class ReceiverUnavailable(Exception):
@@ -222,7 +226,9 @@ class Notifier(ConfigurableResource):
                 f"{SECRET_ENV} is not a valid whsec_... secret (base64 after 'whsec_')."
             ) from error
 
-    def _breaker(self, target: Target) -> pybreaker.CircuitBreaker:
+    def _breaker(self, target: Target) -> "pybreaker.CircuitBreaker":
+        import pybreaker
+
         key = (target.name, target.url, self.breaker_fail_max, self.breaker_reset_seconds)
         if key not in _BREAKERS:
             _BREAKERS[key] = pybreaker.CircuitBreaker(
@@ -241,6 +247,8 @@ class Notifier(ConfigurableResource):
         delivery: dict[str, Any],
         report: DeliveryReport,
     ) -> None:
+        import pybreaker
+
         target = Target(delivery["target"], delivery["url"])
         breaker = self._breaker(target)
         try:

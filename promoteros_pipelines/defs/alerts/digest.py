@@ -14,6 +14,7 @@ plain words) rather than the analytics' own explanations.
 """
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,6 @@ from dagster import (
     build_schedule_from_partitioned_job,
     define_asset_job,
 )
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from promoteros_pipelines import rendering
 from promoteros_pipelines.defs.alerts.assets import GROUP, OWNERS, alert_notifications
@@ -54,10 +54,6 @@ from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 TEMPLATES = Path(__file__).parent / "templates"
 # the mail look (macros in _email.html.j2) is the reports' own, shared with the weekly mail
 LOOK = Path(rendering.__file__).parent / "templates"
-LOADER = FileSystemLoader([TEMPLATES, LOOK])
-HTML = Environment(loader=LOADER, autoescape=True, undefined=StrictUndefined)
-# text/plain has no markup to escape; it is still rendered from data, never as template source
-TEXT = Environment(loader=LOADER, autoescape=False, undefined=StrictUndefined)
 DIGEST_ROLES = ["exec", "ops", "analyst"]
 TOP_GAINERS = 10
 OPS_SLACK_TARGET = "slack"
@@ -113,10 +109,23 @@ WHERE organisation_id = %s AND day = %s
 """
 
 
+@functools.cache
+def _environments() -> tuple[Any, Any]:
+    """(text, HTML) jinja2 environments, made on the first digest: jinja2 costs a fifth of a
+    second to import, which every run worker would pay loading the code location."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    loader = FileSystemLoader([TEMPLATES, LOOK])
+    # text/plain has no markup to escape; it is still rendered from data, never as template source
+    text = Environment(loader=loader, autoescape=False, undefined=StrictUndefined)
+    return text, Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
+
+
 def render(context: dict[str, Any]) -> tuple[str, str]:
     """The digest as (plain text, HTML)."""
-    text = TEXT.get_template("daily_digest.txt.j2").render(**context)
-    html = HTML.get_template("daily_digest.html.j2").render(**context)
+    text_env, html_env = _environments()
+    text = text_env.get_template("daily_digest.txt.j2").render(**context)
+    html = html_env.get_template("daily_digest.html.j2").render(**context)
     return text, html
 
 

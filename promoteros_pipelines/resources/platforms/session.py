@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import httpx
-import pybreaker
 import stamina
 from pyrate_limiter import Duration, limiter_factory
 
-from promoteros_pipelines.resources.platforms.breaker_state import BreakerStateRecorder
 from promoteros_pipelines.resources.platforms.errors import (
     PermanentPlatformError,
     PlatformAuthError,
@@ -142,6 +140,12 @@ class PlatformSession:
             transport=transport or httpx.HTTPTransport(limits=pool),
             headers={"User-Agent": "promoteros-pipelines"},
         )
+        # imported here: pybreaker imports redis (0.15-0.2 s of CPU), which every run worker
+        # would otherwise pay loading the code location, platform calls or not
+        import pybreaker
+
+        from promoteros_pipelines.resources.platforms.breaker_state import BreakerStateRecorder
+
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=policy.breaker_fail_max,
             reset_timeout=policy.breaker_reset_seconds,
@@ -175,6 +179,8 @@ class PlatformSession:
         json: dict | None = None,
     ) -> httpx.Response:
         """One logical call with retries; raises a ``PlatformError`` subclass on failure."""
+        import pybreaker
+
         try:
             for attempt in stamina.retry_context(
                 on=self._retry_hook,
