@@ -52,28 +52,48 @@ def _series(
     )
 
 
+def _reading_before(
+    lf: pl.LazyFrame,
+    series: pl.LazyFrame,
+    back: timedelta,
+    tolerance: timedelta,
+    at: str,
+    value: str,
+) -> pl.LazyFrame:
+    """``lf`` with the same series' latest reading at least ``back`` before each observation
+    (at most ``tolerance`` more) as ``at`` and ``value`` (null where there is none)."""
+    readings = series.select([*KEYS, pl.col("observed_at").alias(at), pl.col("value").alias(value)])
+    return (
+        lf.with_columns(_key=pl.col("observed_at") - back)
+        .sort("_key")
+        .join_asof(
+            readings,
+            left_on="_key",
+            right_on=at,
+            by=KEYS,
+            tolerance=tolerance,
+            check_sortedness=False,
+        )
+        .drop("_key")
+    )
+
+
 def _compare_with_24h_before(
     series: pl.LazyFrame, evaluate_after: datetime, thresholds: ViralThresholds
 ) -> pl.LazyFrame:
-    prior = series.select(
-        [*KEYS, pl.col("observed_at").alias("prior_at"), pl.col("value").alias("value_before")]
-    )
     window_us = thresholds.comparison_window / timedelta(microseconds=1)
     elapsed_us = (pl.col("observed_at") - pl.col("prior_at")).dt.total_microseconds()
     return (
-        series.filter(pl.col("observed_at") > evaluate_after)
-        .with_columns(_key=pl.col("observed_at") - thresholds.comparison_window)
-        .join_asof(
-            prior,
-            left_on="_key",
-            right_on="prior_at",
-            by=KEYS,
-            tolerance=thresholds.comparison_tolerance,
-            check_sortedness=False,
+        _reading_before(
+            series.filter(pl.col("observed_at") > evaluate_after),
+            series,
+            thresholds.comparison_window,
+            thresholds.comparison_tolerance,
+            "prior_at",
+            "value_before",
         )
         .filter(pl.col("prior_at").is_not_null())
         .with_columns(_scale=pl.lit(window_us) / elapsed_us.cast(pl.Float64))
-        .drop("_key")
     )
 
 
@@ -209,7 +229,15 @@ def engagement_movements(
     followers = _series(obs, pl.col("metric") == "followers", since, as_of).select(
         [*KEYS, pl.col("observed_at").alias("_f_at"), pl.col("value").alias("followers")]
     )
-    moves = _with_recent_reading(moves, series, thresholds)
+    # the early reading: the latest at least recent_window before (at most twice that)
+    moves = _reading_before(
+        moves,
+        series,
+        thresholds.recent_window,
+        thresholds.recent_window,
+        "recent_at",
+        "value_recent",
+    )
     increase = (pl.col("value") - pl.col("value_before")) * pl.col("_scale")
     day_us = timedelta(hours=24) / timedelta(microseconds=1)
     recent_elapsed_us = (pl.col("observed_at") - pl.col("recent_at")).dt.total_microseconds()
@@ -257,29 +285,6 @@ def engagement_movements(
             "growth_1d_baseline_median",
             "growth_1d_baseline_mad",
         )
-    )
-
-
-def _with_recent_reading(
-    moves: pl.LazyFrame, series: pl.LazyFrame, thresholds: ViralThresholds
-) -> pl.LazyFrame:
-    """``moves`` with the same series' latest reading at least ``recent_window`` before each
-    observation (at most twice that long before) as ``recent_at`` and ``value_recent``."""
-    recent = series.select(
-        [*KEYS, pl.col("observed_at").alias("recent_at"), pl.col("value").alias("value_recent")]
-    )
-    return (
-        moves.with_columns(_recent_key=pl.col("observed_at") - thresholds.recent_window)
-        .sort("_recent_key")
-        .join_asof(
-            recent,
-            left_on="_recent_key",
-            right_on="recent_at",
-            by=KEYS,
-            tolerance=thresholds.recent_window,
-            check_sortedness=False,
-        )
-        .drop("_recent_key")
     )
 
 
