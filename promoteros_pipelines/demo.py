@@ -241,6 +241,18 @@ def _train(context: DemoContext) -> StepOutcome:
     return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 
+def _described(
+    context: DemoContext,
+    outcome: StepOutcome,
+    query: str,
+    describe: Callable[[dict], str],
+    params: list | None = None,
+) -> StepOutcome:
+    """``outcome`` with a detail from the first row of ``query`` (what the run left behind)."""
+    found = context.warehouse.read_frame(query, params).row(0, named=True)
+    return StepOutcome(outcome.label, outcome.success, describe(found), outcome.run_id)
+
+
 def _detect(context: DemoContext) -> StepOutcome:
     label = "Viral detection as of now"
     config = _as_of(context.now)
@@ -251,19 +263,24 @@ def _detect(context: DemoContext) -> StepOutcome:
         partition_key=context.now.date().isoformat(),
         op_config={"viral_signals": config, "viral_events": config},
     )
-    found = context.warehouse.read_frame(
+
+    def describe(found: dict) -> str:
+        events = "event" if found["open"] == 1 else "events"
+        by = [f"{found[who]} by the {who}" for who in ("model", "rules") if found[who]]
+        return f"{found['open']} open {events}, {found['confirmed']} confirmed" + (
+            f" ({', '.join(by)})" if by else ""
+        )
+
+    return _described(
+        context,
+        outcome,
         "SELECT count(*) FILTER (WHERE status <> 'dismissed') AS open,"
         " count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
         " count(*) FILTER (WHERE confirmed_by = 'model') AS model,"
         " count(*) FILTER (WHERE confirmed_by = 'rules') AS rules"
-        " FROM promoteros.viral_events"
-    ).row(0, named=True)
-    events = "event" if found["open"] == 1 else "events"
-    by = [f"{found[who]} by the {who}" for who in ("model", "rules") if found[who]]
-    detail = f"{found['open']} open {events}, {found['confirmed']} confirmed" + (
-        f" ({', '.join(by)})" if by else ""
+        " FROM promoteros.viral_events",
+        describe,
     )
-    return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 
 def _ticket_webhooks(context: DemoContext) -> StepOutcome:
@@ -296,13 +313,14 @@ def _ticket_webhooks(context: DemoContext) -> StepOutcome:
 def _ticket_pull(context: DemoContext) -> StepOutcome:
     label = "Ticket sales pulled from the ticketing API (every page, every organisation)"
     outcome = run_job(context, label, "pull_ticketing_api")
-    stored = context.warehouse.read_frame(
+    return _described(
+        context,
+        outcome,
         "SELECT count(DISTINCT show_id) AS shows FROM promoteros.ticket_sales"
         " WHERE observed_at = $1",
+        lambda found: f"{found['shows']:,} shows' counts as of now",
         [context.now],
     )
-    detail = f"{stored['shows'][0]:,} shows' counts as of now"
-    return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 
 def _sell_through(context: DemoContext) -> StepOutcome:
@@ -313,31 +331,33 @@ def _sell_through(context: DemoContext) -> StepOutcome:
         "refresh_show_sell_through",
         op_config={"show_sell_through": _as_of(context.now)},
     )
-    found = context.warehouse.read_frame(
+    return _described(
+        context,
+        outcome,
         "SELECT count(*) AS shows, count(*) FILTER (WHERE at_risk) AS at_risk,"
         " (SELECT count(*) FROM promoteros.shows WHERE status = 'played') AS played"
-        " FROM promoteros.show_sell_through"
-    ).row(0, named=True)
-    detail = (
-        f"{found['shows']:,} upcoming shows, {found['at_risk']:,} at risk; "
-        f"{found['played']:,} already played"
+        " FROM promoteros.show_sell_through",
+        lambda found: (
+            f"{found['shows']:,} upcoming shows, {found['at_risk']:,} at risk; "
+            f"{found['played']:,} already played"
+        ),
     )
-    return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 
 def _opportunities(context: DemoContext) -> StepOutcome:
     label = "Booking opportunities above the threshold, offers filed for approval"
     outcome = run_job(context, label, "booking_opportunities_job")
-    found = context.warehouse.read_frame(
+    return _described(
+        context,
+        outcome,
         "SELECT count(*) AS opportunities, count(approval_id) AS offers,"
         " (SELECT count(*) FROM promoteros.booking_scores) AS scores"
-        " FROM promoteros.booking_opportunities"
-    ).row(0, named=True)
-    detail = (
-        f"{found['scores']:,} pairs scored, {found['opportunities']:,} opportunities, "
-        f"{found['offers']:,} offers waiting for approval"
+        " FROM promoteros.booking_opportunities",
+        lambda found: (
+            f"{found['scores']:,} pairs scored, {found['opportunities']:,} opportunities, "
+            f"{found['offers']:,} offers waiting for approval"
+        ),
     )
-    return StepOutcome(label, outcome.success, detail, outcome.run_id)
 
 
 def demo_steps(anchor: WorldAnchor, now: dt.datetime) -> list[DemoStep]:
