@@ -31,35 +31,33 @@ demo: setup
 test: setup browser lint typecheck
 	$(BIN)/pytest -n auto
 
+# A Debian package a test or benchmark needs: installed with apt-get when missing and we are
+# root (CI is); otherwise, or if the install fails, one line says what goes without it.
+# $(1) the test that it is present, $(2) the package, $(3) what it is for, $(4) what happens
+# without it, $(5) the make target that installs it.
+define apt_tool
+	@if $(1); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's $(2) for $(3)..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) \
+			>/dev/null) || echo "Could not install $(2): $(4)."; \
+	else \
+		echo "$(2) is missing and this is not root: $(4) (as root, \`make $(5)\` installs it)."; \
+	fi
+endef
+
 # Debian's Chromium for the browser tests (tests/ui: Playwright drives it; Playwright downloads
-# nothing). Installed with apt-get when missing and we are root (CI is); otherwise, or if the
-# install fails, those tests are skipped and say why.
+# nothing); without it those tests are skipped and say why.
 CHROMIUM ?= /usr/bin/chromium
 browser:
-	@if [ -x $(CHROMIUM) ]; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's chromium for the browser tests (tests/ui)..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
-			>/dev/null) || echo "Could not install chromium: the browser tests will be skipped."; \
-	else \
-		echo "$(CHROMIUM) is missing and this is not root: the browser tests will be skipped" \
-			"(as root, \`make browser\` installs it)."; \
-	fi
+	$(call apt_tool,[ -x $(CHROMIUM) ],chromium,the browser tests (tests/ui),the browser tests will be skipped,browser)
 
 # wrk for the ingress load tests (benchmarks/ingress_load.py): C, so the load costs a fifth of
 # what the server does; without it the Python generator costs more CPU than the server and the
-# figure measures the client. Installed like chromium above; otherwise the benchmarks go on with
-# the Python generator and say so in their figures ("generator").
+# figure measures the client. Without it the benchmarks go on with the Python generator and
+# say so in their figures ("generator").
 wrk:
-	@if command -v wrk >/dev/null; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing Debian's wrk for the ingress load tests..."; \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk \
-			>/dev/null) || echo "Could not install wrk: the ingress load tests use the slower Python generator."; \
-	else \
-		echo "wrk is missing and this is not root: the ingress load tests use the slower Python" \
-			"generator (as root, \`make wrk\` installs it)."; \
-	fi
+	$(call apt_tool,command -v wrk >/dev/null,wrk,the ingress load tests,the ingress load tests use the slower Python generator,wrk)
 
 # The fault scenarios (tests/faults, marker `chaos`): they kill PostgreSQL and the Dagster
 # daemon, so they run one at a time, on a server of their own, after `make test`.
