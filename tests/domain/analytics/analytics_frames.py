@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
+from promoteros_pipelines.domain.analytics import SIGNAL_SCHEMA
 from promoteros_pipelines.domain.analytics.schema import OBSERVATION_SCHEMA
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
@@ -46,3 +47,9 @@ def baselines(rows: list[dict]) -> pl.DataFrame:
             "engagement_rate_baseline_mad": pl.Float64,
         },
     )
+
+
+def signal_rows(*rows: dict) -> pl.DataFrame:
+    """Signals in ``SIGNAL_SCHEMA``; the columns a row does not give are null."""
+    blank = dict.fromkeys(SIGNAL_SCHEMA.names())
+    return pl.DataFrame([{**blank, **row} for row in rows], schema=SIGNAL_SCHEMA)

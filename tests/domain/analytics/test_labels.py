@@ -5,8 +5,9 @@ not."""
 import datetime as dt
 
 import polars as pl
+from analytics_frames import signal_rows
 
-from promoteros_pipelines.domain.analytics import DAILY_FEATURES_SCHEMA, SIGNAL_SCHEMA
+from promoteros_pipelines.domain.analytics import DAILY_FEATURES_SCHEMA
 from promoteros_pipelines.domain.analytics.model.labels import viral_episode_labels
 
 DAY0 = dt.date(2025, 3, 1)
@@ -34,16 +35,16 @@ def history(daily_growth, engagements_per_follower=lambda day: 0.02) -> pl.DataF
 
 def label(daily: pl.DataFrame) -> int:
     at = dt.datetime.combine(DAY0 + dt.timedelta(days=SIGNAL_DAY), dt.time(12), dt.UTC)
-    row = {name: None for name in SIGNAL_SCHEMA.names()}
-    row.update(
-        artist_id=1,
-        platform="tiktok",
-        signal_type="tier_relative_growth",
-        detected_at=at,
-        window_start=at - dt.timedelta(hours=24),
-        window_end=at,
+    signal = signal_rows(
+        {
+            "artist_id": 1,
+            "platform": "tiktok",
+            "signal_type": "tier_relative_growth",
+            "detected_at": at,
+            "window_start": at - dt.timedelta(hours=24),
+            "window_end": at,
+        }
     )
-    signal = pl.DataFrame([row], schema=SIGNAL_SCHEMA)
     return viral_episode_labels(signal, daily, as_of=AS_OF)["label"].item()
 
 

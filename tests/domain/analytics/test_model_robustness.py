@@ -6,6 +6,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from analytics_frames import signal_rows
 
 from promoteros_pipelines.domain.analytics import (
     DAILY_FEATURES_SCHEMA,
@@ -24,18 +25,18 @@ EMPTY_DAILY = pl.DataFrame(schema=DAILY_FEATURES_SCHEMA)
 
 
 def one_signal() -> pl.DataFrame:
-    row = {name: None for name in SIGNAL_SCHEMA.names()}
-    row.update(
-        artist_id=1,
-        platform="tiktok",
-        signal_type="follower_spike",
-        detected_at=AT,
-        window_start=AT - dt.timedelta(hours=24),
-        window_end=AT,
-        strength=1.4,
-        value_before=20_000.0,
+    return signal_rows(
+        {
+            "artist_id": 1,
+            "platform": "tiktok",
+            "signal_type": "follower_spike",
+            "detected_at": AT,
+            "window_start": AT - dt.timedelta(hours=24),
+            "window_end": AT,
+            "strength": 1.4,
+            "value_before": 20_000.0,
+        }
     )
-    return pl.DataFrame([row], schema=SIGNAL_SCHEMA)
 
 
 def test_features_of_an_empty_history_are_an_empty_frame_with_every_column():
