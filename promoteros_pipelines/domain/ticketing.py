@@ -313,8 +313,10 @@ def sell_through(
 
 
 def risk_subject(show: ShowFacts, forecast_share: float, days_to_show: int, level: float) -> str:
-    """``Nova at Roundhouse on ...: forecast 41 % sold by the show, 12 days out (below 60 %)``."""
+    """``Nova at Roundhouse on ...: forecast 41 % sold by the show, 12 days out (below 60 %)``;
+    "1 day out", and "the show is today" rather than "0 days out"."""
+    when = {0: "the show is today", 1: "1 day out"}.get(days_to_show, f"{days_to_show} days out")
     return (
         f"{show_title(show)}: forecast {forecast_share:.0%} sold by the show, "
-        f"{days_to_show} days out (below {level:.0%})"
+        f"{when} (below {level:.0%})"
     )

@@ -80,6 +80,16 @@ def test_subjects_read_like_a_person_wrote_them():
     assert rules.milestone_subject(bare, [50], 100) == "Show s2: 50 % sold (100 of 200)"
 
 
+def test_a_risk_subject_says_today_not_zero_days_out():
+    show = rules.ShowFacts("s1", 1000, "Nova Lights", "The Leadmill", dt.date(2026, 12, 12))
+    subject = rules.risk_subject(show, 0.41, 12, 0.6)
+    assert subject.endswith(": forecast 41% sold by the show, 12 days out (below 60%)")
+    assert rules.risk_subject(show, 0.41, 1, 0.6).endswith(", 1 day out (below 60%)")
+    assert rules.risk_subject(show, 0.01, 0, 0.6).endswith(
+        ": forecast 1% sold by the show, the show is today (below 60%)"
+    )
+
+
 def test_status_follows_the_latest_count_but_not_for_played_or_cancelled():
     assert rules.show_status("on_sale", 1000, 1000) == "sold_out"
     assert rules.show_status("sold_out", 990, 1000) == "on_sale"  # refunds re-open sales
