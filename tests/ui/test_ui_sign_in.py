@@ -222,12 +222,14 @@ def test_an_operator_launches_a_run_from_the_asset_page(ui):
             materialize.click()
             # alert_preferences reads recipients, never materialised here: Dagster asks first
             page.get_by_role("button", name="Confirm").click()
-            # no daemon here: the queued run coordinator keeps the launched run QUEUED
+            # no daemon here: the queued run coordinator keeps the launched run QUEUED.
+            # Dagster first stores the run NOT_STARTED, then submits it to the queue, so a
+            # slow machine can read it in between: wait until it has left NOT_STARTED.
             statuses: list[str] = []
             for _ in range(60):
                 after = page.request.post(f"{ui.url}/graphql", data={"query": runs}).json()
                 statuses = [r["status"] for r in after["data"]["runsOrError"]["results"]]
-                if statuses:
+                if statuses and "NOT_STARTED" not in statuses:
                     break
                 page.wait_for_timeout(1_000)
             assert statuses == ["QUEUED"]
