@@ -41,7 +41,12 @@ SUITE: list[tuple[str, str, list[str], list[str]]] = [
         [],
         ["--rows", "20000", "--artists", "250", "--naive-rows", "1000"],
     ),
-    ("load_history", "load_history", [], ["--rows", "40000", "--artists", "250"]),
+    (
+        "load_history",
+        "load_history",
+        [],
+        ["--rows", "40000", "--artists", "250", "--context"],
+    ),
     (
         "ingress_load",
         "ingress_load",
@@ -112,6 +117,21 @@ def _say(line: str) -> None:
         print(line, end="" if line.endswith("\n") else "\n", flush=True)
 
 
+def machine_speed() -> float:
+    """CPU seconds of a fixed pure-Python workload, best of three: the same suite took 3-4x
+    longer on one day's machine than on another's, so a suite's seconds are read against
+    this figure, not against another day's seconds alone."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for n in range(2_000_000):
+            total += n * n % 7
+        sorted(str(n) for n in range(200_000))
+        best = min(best, time.process_time() - started)
+    return round(best, 3)
+
+
 def _run_one(name: str, module: str, args: list[str], env: dict[str, str]) -> tuple[int, str]:
     """Run one benchmark, echoing its output as it comes, each line under its name;
     (exit code, its tail)."""
@@ -148,6 +168,7 @@ def run(
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "load_average_before": [round(x, 2) for x in os.getloadavg()],
+            "speed_cpu_seconds": machine_speed(),
         },
         "benchmarks": {},
     }
@@ -239,6 +260,12 @@ def markdown(report: dict[str, Any]) -> str:
         f"Benchmarks ({report['size']} size), {report['started_at']}: {report['seconds']:.0f} s"
         f" on {machine['cpus']} cores, load average {machine['load_average_before'][0]} before"
         f" and {machine['load_average_after'][0]} after"
+        + (
+            f"; machine speed {machine['speed_cpu_seconds']:.2f} s of CPU for a fixed"
+            " Python workload (lower is faster)"
+            if "speed_cpu_seconds" in machine
+            else ""
+        )
         + (
             f"; in {len(report['lanes'])} lanes at once: "
             + " | ".join(", ".join(lane) for lane in report["lanes"])

@@ -28,9 +28,13 @@ def test_a_tiny_run_writes_one_row_per_benchmark_with_its_verdict(bench_env, tmp
     assert written == json.loads(json.dumps(report, default=str))
     assert written["size"] == "quick"
     assert written["all_ran"] is True
-    assert {"cpus", "python", "load_average_before", "load_average_after"} <= set(
-        written["machine"]
-    )
+    assert {
+        "cpus",
+        "python",
+        "load_average_before",
+        "load_average_after",
+        "speed_cpu_seconds",
+    } <= set(written["machine"])
     row = written["benchmarks"]["load_history"]
     assert set(row) >= {"args", "seconds", "status", "figures", "baseline", "ratio", "target"}
     assert row["status"] == "ok"
