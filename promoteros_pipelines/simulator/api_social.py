@@ -209,8 +209,31 @@ def _bandsintown_auth(request: Request, state: SimState) -> Response | None:
 
 
 def _bandsintown_artist(state: SimState, name: str) -> dict | None:
-    rows = state.world.artists.filter(pl.col("name") == name).select("artist_id", "name")
-    return rows.row(0, named=True) if rows.height else None
+    """The first artist of that name, from an index built once: a scan of every artist per
+    request made a 25,000-artist tour-dates refresh quadratic (minutes in the simulator)."""
+    index = state.world._cache.get("bandsintown_artists")
+    if index is None:
+        index = {}
+        for artist_id, artist_name in state.world.artists.select("artist_id", "name").iter_rows():
+            index.setdefault(artist_name, {"artist_id": artist_id, "name": artist_name})
+        state.world._cache["bandsintown_artists"] = index
+    return index.get(name)
+
+
+def _tour_dates_of(state: SimState, artist_id: int) -> pl.DataFrame:
+    """An artist's tour dates with their venues, by start; grouped once, like the names."""
+    index = state.world._cache.get("bandsintown_tour_dates")
+    if index is None:
+        venues = state.world.venues.select(
+            "venue_id", "name", "city", "country", "latitude", "longitude"
+        )
+        dated = state.world.tour_dates.join(venues, on="venue_id").sort("starts_at")
+        index = {
+            key[0]: part for key, part in dated.partition_by("artist_id", as_dict=True).items()
+        }
+        index[None] = dated.clear()
+        state.world._cache["bandsintown_tour_dates"] = index
+    return index.get(artist_id, index[None])
 
 
 @platform_endpoint("bandsintown", _bandsintown_auth)
@@ -218,9 +241,7 @@ async def bandsintown_artist(request: Request, state: SimState, now) -> Response
     artist = _bandsintown_artist(state, unquote(request.path_params["name"]))
     if artist is None:
         return error_response("bandsintown", 404, "[NotFound] The artist was not found")
-    upcoming = state.world.tour_dates.filter(
-        (pl.col("artist_id") == artist["artist_id"]) & (pl.col("starts_at") >= now)
-    ).height
+    upcoming = _tour_dates_of(state, artist["artist_id"]).filter(pl.col("starts_at") >= now).height
     return JSONResponse(
         {
             "id": str(artist["artist_id"]),
@@ -258,17 +279,7 @@ async def bandsintown_events(request: Request, state: SimState, now) -> Response
     when = _date_filter(request.query_params.get("date", "upcoming"), now)
     if when is None:
         return error_response("bandsintown", 400, "[BadRequest] Invalid date parameter")
-    events = (
-        state.world.tour_dates.filter((pl.col("artist_id") == artist["artist_id"]) & when)
-        .join(
-            state.world.venues.select(
-                "venue_id", "name", "city", "country", "latitude", "longitude"
-            ),
-            on="venue_id",
-        )
-        .sort("starts_at")
-        .to_dicts()
-    )
+    events = _tour_dates_of(state, artist["artist_id"]).filter(when).to_dicts()
     body = [
         {
             "id": str(e["event_id"]),

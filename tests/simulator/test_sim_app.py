@@ -149,6 +149,22 @@ def test_bandsintown_events_shape(sim, world):
     assert {"id", "datetime", "venue", "lineup", "offers"} <= set(events[0])
     assert {"name", "city", "country", "latitude", "longitude"} <= set(events[0]["venue"])
     assert events[0]["lineup"] == [name]
+    assert [e["datetime"] for e in events] == sorted(e["datetime"] for e in events)
+    upcoming = sim.get(
+        f"/bandsintown/artists/{name}/events", params={"app_id": "a", "date": "upcoming"}
+    ).json()
+    past = sim.get(
+        f"/bandsintown/artists/{name}/events", params={"app_id": "a", "date": "past"}
+    ).json()
+    assert len(upcoming) + len(past) == len(events)
+    artist = sim.get(f"/bandsintown/artists/{name}", params={"app_id": "a"}).json()
+    assert artist["upcoming_event_count"] == len(upcoming)
+    touring = set(world.tour_dates["artist_id"].to_list())
+    home = world.artists.filter(~pl.col("artist_id").is_in(list(touring)))["name"][0]
+    assert (
+        sim.get(f"/bandsintown/artists/{home}/events", params={"app_id": "a", "date": "all"}).json()
+        == []
+    )
     assert (
         sim.get("/bandsintown/artists/Nobody At All/events", params={"app_id": "a"}).status_code
         == 404
