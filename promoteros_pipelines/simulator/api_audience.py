@@ -118,10 +118,8 @@ async def where_people_listen(request: Request, state: SimState, now) -> Respons
     countries: dict[str, list[dict]] = {}
     for day in days:
         stamp = day.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        rows = (
-            city_listeners_at(state.world, day)
-            .filter(pl.col("artist_id") == cm_artist)
-            .sort("listeners", descending=True)
+        rows = city_listeners_at(state.world, day, artist_id=cm_artist).sort(
+            "listeners", descending=True
         )
         for rank, row in enumerate(rows.head(limit).iter_rows(named=True), start=1):
             cities.setdefault(row["city"], []).append(

@@ -35,6 +35,15 @@ def test_where_people_listen_shape_and_numbers(sim, world):
     assert sum(r[0]["listeners"] for r in body["countries"].values()) == expected["listeners"].sum()
 
 
+def test_one_artists_city_listeners_are_that_artists_rows_of_the_whole_table(world):
+    # the endpoint computes one artist's rows (a request each); they must be the table's
+    for moment in (world.present, world.present - dt.timedelta(days=40)):
+        whole = audience.city_listeners_at(world, moment)
+        for artist_id in (1, world.n_artists // 2, world.n_artists):
+            one = audience.city_listeners_at(world, moment, artist_id=artist_id)
+            assert one.equals(whole.filter(pl.col("artist_id") == artist_id))
+
+
 def test_where_people_listen_history_and_refusals(sim, world):
     headers = _token(sim)
     day = world.present.date()
