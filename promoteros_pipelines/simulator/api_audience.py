@@ -31,7 +31,7 @@ from starlette.routing import Route
 from promoteros_pipelines.simulator.audience import city_listeners_at
 from promoteros_pipelines.simulator.plumbing import SimState, platform_endpoint, require_bearer
 from promoteros_pipelines.simulator.touring import CITIES, COUNTRY_NAMES
-from promoteros_pipelines.simulator.world import artist_lookup
+from promoteros_pipelines.simulator.world import lookup_row
 
 MAX_DAYS = 31
 MAX_CITIES = 50
@@ -61,10 +61,9 @@ _auth = require_bearer("chartmetric", "invalid or expired token")
 @platform_endpoint("chartmetric", _auth)
 async def chartmetric_ids(request: Request, state: SimState, now) -> Response:
     spotify_id = request.path_params["spotify_id"]
-    rows = artist_lookup(state.world, "spotify").filter(pl.col("external_id") == spotify_id)
-    if rows.is_empty():
+    row = lookup_row(state.world, "spotify", "external_id", spotify_id)
+    if row is None:
         return JSONResponse({"error": f"no artist with spotify id {spotify_id}"}, 404)
-    row = rows.row(0, named=True)
     return JSONResponse(
         {
             "obj": [
@@ -111,8 +110,8 @@ async def where_people_listen(request: Request, state: SimState, now) -> Respons
         return JSONResponse(
             {"error": f"pass latest=true, or since (and until) at most {MAX_DAYS} days apart"}, 400
         )
-    spotify = artist_lookup(state.world, "spotify").filter(pl.col("artist_id") == cm_artist)
-    spotify_id = spotify["external_id"][0] if spotify.height else None
+    spotify = lookup_row(state.world, "spotify", "artist_id", cm_artist)
+    spotify_id = spotify["external_id"] if spotify else None
     city_ids = {c[0]: i + 1 for i, c in enumerate(CITIES)}
     cities: dict[str, list[dict]] = {}
     countries: dict[str, list[dict]] = {}

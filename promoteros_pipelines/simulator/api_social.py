@@ -33,7 +33,7 @@ from promoteros_pipelines.simulator.plumbing import (
     require_bearer,
 )
 from promoteros_pipelines.simulator.touring import COUNTRY_NAMES
-from promoteros_pipelines.simulator.world import platform_snapshot, trending_at
+from promoteros_pipelines.simulator.world import platform_snapshot, snapshot_row, trending_at
 
 TIKTOK_USER_FIELDS = (
     "display_name",
@@ -96,13 +96,11 @@ async def tiktok_user_info(request: Request, state: SimState, now) -> Response:
         username = (await request.json())["username"]
     except (ValueError, KeyError, TypeError):
         return error_response("tiktok", 400, "username is required", code="invalid_params")
-    snap = platform_snapshot(state.world, now, "tiktok")
-    rows = snap.filter(pl.col("external_id") == username).to_dicts()
-    if not rows:
+    row = snapshot_row(state.world, now, "tiktok", username)
+    if row is None:
         return error_response(
             "tiktok", 400, f"User {username} does not exist.", code="invalid_params"
         )
-    row = rows[0]
     values = {
         "display_name": row["name"],
         "bio_description": "",
@@ -185,12 +183,9 @@ async def instagram_business_discovery(request: Request, state: SimState, now) -
     if match is None:
         return error_response("instagram", 400, "(#100) Missing business_discovery field", code=100)
     username, wanted = match.group(1), [f for f in match.group(2).split(",") if f]
-    rows = platform_snapshot(state.world, now, "instagram").filter(
-        pl.col("external_id") == username
-    )
-    if rows.is_empty():
+    row = snapshot_row(state.world, now, "instagram", username)
+    if row is None:
         return error_response("instagram", 400, "Invalid user id", code=110)
-    row = rows.row(0, named=True)
     values = {
         "followers_count": int(row["followers"]),
         "media_count": int(row["posts"]),
@@ -211,18 +206,18 @@ def _bandsintown_auth(request: Request, state: SimState) -> Response | None:
 def _bandsintown_artist(state: SimState, name: str) -> dict | None:
     """The first artist of that name, from an index built once: a scan of every artist per
     request made a 25,000-artist tour-dates refresh quadratic (minutes in the simulator)."""
-    index = state.world._cache.get("bandsintown_artists")
+    index = state.world._cache.get(("lookup", "bandsintown_artists"))
     if index is None:
         index = {}
         for artist_id, artist_name in state.world.artists.select("artist_id", "name").iter_rows():
             index.setdefault(artist_name, {"artist_id": artist_id, "name": artist_name})
-        state.world._cache["bandsintown_artists"] = index
+        state.world._cache["lookup", "bandsintown_artists"] = index
     return index.get(name)
 
 
 def _tour_dates_of(state: SimState, artist_id: int) -> pl.DataFrame:
     """An artist's tour dates with their venues, by start; grouped once, like the names."""
-    index = state.world._cache.get("bandsintown_tour_dates")
+    index = state.world._cache.get(("lookup", "bandsintown_tour_dates"))
     if index is None:
         venues = state.world.venues.select(
             "venue_id", "name", "city", "country", "latitude", "longitude"
@@ -232,7 +227,7 @@ def _tour_dates_of(state: SimState, artist_id: int) -> pl.DataFrame:
             key[0]: part for key, part in dated.partition_by("artist_id", as_dict=True).items()
         }
         index[None] = dated.clear()
-        state.world._cache["bandsintown_tour_dates"] = index
+        state.world._cache["lookup", "bandsintown_tour_dates"] = index
     return index.get(artist_id, index[None])
 
 

@@ -453,12 +453,27 @@ def trending_at(world: World, timestamp: dt.datetime, platform: str = "spotify")
     return frame
 
 
-def _remember(world: World, key: tuple, value: pl.DataFrame) -> None:
+def _remember(world: World, key: tuple, value: object) -> None:
     """Bounded memo: the app asks for the same timestamp many times while the clock stands."""
     if len(world._cache) > 64:
         for stale in [k for k in world._cache if k[0] != "lookup"]:
             del world._cache[stale]
     world._cache[key] = value
+
+
+def snapshot_row(
+    world: World, timestamp: dt.datetime, platform: str, external_id: str
+) -> dict | None:
+    """One account's row of ``platform_snapshot`` (the first, as a filter would give), from an
+    index built once per snapshot: the per-account APIs (TikTok, Instagram) ask for one
+    account a request, and a filter over the snapshot each time made a pull quadratic."""
+    key = ("snapshot_index", timestamp, platform)
+    if key not in world._cache:
+        index: dict = {}
+        for row in platform_snapshot(world, timestamp, platform).iter_rows(named=True):
+            index.setdefault(row["external_id"], row)
+        _remember(world, key, index)
+    return world._cache[key].get(external_id)
 
 
 def artist_lookup(world: World, platform: str) -> pl.DataFrame:
@@ -469,6 +484,18 @@ def artist_lookup(world: World, platform: str) -> pl.DataFrame:
             world.artists.select("artist_id", "name"), on="artist_id"
         )
     return world._cache[key]
+
+
+def lookup_row(world: World, platform: str, column: str, value: object) -> dict | None:
+    """The first row of ``artist_lookup`` whose ``column`` is ``value``, from an index built
+    once (the APIs ask for one artist a request)."""
+    key = ("lookup", "index", platform, column)
+    if key not in world._cache:
+        index: dict = {}
+        for row in artist_lookup(world, platform).iter_rows(named=True):
+            index.setdefault(row[column], row)
+        world._cache[key] = index
+    return world._cache[key].get(value)
 
 
 def platform_snapshot(world: World, timestamp: dt.datetime, platform: str) -> pl.DataFrame:
