@@ -127,7 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sample_ids = inputs["artists"]["artist_id"].head(args.sample_artists)
     sample = {
-        k: v.filter(pl.col("artist_id").is_in(sample_ids)) if "artist_id" in v.columns else v
+        k: v.filter(pl.col("artist_id").is_in(sample_ids.implode()))
+        if "artist_id" in v.columns
+        else v
         for k, v in inputs.items()
     }
     sample_pairs = sample_ids.len() * args.venues
