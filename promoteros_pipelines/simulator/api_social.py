@@ -33,7 +33,13 @@ from promoteros_pipelines.simulator.plumbing import (
     require_bearer,
 )
 from promoteros_pipelines.simulator.touring import COUNTRY_NAMES
-from promoteros_pipelines.simulator.world import platform_snapshot, snapshot_row, trending_at
+from promoteros_pipelines.simulator.world import (
+    first_rows_by,
+    kept,
+    platform_snapshot,
+    snapshot_row,
+    trending_at,
+)
 
 TIKTOK_USER_FIELDS = (
     "display_name",
@@ -204,30 +210,27 @@ def _bandsintown_auth(request: Request, state: SimState) -> Response | None:
 
 
 def _bandsintown_artist(state: SimState, name: str) -> dict | None:
-    """The first artist of that name, from an index built once: a scan of every artist per
-    request made a 25,000-artist tour-dates refresh quadratic (minutes in the simulator)."""
-    index = state.world._cache.get(("lookup", "bandsintown_artists"))
-    if index is None:
-        index = {}
-        for artist_id, artist_name in state.world.artists.select("artist_id", "name").iter_rows():
-            index.setdefault(artist_name, {"artist_id": artist_id, "name": artist_name})
-        state.world._cache["lookup", "bandsintown_artists"] = index
+    """The first artist of that name (one artist a request)."""
+    index = kept(
+        state.world,
+        ("bandsintown_artists",),
+        lambda: first_rows_by(state.world.artists.select("artist_id", "name"), "name"),
+    )
     return index.get(name)
 
 
 def _tour_dates_of(state: SimState, artist_id: int) -> pl.DataFrame:
     """An artist's tour dates with their venues, by start; grouped once, like the names."""
-    index = state.world._cache.get(("lookup", "bandsintown_tour_dates"))
-    if index is None:
+
+    def grouped() -> dict:
         venues = state.world.venues.select(
             "venue_id", "name", "city", "country", "latitude", "longitude"
         )
         dated = state.world.tour_dates.join(venues, on="venue_id").sort("starts_at")
-        index = {
-            key[0]: part for key, part in dated.partition_by("artist_id", as_dict=True).items()
-        }
-        index[None] = dated.clear()
-        state.world._cache["lookup", "bandsintown_tour_dates"] = index
+        parts = dated.partition_by("artist_id", as_dict=True)
+        return {key[0]: part for key, part in parts.items()} | {None: dated.clear()}
+
+    index = kept(state.world, ("bandsintown_tour_dates",), grouped)
     return index.get(artist_id, index[None])
 
 

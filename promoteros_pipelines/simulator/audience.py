@@ -148,35 +148,22 @@ def monthly_listeners(world, day: float) -> np.ndarray:
     return np.where(world.params["present"][:, 0], spotify * world.params["listener_ratio"], 0.0)
 
 
-_DAYS_KEPT = 64
-
-
-def _monthly_listeners_kept(world, day: float) -> np.ndarray:
-    """``monthly_listeners`` of a day, kept for the next request: the simulator answers one
-    artist a request, and computing every artist's audience for each made a 25,000-artist
-    audience refresh quadratic."""
-    kept = world._cache.setdefault(("lookup", "monthly_listeners"), {})
-    if day not in kept:
-        if len(kept) >= _DAYS_KEPT:
-            kept.pop(next(iter(kept)))
-        kept[day] = monthly_listeners(world, day)
-    return kept[day]
-
-
 def city_listeners_at(world, timestamp: dt.datetime, artist_id: int | None = None) -> pl.DataFrame:
     """Listeners per (artist, city) at ``timestamp``: artist_id, city, country, latitude,
     longitude, listeners (rounded; cities with fewer than 10 listeners are not listed).
     ``artist_id``: that artist's rows only."""
     day = world.days(timestamp)
     if artist_id is None:
-        listeners = np.round(monthly_listeners(world, day)[:, None] * city_shares(world))
-        first = 0
-    else:
-        row = slice(artist_id - 1, artist_id)
-        listeners = np.round(
-            _monthly_listeners_kept(world, day)[row, None] * city_shares(world)[row]
+        rows, monthly = slice(None), monthly_listeners(world, day)
+    else:  # the simulator answers one artist a request: the day's audience is kept for the next
+        from promoteros_pipelines.simulator.world import remembered
+
+        rows = slice(artist_id - 1, artist_id)
+        monthly = remembered(
+            world, ("monthly_listeners", day), lambda: monthly_listeners(world, day)
         )
-        first = artist_id - 1
+    listeners = np.round(monthly[rows, None] * city_shares(world)[rows])
+    first = rows.start or 0
     artist, city = np.nonzero(listeners >= 10)
     lat, lon = _city_coordinates()
     return pl.DataFrame(

@@ -33,7 +33,9 @@ What is modelled (all of it a pure function of ``seed``, ``n_artists`` and a tim
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -453,6 +455,9 @@ def trending_at(world: World, timestamp: dt.datetime, platform: str = "spotify")
     return frame
 
 
+T = TypeVar("T")
+
+
 def _remember(world: World, key: tuple, value: object) -> None:
     """Bounded memo: the app asks for the same timestamp many times while the clock stands."""
     if len(world._cache) > 64:
@@ -461,41 +466,61 @@ def _remember(world: World, key: tuple, value: object) -> None:
     world._cache[key] = value
 
 
+def remembered(world: World, key: tuple, build: Callable[[], T]) -> T:
+    """``build()``, kept in the world's bounded memo (``_remember``) under ``key``."""
+    if key not in world._cache:
+        _remember(world, key, build())
+    return world._cache[key]
+
+
+def kept(world: World, name: tuple, build: Callable[[], T]) -> T:
+    """``build()``, kept for the world's life: what does not depend on the clock (a
+    ``"lookup"`` key, which the bounded memo never drops)."""
+    key = ("lookup", *name)
+    if key not in world._cache:
+        world._cache[key] = build()
+    return world._cache[key]
+
+
+def first_rows_by(frame: pl.DataFrame, column: str) -> dict:
+    """Each value of ``column`` -> the first row with it, as a dict (what a filter and
+    ``row(0)`` give): the simulator's APIs look one artist up a request, and a filter over
+    every row each time made a 25,000-artist pull quadratic."""
+    firsts = frame.unique(column, keep="first", maintain_order=True)
+    return dict(zip(firsts[column].to_list(), firsts.iter_rows(named=True), strict=True))
+
+
 def snapshot_row(
     world: World, timestamp: dt.datetime, platform: str, external_id: str
 ) -> dict | None:
-    """One account's row of ``platform_snapshot`` (the first, as a filter would give), from an
-    index built once per snapshot: the per-account APIs (TikTok, Instagram) ask for one
-    account a request, and a filter over the snapshot each time made a pull quadratic."""
-    key = ("snapshot_index", timestamp, platform)
-    if key not in world._cache:
-        index: dict = {}
-        for row in platform_snapshot(world, timestamp, platform).iter_rows(named=True):
-            index.setdefault(row["external_id"], row)
-        _remember(world, key, index)
-    return world._cache[key].get(external_id)
+    """One account's row of ``platform_snapshot`` (TikTok, Instagram: one account a request)."""
+    index = remembered(
+        world,
+        ("snapshot_index", timestamp, platform),
+        lambda: first_rows_by(platform_snapshot(world, timestamp, platform), "external_id"),
+    )
+    return index.get(external_id)
 
 
 def artist_lookup(world: World, platform: str) -> pl.DataFrame:
     """external_id -> artist_id, name (and secondary_id) for one platform, cached."""
-    key = ("lookup", platform)
-    if key not in world._cache:
-        world._cache[key] = world.platform_ids.filter(pl.col("platform") == platform).join(
+    return kept(
+        world,
+        (platform,),
+        lambda: world.platform_ids.filter(pl.col("platform") == platform).join(
             world.artists.select("artist_id", "name"), on="artist_id"
-        )
-    return world._cache[key]
+        ),
+    )
 
 
 def lookup_row(world: World, platform: str, column: str, value: object) -> dict | None:
-    """The first row of ``artist_lookup`` whose ``column`` is ``value``, from an index built
-    once (the APIs ask for one artist a request)."""
-    key = ("lookup", "index", platform, column)
-    if key not in world._cache:
-        index: dict = {}
-        for row in artist_lookup(world, platform).iter_rows(named=True):
-            index.setdefault(row[column], row)
-        world._cache[key] = index
-    return world._cache[key].get(value)
+    """The first row of ``artist_lookup`` whose ``column`` is ``value``."""
+    index = kept(
+        world,
+        ("index", platform, column),
+        lambda: first_rows_by(artist_lookup(world, platform), column),
+    )
+    return index.get(value)
 
 
 def platform_snapshot(world: World, timestamp: dt.datetime, platform: str) -> pl.DataFrame:
