@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -91,6 +91,9 @@ def compose(
     message["From"] = one_line(sender)
     message["To"] = ", ".join(one_line(address) for address in to)
     message["Subject"] = one_line(subject)
+    # RFC 5322 asks for it, and an outbox .eml has no server to add one: mail clients showed
+    # none ("Date: None")
+    message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(
         idstring=re.sub(r"[^A-Za-z0-9.-]", "-", idempotency_key) if idempotency_key else None,
         domain="promoteros.invalid",

@@ -1,5 +1,9 @@
 """Mail reaches a real SMTP server intact, and nothing in the data can forge a header."""
 
+import datetime as dt
+from email import message_from_bytes
+from email.policy import default
+
 import pytest
 
 from promoteros_pipelines.resources.mailer import (
@@ -61,6 +65,9 @@ def test_without_an_smtp_url_mail_lands_in_the_outbox(tmp_path):
     [written] = list(tmp_path.glob("*.eml"))
     assert where == str(written)
     assert b"Subject: Weekly report" in written.read_bytes()
+    # the outbox file is the mail as a client opens it: it says when it was written
+    stored = message_from_bytes(written.read_bytes(), policy=default)
+    assert abs(stored["Date"].datetime - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
 
 
 def test_a_server_that_refuses_raises_a_mail_error(smtp):
