@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 Summary = dict[str, Any]
+# the analytics issue's target: at least 5x faster than plain pandas within 2 GB
+ANALYTICS_SPEEDUP, ANALYTICS_PEAK_MB = 5.0, 2048
 
 
 def _r(value: Any, digits: int = 2) -> Any:
@@ -31,9 +33,22 @@ def analytics_bench(d: dict) -> Summary:
         "baseline": {"pandas_seconds": _r(pandas["seconds"]), "pandas_peak_mb": pandas["peak_mb"]},
         "ratio": _r(d["speedup_vs_pandas"]),
         "ratio_means": "pandas seconds / polars seconds",
-        "target": "faster than pandas and the same artists flagged",
-        "pass": d["speedup_vs_pandas"] > 1 and d["same_artists_flagged"],
+        "target": f">= {ANALYTICS_SPEEDUP:g}x pandas, <= {ANALYTICS_PEAK_MB:,} MB, the same"
+        " artists flagged (10M observations)",
+        "pass": _analytics_verdict(d),
     }
+
+
+def _analytics_verdict(d: dict) -> bool | None:
+    """Other artists flagged fail at any size; the speed-up and memory are judged only at the
+    issue's 10M observations (a small set's figures mean little)."""
+    if not d["same_artists_flagged"]:
+        return False
+    if d["observations"] < 10_000_000:
+        return None
+    return (
+        d["speedup_vs_pandas"] >= ANALYTICS_SPEEDUP and d["polars"]["peak_mb"] <= ANALYTICS_PEAK_MB
+    )
 
 
 def detect_history(d: dict) -> Summary:
