@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks.common import scratch_database, timed, write_result
+from benchmarks.common import scratch_database, timed, without_indexes, write_result
 from promoteros_pipelines.defs.operations import archive_store
 from promoteros_pipelines.defs.operations.archive import archive_month, restore_month
 from promoteros_pipelines.domain.archive import partition_name
@@ -44,20 +44,21 @@ def load(url: str, rows: int) -> int:
             " FROM generate_series(1, %s) n",
             (artists,),
         )
-        conn.execute(
-            """
-            INSERT INTO promoteros.metric_observations
-                (artist_id, platform, metric, observed_at, value, source)
-            SELECT a, p, m, %(start)s + make_interval(mins => 15 * k),
-                   1000 * a + 37 * k + (k * 7 %% 5), CASE WHEN k %% 3 = 0 THEN 'scraper'
-                   ELSE 'api' END
-            FROM generate_series(1, %(artists)s) a,
-                 unnest(ARRAY['spotify', 'youtube']) p,
-                 unnest(ARRAY['followers', 'views']) m,
-                 generate_series(0, %(steps)s - 1) k
-            """,
-            {"start": start, "artists": artists, "steps": STEPS},
-        )
+        with without_indexes(conn, "promoteros", "metric_observations"):
+            conn.execute(
+                """
+                INSERT INTO promoteros.metric_observations
+                    (artist_id, platform, metric, observed_at, value, source)
+                SELECT a, p, m, %(start)s + make_interval(mins => 15 * k),
+                       1000 * a + 37 * k + (k * 7 %% 5), CASE WHEN k %% 3 = 0 THEN 'scraper'
+                       ELSE 'api' END
+                FROM generate_series(1, %(artists)s) a,
+                     unnest(ARRAY['spotify', 'youtube']) p,
+                     unnest(ARRAY['followers', 'views']) m,
+                     generate_series(0, %(steps)s - 1) k
+                """,
+                {"start": start, "artists": artists, "steps": STEPS},
+            )
     with psycopg.connect(url, autocommit=True) as conn:  # both runs read all-visible pages
         conn.execute(f"VACUUM ANALYZE promoteros.{partition_name(MONTH)}")
         total = conn.execute(f"SELECT count(*) FROM promoteros.{partition_name(MONTH)}").fetchone()

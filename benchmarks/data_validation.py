@@ -15,7 +15,7 @@ import time
 
 import psycopg
 
-from benchmarks.common import scratch_database, timed, write_result
+from benchmarks.common import scratch_database, timed, without_indexes, write_result
 from promoteros_pipelines.defs.operations import validation
 from promoteros_pipelines.resources.warehouse import PostgresWarehouse
 
@@ -40,22 +40,23 @@ def load(url: str, rows: int, days: int) -> tuple[int, dt.datetime]:
             " unnest(ARRAY['spotify', 'youtube']) p",
             (artists,),
         )
-        conn.execute(
-            """
-            INSERT INTO promoteros.metric_observations
-                (artist_id, platform, metric, observed_at, value)
-            SELECT a, p, m, %(now)s - make_interval(hours => 6 * (%(steps)s - k)),
-                   CASE WHEN a %% 1000 = 7 AND k = %(steps)s - 3 THEN 10
-                        ELSE (1000 * a + 37 * k + (k * 7 %% 5))
-                             * (CASE m WHEN 'views' THEN 40 ELSE 1 END)
-                   END
-            FROM generate_series(1, %(artists)s) a,
-                 unnest(ARRAY['spotify', 'youtube']) p,
-                 unnest(ARRAY['followers', 'views']) m,
-                 generate_series(1, %(steps)s) k
-            """,
-            {"now": now, "steps": steps, "artists": artists},
-        )
+        with without_indexes(conn, "promoteros", "metric_observations"):
+            conn.execute(
+                """
+                INSERT INTO promoteros.metric_observations
+                    (artist_id, platform, metric, observed_at, value)
+                SELECT a, p, m, %(now)s - make_interval(hours => 6 * (%(steps)s - k)),
+                       CASE WHEN a %% 1000 = 7 AND k = %(steps)s - 3 THEN 10
+                            ELSE (1000 * a + 37 * k + (k * 7 %% 5))
+                                 * (CASE m WHEN 'views' THEN 40 ELSE 1 END)
+                       END
+                FROM generate_series(1, %(artists)s) a,
+                     unnest(ARRAY['spotify', 'youtube']) p,
+                     unnest(ARRAY['followers', 'views']) m,
+                     generate_series(1, %(steps)s) k
+                """,
+                {"now": now, "steps": steps, "artists": artists},
+            )
         conn.execute("ANALYZE promoteros.metric_observations")
         total = conn.execute("SELECT count(*) FROM promoteros.metric_observations").fetchone()
     return int(total[0] if total else 0), now
