@@ -12,7 +12,7 @@ import datetime as dt
 import polars as pl
 
 from promoteros_pipelines.simulator.lookalikes import RENAMED
-from promoteros_pipelines.simulator.world import World, metrics_at
+from promoteros_pipelines.simulator.world import World, kept, metrics_at
 
 _RENAMES = pl.DataFrame(
     {
@@ -28,8 +28,15 @@ def _active(frame: pl.DataFrame, at: dt.datetime) -> pl.DataFrame:
 
 
 def platform_down(world: World, platform: str, at: dt.datetime) -> bool:
-    """Whether ``platform`` is in an outage at ``at``."""
-    return not _active(world.outages, at).filter(pl.col("platform") == platform).is_empty()
+    """Whether ``platform`` is in an outage at ``at``. Every data request asks this: the
+    outages are read once per world as plain intervals (a filter of the outages frame per
+    request was three quarters of the simulator's time for each one-artist request)."""
+    intervals = kept(
+        world,
+        ("outages", platform),
+        lambda: world.outages.filter(pl.col("platform") == platform).select("start", "end").rows(),
+    )
+    return any(start <= at < end for start, end in intervals)
 
 
 def missing_artists(world: World, at: dt.datetime) -> pl.DataFrame:
