@@ -23,7 +23,6 @@ world's artist id.
 
 import datetime as dt
 
-import polars as pl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -117,10 +116,10 @@ async def where_people_listen(request: Request, state: SimState, now) -> Respons
     countries: dict[str, list[dict]] = {}
     for day in days:
         stamp = day.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        rows = city_listeners_at(state.world, day, artist_id=cm_artist).sort(
-            "listeners", descending=True
-        )
-        for rank, row in enumerate(rows.head(limit).iter_rows(named=True), start=1):
+        # a few dozen cities: plain Python, not a polars sort and group-by per request
+        rows = city_listeners_at(state.world, day, artist_id=cm_artist).to_dicts()
+        ranked = sorted(rows, key=lambda row: row["listeners"], reverse=True)
+        for rank, row in enumerate(ranked[:limit], start=1):
             cities.setdefault(row["city"], []).append(
                 {
                     "code2": row["country"],
@@ -133,8 +132,10 @@ async def where_people_listen(request: Request, state: SimState, now) -> Respons
                     "spotify_artist_id": spotify_id,
                 }
             )
-        by_country = rows.group_by("country").agg(pl.col("listeners").sum()).sort("country")
-        for code, listeners in by_country.iter_rows():
+        by_country: dict[str, int] = {}
+        for row in rows:
+            by_country[row["country"]] = by_country.get(row["country"], 0) + row["listeners"]
+        for code, listeners in sorted(by_country.items()):
             countries.setdefault(COUNTRY_NAMES.get(code, code), []).append(
                 {"code2": code, "listeners": listeners, "timestp": stamp}
             )
