@@ -13,8 +13,21 @@ from pathlib import Path
 from typing import Any
 
 Summary = dict[str, Any]
+# an ingress run this long or longer is judged against the ingress targets (default 20 s)
+FULL_RUN_S = 15
+# the webhook-to-run percentiles are judged over at least this many events (default 20)
+FULL_EVENTS = 20
 # the analytics issue's target: at least 5x faster than plain pandas within 2 GB
 ANALYTICS_SPEEDUP, ANALYTICS_PEAK_MB = 5.0, 2048
+
+
+def _at_size(holds: bool, verdict: bool | None, full_size: bool) -> bool | None:
+    """A speed target is judged only at the size it was set for (a quick run's figures are
+    taken small and beside other benchmarks); what must hold at any size (every 2xx
+    committed, every event done) fails at any size."""
+    if not holds:
+        return False
+    return verdict if full_size else None
 
 
 def _r(value: Any, digits: int = 2) -> Any:
@@ -134,8 +147,8 @@ def ingress_load(d: dict) -> Summary:
         "baseline": {"n8n_executions_per_second": d["n8n_executions_per_second"]},
         "ratio": d["ratio_vs_n8n"],
         "ratio_means": "accepted durable requests/s / n8n's best single-instance executions/s",
-        "target": ">= 4,000 accepted/s, p99 <= 50 ms, every 2xx committed",
-        "pass": d["meets_target"] and d["every_2xx_committed"],
+        "target": ">= 4,000 accepted/s, p99 <= 50 ms (a 20 s run), every 2xx committed",
+        "pass": _at_size(d["every_2xx_committed"], d["meets_target"], d["seconds"] >= FULL_RUN_S),
     }
 
 
@@ -180,7 +193,11 @@ def ingress_load_2_workers(d: dict) -> Summary:
         "ratio_means": "2 replicas' accepted/s / 1 replica's, each held to the same CPU budget"
         " (2.0: adds up fully; none when the budgeted comparison was skipped)",
         "target": ">= 1.8x with every 2xx committed (budgeted comparison)",
-        "pass": False if not d["every_2xx_committed"] else budgeted["adds_up"] if ran else None,
+        "pass": _at_size(
+            d["every_2xx_committed"],
+            budgeted["adds_up"] if ran else None,
+            d["seconds"] >= FULL_RUN_S,
+        ),
     }
 
 
@@ -244,8 +261,10 @@ def webhook_to_run(d: dict) -> Summary:
         "baseline": {"bare_sensor_p50_s": base},
         "ratio": _r(base / max(started["p50"], 1e-3)),
         "ratio_means": "bare sensor p50 / measured p50",
-        "target": "p50 <= 5 s, p95 <= 10 s",
-        "pass": d["meets_target"],
+        "target": f"p50 <= 5 s, p95 <= 10 s (over {FULL_EVENTS} events), every event's run done",
+        "pass": _at_size(
+            set(d["statuses"]) == {"done"}, d["meets_target"], d["events"] >= FULL_EVENTS
+        ),
     }
 
 
