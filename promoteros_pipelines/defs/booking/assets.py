@@ -19,7 +19,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from promoteros_pipelines.defs.booking import store
+from promoteros_pipelines.defs.booking import refresh, store
 from promoteros_pipelines.defs.metadata import preview_table, table, table_facts
 from promoteros_pipelines.domain import booking
 from promoteros_pipelines.resources.platforms.resources import (
@@ -36,6 +36,18 @@ EVERY_2_HOURS = FreshnessPolicy.time_window(
 )
 PAST_DAYS = 365
 AHEAD_DAYS = 365
+
+
+class RefreshConfig(Config):
+    """How many artists one refresh asks the API for (the longest unrefreshed first)."""
+
+    max_artists_per_run: int | None = Field(
+        default=None,
+        ge=1,
+        description="Artists asked per run, longest unrefreshed first; the rest wait for the "
+        "next runs. Default: what the API's rate limit allows in 90 minutes (requests per "
+        "second x 5,400 / requests per artist).",
+    )
 
 
 def _failures(context: AssetExecutionContext, result, platform: str) -> int:
@@ -56,18 +68,30 @@ def _failures(context: AssetExecutionContext, result, platform: str) -> int:
 )
 def tour_dates(
     context: AssetExecutionContext,
+    config: RefreshConfig,
     warehouse: PostgresWarehouse,
     bandsintown: BandsintownResource,
 ) -> MaterializeResult:
-    """Every tracked artist's announced shows on Bandsintown, from a year ago to a year ahead:
+    """Tracked artists' announced shows on Bandsintown, from a year ago to a year ahead:
     date, venue, city, country (as Bandsintown names it) and coordinates. Booking scores read
     them for routing (the artist already plays nearby) and for the gap market (not played
-    here for months). Keyed by Bandsintown's event id: a moved show overwrites its old date."""
+    here for months). Keyed by Bandsintown's event id: a moved show overwrites its old date.
+    Each run asks for the artists refreshed longest ago first, as many as Bandsintown's rate
+    limit allows in 90 minutes (run config ``max_artists_per_run``); the rest come next run."""
     started = time.monotonic()
-    artists = store.read_artists(warehouse)
-    today = dt.datetime.now(dt.UTC).date()
+    now = dt.datetime.now(dt.UTC)
+    limit = config.max_artists_per_run or refresh.artists_per_run(
+        bandsintown.requests_per_second, 1
+    )
+    artists, waiting = refresh.due_first(
+        warehouse, store.read_artists(warehouse), "bandsintown", limit
+    )
+    today = now.date()
     window = f"{today - dt.timedelta(days=PAST_DAYS)},{today + dt.timedelta(days=AHEAD_DAYS)}"
     events, result = bandsintown.fetch_events(artists["name"].to_list(), date=window)
+    failed = set(getattr(result, "failed_ids", []))
+    refreshed = artists.filter(~pl.col("name").is_in(failed))["artist_id"].to_list()
+    refresh.record_refreshed(warehouse, refreshed, "bandsintown", now)
     rows = (
         events.join(artists.select("artist_id", artist_name="name"), on="artist_name", how="inner")
         .filter(pl.col("starts_at").is_not_null())
@@ -89,6 +113,7 @@ def tour_dates(
         metadata={
             **table_facts(warehouse, "tour_dates"),
             "artists_asked": len(artists),
+            "artists_waiting_for_next_runs": waiting,
             "events_received": rows.height,
             "rows_written": written,
             "artists_failed": _failures(context, result, "Bandsintown"),
@@ -108,6 +133,7 @@ def tour_dates(
 )
 def artist_city_audience(
     context: AssetExecutionContext,
+    config: RefreshConfig,
     warehouse: PostgresWarehouse,
     chartmetric: ChartmetricResource,
 ) -> MaterializeResult:
@@ -115,10 +141,21 @@ def artist_city_audience(
     coordinates) as Chartmetric reports them from Spotify for Artists, one row per artist,
     city, platform and day. Booking scores read it for the audience in a venue's market.
     Keyed by (artist, city, country, platform, observed_at): the same day twice changes
-    nothing."""
+    nothing. Each run asks for the artists refreshed longest ago first, as many as
+    Chartmetric's rate limit allows in 90 minutes at two requests an artist (run config
+    ``max_artists_per_run``); the rest come next run."""
     started = time.monotonic()
-    ids = store.read_spotify_ids(warehouse)
+    now = dt.datetime.now(dt.UTC)
+    limit = config.max_artists_per_run or refresh.artists_per_run(
+        chartmetric.requests_per_second, 2
+    )
+    ids, waiting = refresh.due_first(
+        warehouse, store.read_spotify_ids(warehouse), "chartmetric", limit
+    )
     cities, result = chartmetric.fetch_city_listeners(ids["spotify_id"].to_list())
+    failed = set(getattr(result, "failed_ids", []))
+    refreshed = ids.filter(~pl.col("spotify_id").is_in(failed))["artist_id"].to_list()
+    refresh.record_refreshed(warehouse, refreshed, "chartmetric", now)
     rows = cities.join(ids, on="spotify_id").select(
         "artist_id",
         "city",
@@ -134,6 +171,7 @@ def artist_city_audience(
         metadata={
             **table_facts(warehouse, "artist_city_audience"),
             "artists_asked": ids.height,
+            "artists_waiting_for_next_runs": waiting,
             "cities_received": rows.height,
             "rows_written": written,
             "artists_failed": _failures(context, result, "Chartmetric"),
