@@ -71,3 +71,26 @@ def test_runs_take_the_longest_unrefreshed_artists_first(resources, small_world,
     audience = warehouse.read_table("artist_city_audience")
     assert set(audience["artist_id"].unique().to_list()) == set(artist_ids)
     assert audience.filter(pl.col("listeners") < 0).is_empty()
+
+
+def test_an_artist_that_failed_is_not_marked_refreshed_and_comes_first_again(
+    resources, small_world, sim_control
+):
+    warehouse = resources["warehouse"]
+    artist_ids = small_world.artists["artist_id"].head(2).to_list()
+    _track(warehouse, small_world, artist_ids)
+    unknown = 10_000_000  # Bandsintown does not know this name: its request fails
+    warehouse.execute(
+        "INSERT INTO promoteros.artists (artist_id, name, normalized_name) OVERRIDING SYSTEM"
+        " VALUE VALUES (%s, 'No Such Band 404', 'no such band 404')",
+        (unknown,),
+    )
+    resources = resources | {"chartmetric": ChartmetricResource.from_env(**FAST)}
+
+    _refresh(resources, budget=3)
+    first = _refreshed(warehouse, "bandsintown")
+    assert set(first) == set(artist_ids)
+
+    second = _refresh(resources, budget=1)  # the failed one is the longest unrefreshed
+    assert second["tour_dates"]["artists_asked"].value == 1
+    assert _refreshed(warehouse, "bandsintown") == first  # it was asked, not the others
