@@ -89,9 +89,6 @@ def tour_dates(
     today = now.date()
     window = f"{today - dt.timedelta(days=PAST_DAYS)},{today + dt.timedelta(days=AHEAD_DAYS)}"
     events, result = bandsintown.fetch_events(artists["name"].to_list(), date=window)
-    failed = set(getattr(result, "failed_ids", []))
-    refreshed = artists.filter(~pl.col("name").is_in(failed))["artist_id"].to_list()
-    refresh.record_refreshed(warehouse, refreshed, "bandsintown", now)
     rows = (
         events.join(artists.select("artist_id", artist_name="name"), on="artist_name", how="inner")
         .filter(pl.col("starts_at").is_not_null())
@@ -109,6 +106,10 @@ def tour_dates(
         .unique("event_id", keep="first")
     )
     written = store.store_tour_dates(warehouse, rows)
+    # recorded once the rows are stored: an artist whose request or write failed comes first again
+    failed = set(getattr(result, "failed_ids", []))
+    refreshed = artists.filter(~pl.col("name").is_in(failed))["artist_id"].to_list()
+    refresh.record_refreshed(warehouse, refreshed, "bandsintown", now)
     return MaterializeResult(
         metadata={
             **table_facts(warehouse, "tour_dates"),
@@ -153,9 +154,6 @@ def artist_city_audience(
         warehouse, store.read_spotify_ids(warehouse), "chartmetric", limit
     )
     cities, result = chartmetric.fetch_city_listeners(ids["spotify_id"].to_list())
-    failed = set(getattr(result, "failed_ids", []))
-    refreshed = ids.filter(~pl.col("spotify_id").is_in(failed))["artist_id"].to_list()
-    refresh.record_refreshed(warehouse, refreshed, "chartmetric", now)
     rows = cities.join(ids, on="spotify_id").select(
         "artist_id",
         "city",
@@ -167,6 +165,9 @@ def artist_city_audience(
         longitude="longitude",
     )
     written = store.store_city_audience(warehouse, rows)
+    failed = set(getattr(result, "failed_ids", []))
+    refreshed = ids.filter(~pl.col("spotify_id").is_in(failed))["artist_id"].to_list()
+    refresh.record_refreshed(warehouse, refreshed, "chartmetric", now)
     return MaterializeResult(
         metadata={
             **table_facts(warehouse, "artist_city_audience"),
