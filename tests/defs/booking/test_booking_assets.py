@@ -9,6 +9,7 @@ from dagster import materialize
 from promoteros_pipelines.defs.booking import assets as booking_assets
 from promoteros_pipelines.resources.platforms.resources import ChartmetricResource
 from promoteros_pipelines.simulator.audience import city_listeners_at
+from tests.defs.booking.simulated_artists import track_simulated
 from tests.defs.conftest import FAST
 
 ASSETS = [
@@ -16,24 +17,6 @@ ASSETS = [
     booking_assets.artist_city_audience,
     booking_assets.booking_scores,
 ]
-
-
-def _track(warehouse, world, artist_ids: list[int]) -> None:
-    chosen = world.artists.filter(pl.col("artist_id").is_in(artist_ids))
-    warehouse.execute(
-        "INSERT INTO promoteros.artists (artist_id, name, normalized_name, genres)"
-        " OVERRIDING SYSTEM VALUE SELECT a, n, lower(n), string_to_array(g, '|')"
-        " FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS t(a, n, g)",
-        (
-            chosen["artist_id"].to_list(),
-            chosen["name"].to_list(),
-            chosen["genres"].list.join("|").to_list(),
-        ),
-    )
-    ids = world.platform_ids.filter(
-        pl.col("artist_id").is_in(artist_ids), pl.col("platform") == "spotify"
-    ).select("artist_id", "platform", "external_id")
-    warehouse.append("artist_platform_ids", ids)
 
 
 def _venue_in_home_city(warehouse, world, artist_ids: list[int]) -> int:
@@ -71,7 +54,7 @@ def test_tour_dates_audience_and_scores_from_the_simulator(resources, small_worl
     warehouse = resources["warehouse"]
     touring = small_world.tour_dates["artist_id"].value_counts().sort("count", descending=True)
     artist_ids = touring["artist_id"].head(5).to_list()
-    _track(warehouse, small_world, artist_ids)
+    track_simulated(warehouse, small_world, artist_ids)
     home_artist = _venue_in_home_city(warehouse, small_world, artist_ids)
     all_resources = resources | {"chartmetric": ChartmetricResource.from_env(**FAST)}
 

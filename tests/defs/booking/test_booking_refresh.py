@@ -9,7 +9,7 @@ from dagster import materialize
 from promoteros_pipelines.defs.booking import assets as booking_assets
 from promoteros_pipelines.defs.booking.refresh import artists_per_run
 from promoteros_pipelines.resources.platforms.resources import ChartmetricResource
-from tests.defs.booking.test_booking_assets import _track
+from tests.defs.booking.simulated_artists import track_simulated
 from tests.defs.conftest import FAST
 
 REFRESHERS = [booking_assets.tour_dates, booking_assets.artist_city_audience]
@@ -47,7 +47,7 @@ def _refresh(resources, budget: int):
 def test_runs_take_the_longest_unrefreshed_artists_first(resources, small_world, sim_control):
     warehouse = resources["warehouse"]
     artist_ids = small_world.artists["artist_id"].head(5).to_list()
-    _track(warehouse, small_world, artist_ids)
+    track_simulated(warehouse, small_world, artist_ids)
     resources = resources | {"chartmetric": ChartmetricResource.from_env(**FAST)}
 
     first = _refresh(resources, budget=2)
@@ -78,7 +78,7 @@ def test_an_artist_that_failed_is_not_marked_refreshed_and_comes_first_again(
 ):
     warehouse = resources["warehouse"]
     artist_ids = small_world.artists["artist_id"].head(2).to_list()
-    _track(warehouse, small_world, artist_ids)
+    track_simulated(warehouse, small_world, artist_ids)
     unknown = 10_000_000  # Bandsintown does not know this name: its request fails
     warehouse.execute(
         "INSERT INTO promoteros.artists (artist_id, name, normalized_name) OVERRIDING SYSTEM"
