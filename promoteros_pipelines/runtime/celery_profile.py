@@ -25,6 +25,12 @@ import sys
 from pathlib import Path
 
 BROKER_ENV = "PROMOTEROS_CELERY_BROKER_URL"
+RUN_BROKER_ENV = "PROMOTEROS_CELERY_RUN_BROKER_URL"
+"""The broker of the warm-worker run launcher (``run_launcher_yaml``). Not BROKER_ENV on
+purpose: BROKER_ENV also puts the steps of every job without an executor of its own on Celery,
+and a run that is itself a Celery task then waits on its own steps' tasks (the pitfall "Never
+call result.get() within a task"; with one worker, a run of ``alert_delivery`` waited forever
+and every run after it with it)."""
 QUEUE_TAG = "dagster-celery/queue"  # dagster_celery.tags.DAGSTER_CELERY_QUEUE_TAG
 DEFAULT_QUEUE = "dagster"
 PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
@@ -97,17 +103,18 @@ def worker_command(
 
 def run_launcher_yaml(queue: str = DEFAULT_QUEUE) -> str:
     """dagster.yaml's ``run_launcher`` that hands each run to a warm Celery worker as a task
-    (dagster-celery's ``CeleryRunLauncher``; the broker from PROMOTEROS_CELERY_BROKER_URL).
+    (dagster-celery's ``CeleryRunLauncher``; the broker from PROMOTEROS_CELERY_RUN_BROKER_URL).
 
     Measured against the default launcher by ``python -m benchmarks webhook_to_run``; not the
     profile's default (docs/scaling.md says why). It launches every run of the instance, and a
     run on a Celery worker must not use the Celery executor ("Never call result.get() within
-    a task"), so it only fits an instance whose jobs all run their steps in the run's process.
+    a task"), so it only fits an instance whose jobs all run their steps in the run's process:
+    set RUN_BROKER_ENV for it and leave BROKER_ENV unset.
     """
     return (
         "run_launcher:\n  module: dagster_celery.launcher\n  class: CeleryRunLauncher\n"
         f"  config:\n    default_queue: {queue}\n"
-        f"    broker:\n      env: {BROKER_ENV}\n    backend:\n      env: {BROKER_ENV}\n"
+        f"    broker:\n      env: {RUN_BROKER_ENV}\n    backend:\n      env: {RUN_BROKER_ENV}\n"
         "    config_source:\n      worker_prefetch_multiplier: 1\n"
         "      broker_connection_retry_on_startup: true\n"
     )
