@@ -49,6 +49,12 @@ class RefreshConfig(Config):
         "second x 5,400 / requests per artist).",
     )
 
+    def budget(self, requests_per_second: float, requests_per_artist: int) -> int:
+        """Artists this run asks for: the configured number, else the rate limit's."""
+        return self.max_artists_per_run or refresh.artists_per_run(
+            requests_per_second, requests_per_artist
+        )
+
 
 def _failures(context: AssetExecutionContext, result, platform: str) -> int:
     failures = list(getattr(result, "failures", []) or [])
@@ -80,11 +86,11 @@ def tour_dates(
     limit allows in 90 minutes (run config ``max_artists_per_run``); the rest come next run."""
     started = time.monotonic()
     now = dt.datetime.now(dt.UTC)
-    limit = config.max_artists_per_run or refresh.artists_per_run(
-        bandsintown.requests_per_second, 1
-    )
     artists, waiting = refresh.due_first(
-        warehouse, store.read_artists(warehouse), "bandsintown", limit
+        warehouse,
+        store.read_artists(warehouse),
+        "bandsintown",
+        config.budget(bandsintown.requests_per_second, 1),
     )
     today = now.date()
     window = f"{today - dt.timedelta(days=PAST_DAYS)},{today + dt.timedelta(days=AHEAD_DAYS)}"
@@ -107,9 +113,7 @@ def tour_dates(
     )
     written = store.store_tour_dates(warehouse, rows)
     # recorded once the rows are stored: an artist whose request or write failed comes first again
-    failed = set(getattr(result, "failed_ids", []))
-    refreshed = artists.filter(~pl.col("name").is_in(failed))["artist_id"].to_list()
-    refresh.record_refreshed(warehouse, refreshed, "bandsintown", now)
+    refresh.record_refreshed(warehouse, artists, "name", result.failed_ids, "bandsintown", now)
     return MaterializeResult(
         metadata={
             **table_facts(warehouse, "tour_dates"),
@@ -147,11 +151,11 @@ def artist_city_audience(
     ``max_artists_per_run``); the rest come next run."""
     started = time.monotonic()
     now = dt.datetime.now(dt.UTC)
-    limit = config.max_artists_per_run or refresh.artists_per_run(
-        chartmetric.requests_per_second, 2
-    )
     ids, waiting = refresh.due_first(
-        warehouse, store.read_spotify_ids(warehouse), "chartmetric", limit
+        warehouse,
+        store.read_spotify_ids(warehouse),
+        "chartmetric",
+        config.budget(chartmetric.requests_per_second, 2),
     )
     cities, result = chartmetric.fetch_city_listeners(ids["spotify_id"].to_list())
     rows = cities.join(ids, on="spotify_id").select(
@@ -165,9 +169,7 @@ def artist_city_audience(
         longitude="longitude",
     )
     written = store.store_city_audience(warehouse, rows)
-    failed = set(getattr(result, "failed_ids", []))
-    refreshed = ids.filter(~pl.col("spotify_id").is_in(failed))["artist_id"].to_list()
-    refresh.record_refreshed(warehouse, refreshed, "chartmetric", now)
+    refresh.record_refreshed(warehouse, ids, "spotify_id", result.failed_ids, "chartmetric", now)
     return MaterializeResult(
         metadata={
             **table_facts(warehouse, "artist_city_audience"),

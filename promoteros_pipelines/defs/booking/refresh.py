@@ -44,19 +44,18 @@ def due_first(
 
 
 def record_refreshed(
-    warehouse: PostgresWarehouse, artist_ids: list[int], source: str, at: dt.datetime
+    warehouse: PostgresWarehouse,
+    asked: pl.DataFrame,
+    key: str,
+    failed: list[str],
+    source: str,
+    at: dt.datetime,
 ) -> int:
-    """Note that ``artist_ids`` were refreshed from ``source`` at ``at``."""
-    frame = pl.DataFrame(
-        {
-            "artist_id": artist_ids,
-            "source": [source] * len(artist_ids),
-            "refreshed_at": [at] * len(artist_ids),
-        },
-        schema={
-            "artist_id": pl.Int64,
-            "source": pl.String,
-            "refreshed_at": pl.Datetime("us", "UTC"),
-        },
+    """Note that the artists of ``asked`` were refreshed from ``source`` at ``at``, except
+    those whose ``key`` (the id the API was asked by) is in ``failed``: they come first again."""
+    refreshed = asked.filter(~pl.col(key).is_in(failed)).select(
+        "artist_id",
+        source=pl.lit(source),
+        refreshed_at=pl.lit(at, dtype=pl.Datetime("us", "UTC")),
     )
-    return warehouse.upsert("booking_refreshes", frame, key=["artist_id", "source"])
+    return warehouse.upsert("booking_refreshes", refreshed, key=["artist_id", "source"])
