@@ -55,13 +55,10 @@ def analytics_bench(d: dict) -> Summary:
 def _analytics_verdict(d: dict) -> bool | None:
     """Other artists flagged fail at any size; the speed-up and memory are judged only at the
     issue's 10M observations (a small set's figures mean little)."""
-    if not d["same_artists_flagged"]:
-        return False
-    if d["observations"] < 10_000_000:
-        return None
-    return (
+    fast_and_small = (
         d["speedup_vs_pandas"] >= ANALYTICS_SPEEDUP and d["polars"]["peak_mb"] <= ANALYTICS_PEAK_MB
     )
+    return _at_size(d["same_artists_flagged"], fast_and_small, d["observations"] >= 10_000_000)
 
 
 def detect_history(d: dict) -> Summary:
@@ -234,7 +231,7 @@ def report_render(d: dict) -> Summary:
         "ratio_means": "process pool seconds / one process seconds",
         "target": "<= 15 s, <= 500 MB (20 venues)",
         # the target is for the issue's 20 venues: a smaller set is not judged against it
-        "pass": d["seconds"] <= 15 and d["peak_rss_mb"] <= 500 if d["venues"] == 20 else None,
+        "pass": _at_size(True, d["seconds"] <= 15 and d["peak_rss_mb"] <= 500, d["venues"] == 20),
     }
 
 

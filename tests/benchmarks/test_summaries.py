@@ -42,7 +42,6 @@ def _ingress(seconds: float, rate: int, committed: bool = True) -> dict:
 
 
 def test_an_ingress_run_is_held_to_its_rate_only_at_full_length_but_always_to_durability():
-
     assert ingress_load(_ingress(20.0, 9_000))["pass"] is True
     assert ingress_load(_ingress(20.0, 2_500))["pass"] is False
     assert ingress_load(_ingress(3.0, 2_500))["pass"] is None  # a quick run
@@ -61,7 +60,6 @@ def _webhook(events: int, p50: float, statuses: dict) -> dict:
 
 
 def test_webhook_to_run_percentiles_are_judged_over_twenty_events_and_every_run_must_finish():
-
     assert webhook_to_run(_webhook(20, 4.8, {"done": 20}))["pass"] is True
     assert webhook_to_run(_webhook(20, 5.1, {"done": 20}))["pass"] is False
     assert webhook_to_run(_webhook(1, 8.0, {"done": 1}))["pass"] is None
