@@ -174,14 +174,28 @@ def _celery_env(url: str, broker: str, simulator: str, home: Path) -> dict[str, 
     }
 
 
+def _text(captured: bytes | str | None) -> str:
+    """What a timed-out subprocess.run had captured (bytes on POSIX, even with text=True)."""
+    if isinstance(captured, bytes):
+        return captured.decode(errors="replace")
+    return captured or ""
+
+
 def _execute(job: str, key: str, env: dict[str, str], workers: Workers) -> None:
     """`dagster job execute` as a run worker does: the job's executor is the Celery one."""
     command = [str(Path(sys.executable).with_name("dagster")), "job", "execute"]
     command += ["-m", "promoteros_pipelines.definitions", "-j", job]
     command += ["--tags", f'{{"dagster/partition": "{key}"}}']
-    done = subprocess.run(
-        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT
-    )
+    try:
+        done = subprocess.run(
+            command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT
+        )
+    except subprocess.TimeoutExpired as timeout:
+        output, errors = _text(timeout.stdout), _text(timeout.stderr)
+        pytest.fail(
+            f"{job} did not finish in {RUN_TIMEOUT} s:\n{output[-3000:]}\n{errors[-6000:]}\n"
+            + workers.log_tail()
+        )
     assert done.returncode == 0, f"{job}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}\n" + (
         workers.log_tail()
     )
