@@ -27,10 +27,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from promoteros_pipelines.simulator.accounts import lookup_row
 from promoteros_pipelines.simulator.audience import city_listeners_at
 from promoteros_pipelines.simulator.plumbing import SimState, platform_endpoint, require_bearer
 from promoteros_pipelines.simulator.touring import CITIES, COUNTRY_NAMES
-from promoteros_pipelines.simulator.world import lookup_row
 
 MAX_DAYS = 31
 MAX_CITIES = 50

@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from promoteros_pipelines.simulator.accounts import platform_snapshot, snapshot_row
+from promoteros_pipelines.simulator.memo import first_rows_by, kept
 from promoteros_pipelines.simulator.plumbing import (
     SimState,
     error_response,
@@ -33,13 +35,7 @@ from promoteros_pipelines.simulator.plumbing import (
     require_bearer,
 )
 from promoteros_pipelines.simulator.touring import COUNTRY_NAMES
-from promoteros_pipelines.simulator.world import (
-    first_rows_by,
-    kept,
-    platform_snapshot,
-    snapshot_row,
-    trending_at,
-)
+from promoteros_pipelines.simulator.world import trending_at
 
 TIKTOK_USER_FIELDS = (
     "display_name",

@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from promoteros_pipelines.simulator.accounts import platform_snapshot
 from promoteros_pipelines.simulator.plumbing import (
     SimState,
     basic_credentials,
@@ -41,7 +42,7 @@ from promoteros_pipelines.simulator.plumbing import (
     require_bearer,
     rfc3339,
 )
-from promoteros_pipelines.simulator.world import platform_snapshot, trending_at
+from promoteros_pipelines.simulator.world import trending_at
 
 PLAYLISTS = {"viral": "37i9dQZEVXbSimViral50", "trending": "37i9dQZEVXbSimTrend100"}
 PLAYLIST_SIZES = {"viral": 50, "trending": 100}

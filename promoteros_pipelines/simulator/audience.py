@@ -49,6 +49,7 @@ import numpy as np
 import polars as pl
 
 from promoteros_pipelines.simulator import touring
+from promoteros_pipelines.simulator.memo import kept, remembered
 
 # metro population, millions, in touring.CITIES order
 CITY_POPULATION = np.array(
@@ -116,27 +117,27 @@ def _city_coordinates() -> tuple[np.ndarray, np.ndarray]:
 
 def city_shares(world) -> np.ndarray:
     """Share of each artist's monthly listeners living in each city, ``(n, len(CITIES))``."""
-    key = ("lookup", "city_shares")
-    if key in world._cache:
-        return world._cache[key]
-    n = world.n_artists
-    rng = np.random.default_rng([world.seed, 0xC17E])
-    names = [c[0] for c in touring.CITIES]
-    home = np.array([names.index(city) for city in world.artists["home_city"].to_list()])
-    lat, lon = _city_coordinates()
-    km = haversine_km(lat[home][:, None], lon[home][:, None], lat[None, :], lon[None, :])
-    reach = 1500.0 * 2.0 ** (world.params["log_k"] - 4.0)
-    genre_index = {g: i for i, g in enumerate(touring.GENRES)}
-    first_genre = np.array([genre_index[g[0]] for g in world.artists["genres"].to_list()])
-    scene = rng.lognormal(0.0, 0.5, (len(touring.GENRES), len(names)))
-    pockets = rng.lognormal(0.0, 0.6, (n, len(names)))
-    weight = CITY_POPULATION[None, :] ** 0.8 * (GLOBAL_FLOOR + np.exp(-km / reach[:, None]))
-    weight *= scene[first_genre] * pockets
-    weight[np.arange(n), home] *= HOME_BOOST
-    shares = LISTED_SHARE * weight / weight.sum(axis=1, keepdims=True)
-    world._cache[key] = shares
-    world.params.setdefault("listener_ratio", rng.lognormal(np.log(3.0), 0.35, n))
-    return shares
+
+    def build() -> np.ndarray:
+        n = world.n_artists
+        rng = np.random.default_rng([world.seed, 0xC17E])
+        names = [c[0] for c in touring.CITIES]
+        home = np.array([names.index(city) for city in world.artists["home_city"].to_list()])
+        lat, lon = _city_coordinates()
+        km = haversine_km(lat[home][:, None], lon[home][:, None], lat[None, :], lon[None, :])
+        reach = 1500.0 * 2.0 ** (world.params["log_k"] - 4.0)
+        genre_index = {g: i for i, g in enumerate(touring.GENRES)}
+        first_genre = np.array([genre_index[g[0]] for g in world.artists["genres"].to_list()])
+        scene = rng.lognormal(0.0, 0.5, (len(touring.GENRES), len(names)))
+        pockets = rng.lognormal(0.0, 0.6, (n, len(names)))
+        weight = CITY_POPULATION[None, :] ** 0.8 * (GLOBAL_FLOOR + np.exp(-km / reach[:, None]))
+        weight *= scene[first_genre] * pockets
+        weight[np.arange(n), home] *= HOME_BOOST
+        shares = LISTED_SHARE * weight / weight.sum(axis=1, keepdims=True)
+        world.params.setdefault("listener_ratio", rng.lognormal(np.log(3.0), 0.35, n))
+        return shares
+
+    return kept(world, ("city_shares",), build)
 
 
 def monthly_listeners(world, day: float) -> np.ndarray:
@@ -156,8 +157,6 @@ def city_listeners_at(world, timestamp: dt.datetime, artist_id: int | None = Non
     if artist_id is None:
         rows, monthly = slice(None), monthly_listeners(world, day)
     else:  # the simulator answers one artist a request: the day's audience is kept for the next
-        from promoteros_pipelines.simulator.world import remembered
-
         rows = slice(artist_id - 1, artist_id)
         monthly = remembered(
             world, ("monthly_listeners", day), lambda: monthly_listeners(world, day)

@@ -12,7 +12,8 @@ import datetime as dt
 import polars as pl
 
 from promoteros_pipelines.simulator.lookalikes import RENAMED
-from promoteros_pipelines.simulator.world import World, kept, metrics_at
+from promoteros_pipelines.simulator.memo import kept
+from promoteros_pipelines.simulator.world import World, metrics_at
 
 _RENAMES = pl.DataFrame(
     {

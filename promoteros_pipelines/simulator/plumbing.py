@@ -5,7 +5,7 @@ were computed (whole seconds), so a client that stamps observations with the ser
 gets exactly ``metrics_at(world, that_time)``; against a real API the header is simply now.
 A platform in one of the world's outages (``World.outages``) answers 503 to every data request,
 as a real one would; artists in their ``missing_days`` are answered as unknown (see
-``world.platform_snapshot``).
+``accounts.platform_snapshot``).
 """
 
 import asyncio

@@ -33,15 +33,14 @@ What is modelled (all of it a pure function of ``seed``, ``n_artists`` and a tim
 """
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
 
 import numpy as np
 import polars as pl
 
 from promoteros_pipelines.simulator import audience, lookalikes, names, touring
 from promoteros_pipelines.simulator.episodes import draw_episodes
+from promoteros_pipelines.simulator.memo import kept, remembered
 
 PLATFORMS = ("spotify", "youtube", "tiktok", "instagram")
 PLATFORM_METRICS = {
@@ -307,8 +306,8 @@ def _catalogue(day: float | np.ndarray, season_phase: np.ndarray) -> np.ndarray:
 def _surge_base(world: World) -> np.ndarray:
     """Per engagement surge, the counter (in likes per follower-unit) when it began: the
     audience then times the catalogue then; computed once per world."""
-    key = ("lookup", "surge_base")
-    if key not in world._cache:
+
+    def build() -> np.ndarray:
         p = world.params
         sel = np.flatnonzero(p["ep_engagement"])
         base = np.zeros(len(sel))
@@ -316,8 +315,9 @@ def _surge_base(world: World) -> np.ndarray:
             i, j, start = p["ep_artist"][k], p["ep_platform"][k], p["ep_start"][k]
             audience = _audience(world, start, noisy=False, steady=False, liking=True)[i, j]
             base[n] = (audience + 20.0) * _catalogue(start, p["season_phase"][i, 0])
-        world._cache[key] = base
-    return world._cache[key]
+        return base
+
+    return kept(world, ("surge_base",), build)
 
 
 def _surge_likes(world: World, day: float) -> np.ndarray:
@@ -350,14 +350,15 @@ def _likes(world: World, day: float) -> np.ndarray:
 
 def _restart_base(world: World) -> np.ndarray:
     """Likes at each counter restart (per look-alike), computed once per world."""
-    key = ("lookup", "restart_base")
-    if key not in world._cache:
+
+    def build() -> np.ndarray:
         p = world.params
         base = np.zeros(len(p["lk_kind"]))
         for i in lookalikes.restart_indices(p):
             base[i] = _likes(world, p["lk_start"][i])[p["lk_artist"][i], p["lk_platform"][i]]
-        world._cache[key] = base
-    return world._cache[key]
+        return base
+
+    return kept(world, ("restart_base",), build)
 
 
 def metrics_at(world: World, timestamp: dt.datetime, *, scraped: bool = False) -> pl.DataFrame:
@@ -370,9 +371,12 @@ def metrics_at(world: World, timestamp: dt.datetime, *, scraped: bool = False) -
     webhooks; the simulated APIs show them where a real platform would, see their modules).
     Returns columns artist_id (i64), platform, metric (str), value (f64), one row per metric.
     """
-    cache_key = ("metrics", timestamp, scraped)
-    if cache_key in world._cache:
-        return world._cache[cache_key]
+    return remembered(
+        world, ("metrics", timestamp, scraped), lambda: _metrics(world, timestamp, scraped)
+    )
+
+
+def _metrics(world: World, timestamp: dt.datetime, scraped: bool) -> pl.DataFrame:
     p = world.params
     day = world.days(timestamp)
     true_followers = followers_at(world, timestamp)
@@ -415,9 +419,7 @@ def metrics_at(world: World, timestamp: dt.datetime, *, scraped: bool = False) -
             .with_columns(platform=pl.lit(platform), metric=pl.lit(metric))
             .select("artist_id", "platform", "metric", "value")
         )
-    result = pl.concat(frames)
-    _remember(world, cache_key, result)
-    return result
+    return pl.concat(frames)
 
 
 def trending_at(world: World, timestamp: dt.datetime, platform: str = "spotify") -> pl.DataFrame:
@@ -425,9 +427,12 @@ def trending_at(world: World, timestamp: dt.datetime, platform: str = "spotify")
 
     Returns artist_id, rank (1 = hottest), growth_7d, in_episode.
     """
-    cache_key = ("trending", timestamp, platform)
-    if cache_key in world._cache:
-        return world._cache[cache_key]
+    return remembered(
+        world, ("trending", timestamp, platform), lambda: _trending(world, timestamp, platform)
+    )
+
+
+def _trending(world: World, timestamp: dt.datetime, platform: str) -> pl.DataFrame:
     col = PLATFORMS.index(platform)
     now = followers_at(world, timestamp)[:, col]
     before = followers_at(world, timestamp - dt.timedelta(days=7))[:, col]
@@ -436,7 +441,7 @@ def trending_at(world: World, timestamp: dt.datetime, platform: str = "spotify")
     recent = (p["ep_platform"] == col) & (p["ep_start"] <= day) & (p["ep_start"] > day - 10)
     boost = np.zeros(world.n_artists)
     np.maximum.at(boost, p["ep_artist"][recent], p["ep_size"][recent])
-    frame = (
+    return (
         pl.DataFrame(
             {
                 "artist_id": np.arange(1, world.n_artists + 1, dtype=np.int64),
@@ -451,103 +456,3 @@ def trending_at(world: World, timestamp: dt.datetime, platform: str = "spotify")
         .with_row_index("rank", offset=1)
         .select("artist_id", pl.col("rank").cast(pl.Int64), "growth_7d", "in_episode")
     )
-    _remember(world, cache_key, frame)
-    return frame
-
-
-T = TypeVar("T")
-
-
-def _remember(world: World, key: tuple, value: object) -> None:
-    """Bounded memo: the app asks for the same timestamp many times while the clock stands."""
-    if len(world._cache) > 64:
-        for stale in [k for k in world._cache if k[0] != "lookup"]:
-            del world._cache[stale]
-    world._cache[key] = value
-
-
-def remembered(world: World, key: tuple, build: Callable[[], T]) -> T:
-    """``build()``, kept in the world's bounded memo (``_remember``) under ``key``."""
-    if key not in world._cache:
-        _remember(world, key, build())
-    return world._cache[key]
-
-
-def kept(world: World, name: tuple, build: Callable[[], T]) -> T:
-    """``build()``, kept for the world's life: what does not depend on the clock (a
-    ``"lookup"`` key, which the bounded memo never drops)."""
-    key = ("lookup", *name)
-    if key not in world._cache:
-        world._cache[key] = build()
-    return world._cache[key]
-
-
-def first_rows_by(frame: pl.DataFrame, column: str) -> dict:
-    """Each value of ``column`` -> the first row with it, as a dict (what a filter and
-    ``row(0)`` give): the simulator's APIs look one artist up a request, and a filter over
-    every row each time made a 25,000-artist pull quadratic."""
-    firsts = frame.unique(column, keep="first", maintain_order=True)
-    return dict(zip(firsts[column].to_list(), firsts.iter_rows(named=True), strict=True))
-
-
-def snapshot_row(
-    world: World, timestamp: dt.datetime, platform: str, external_id: str
-) -> dict | None:
-    """One account's row of ``platform_snapshot`` (TikTok, Instagram: one account a request)."""
-    index = remembered(
-        world,
-        ("snapshot_index", timestamp, platform),
-        lambda: first_rows_by(platform_snapshot(world, timestamp, platform), "external_id"),
-    )
-    return index.get(external_id)
-
-
-def artist_lookup(world: World, platform: str) -> pl.DataFrame:
-    """external_id -> artist_id, name (and secondary_id) for one platform, cached."""
-    return kept(
-        world,
-        (platform,),
-        lambda: world.platform_ids.filter(pl.col("platform") == platform).join(
-            world.artists.select("artist_id", "name"), on="artist_id"
-        ),
-    )
-
-
-def lookup_row(world: World, platform: str, column: str, value: object) -> dict | None:
-    """The first row of ``artist_lookup`` whose ``column`` is ``value``."""
-    index = kept(
-        world,
-        ("index", platform, column),
-        lambda: first_rows_by(artist_lookup(world, platform), column),
-    )
-    return index.get(value)
-
-
-def platform_snapshot(world: World, timestamp: dt.datetime, platform: str) -> pl.DataFrame:
-    """One row per artist present on ``platform`` and not missing at ``timestamp`` (see
-    ``lookalikes``): ids, name, genres and metrics (scraped ones included) as columns."""
-    key = ("snapshot", timestamp, platform)
-    if key not in world._cache:
-        missing = (
-            world.decoys.filter(
-                pl.col("kind") == "missing_days",
-                pl.col("platform") == platform,
-                pl.col("start") <= timestamp,
-                pl.col("end") > timestamp,
-            )
-            .select("artist_id")
-            .unique()
-        )
-        wide = (
-            metrics_at(world, timestamp, scraped=True)
-            .filter(pl.col("platform") == platform)
-            .join(missing, on="artist_id", how="anti")
-            .pivot("metric", index="artist_id", values="value")
-        )
-        frame = (
-            artist_lookup(world, platform)
-            .join(wide, on="artist_id")
-            .join(world.artists.select("artist_id", "genres"), on="artist_id")
-        )
-        _remember(world, key, frame)
-    return world._cache[key]

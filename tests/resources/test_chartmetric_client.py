@@ -8,8 +8,8 @@ import polars as pl
 from promoteros_pipelines.resources.platforms.chartmetric import CREDENTIAL_ENV, ChartmetricClient
 from promoteros_pipelines.resources.platforms.errors import PlatformAuthError
 from promoteros_pipelines.simulator import SimulatorServer, create_app
+from promoteros_pipelines.simulator.accounts import artist_lookup
 from promoteros_pipelines.simulator.audience import city_listeners_at
-from promoteros_pipelines.simulator.world import artist_lookup
 
 
 def test_city_listeners_match_the_world_and_unknown_ids_fail_alone(

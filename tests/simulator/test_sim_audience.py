@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from promoteros_pipelines.simulator import audience, generate_world
-from promoteros_pipelines.simulator.world import artist_lookup
+from promoteros_pipelines.simulator.accounts import artist_lookup
 
 
 def _token(sim) -> dict[str, str]:
