@@ -11,6 +11,7 @@ for discovery to find over HTTP.
 import datetime as dt
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,31 +44,38 @@ def running_simulator(world: World, now: dt.datetime, timeout: float = 60.0) -> 
     """`promoteros simulate serve` for ``world`` on a free loopback port, its clock standing at
     ``now`` (the demo moves it); yields its base URL.
 
-    A separate process, so the simulator and the pipelines each get a core.
+    A separate process, so the simulator and the pipelines each get a core. Its stderr goes to
+    a file, never an unread pipe: a full pipe would stop the server at its next error message.
     """
     port = free_loopback_port()
     command = [sys.executable, "-m", "promoteros_pipelines.cli", "simulate", "serve"]
     command += ["--port", str(port), "--seed", str(world.seed), "--artists", str(world.n_artists)]
     command += ["--present", world.present.isoformat(), "--now", now.isoformat(), "--speed", "0"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                error = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"the simulator did not start: {error.strip()[-500:]}")
-            try:
-                httpx.get(f"{base_url}/_control/world", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the simulator did not answer within a minute") from None
-                time.sleep(0.2)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_answering(base_url, process, errors, timeout)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _wait_until_answering(base_url: str, process: subprocess.Popen, errors, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            errors.seek(0)
+            error = errors.read().decode(errors="replace")
+            raise RuntimeError(f"the simulator did not start: {error.strip()[-500:]}")
+        try:
+            httpx.get(f"{base_url}/_control/world", timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the simulator did not answer within a minute") from None
+            time.sleep(0.2)
 
 
 def set_clock(base_url: str, now: dt.datetime) -> None:

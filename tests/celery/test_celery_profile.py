@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
@@ -143,10 +144,13 @@ class Workers:
             for name, (queues, concurrency) in specs.items()
         }
 
+    def exited(self) -> list[str]:
+        """The workers that are no longer running."""
+        return [name for name, process in self.processes.items() if process.poll() is not None]
+
     def log_tail(self) -> str:
         return "\n".join(
-            f"--- {path.name}\n" + "\n".join(path.read_text().splitlines()[-30:])
-            for path in sorted(self.logs.glob("*.log"))
+            f"--- worker {name}\n{_tail(self.logs / f'{name}.log', 30)}" for name in self.processes
         )
 
     def stop(self) -> None:
@@ -174,31 +178,41 @@ def _celery_env(url: str, broker: str, simulator: str, home: Path) -> dict[str, 
     }
 
 
-def _text(captured: bytes | str | None) -> str:
-    """What a timed-out subprocess.run had captured (bytes on POSIX, even with text=True)."""
-    if isinstance(captured, bytes):
-        return captured.decode(errors="replace")
-    return captured or ""
-
-
 def _execute(job: str, key: str, env: dict[str, str], workers: Workers) -> None:
-    """`dagster job execute` as a run worker does: the job's executor is the Celery one."""
+    """`dagster job execute` as a run worker does: the job's executor is the Celery one. Fails
+    at once, with the logs, when a worker has exited (its queue would wait forever)."""
     command = [str(Path(sys.executable).with_name("dagster")), "job", "execute"]
     command += ["-m", "promoteros_pipelines.definitions", "-j", job]
     command += ["--tags", f'{{"dagster/partition": "{key}"}}']
-    try:
-        done = subprocess.run(
-            command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT
-        )
-    except subprocess.TimeoutExpired as timeout:
-        output, errors = _text(timeout.stdout), _text(timeout.stderr)
-        pytest.fail(
-            f"{job} did not finish in {RUN_TIMEOUT} s:\n{output[-3000:]}\n{errors[-6000:]}\n"
-            + workers.log_tail()
-        )
-    assert done.returncode == 0, f"{job}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}\n" + (
-        workers.log_tail()
+    output = workers.logs / f"run-{job}.log"
+    with output.open("wb") as log:
+        run = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while run.poll() is None:
+        exited = workers.exited()
+        if exited or time.monotonic() > deadline:
+            run.kill()
+            run.wait()
+            why = f"workers {exited} exited" if exited else f"did not end in {RUN_TIMEOUT} s"
+            activity = _database_activity(env["PROMOTEROS_DATABASE_URL"])
+            pytest.fail(f"{job} {why}:\n{_tail(output, 60)}\n{workers.log_tail()}\n{activity}")
+        time.sleep(1)
+    assert run.returncode == 0, f"{job}:\n{_tail(output, 60)}\n{workers.log_tail()}"
+
+
+def _database_activity(url: str) -> str:
+    """What every session of the run's database is doing (a hung run: who waits on what)."""
+    frame = PostgresWarehouse(database_url=url).read_frame(
+        "SELECT pid, application_name, state, wait_event_type, wait_event,"
+        " round(extract(epoch FROM now() - xact_start)) AS seconds_in_transaction,"
+        " left(query, 160) AS query"
+        " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
     )
+    return "--- database sessions\n" + "\n".join(str(row) for row in frame.rows())
+
+
+def _tail(path: Path, lines: int) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _celery_workers_used(instance: DagsterInstance) -> dict[str, dict[str, str]]:

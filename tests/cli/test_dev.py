@@ -45,6 +45,7 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
         "PROMOTEROS_UI_SECRET_KEY",
     ):
         env.pop(name, None)  # the zero-setup default: an embedded server under the home
+    log = (tmp_path / "dev.log").open("wb")  # a file, not a pipe nobody reads while it starts
     process = subprocess.Popen(
         [
             sys.executable,
@@ -60,7 +61,7 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -75,8 +76,9 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
         os.killpg(process.pid, signal.SIGTERM)
         # a safety net, not a speed test: dg dev's services get 20 s to stop, then the embedded
         # server up to a minute (pg_ctl's fast, then immediate shutdown) on a loaded machine
-        output, _ = process.communicate(timeout=150)
-    text = output.decode()
+        process.wait(timeout=150)
+        log.close()
+    text = (tmp_path / "dev.log").read_text()
     assert f"http://127.0.0.1:{ui}" in text and f"http://127.0.0.1:{ingress}" in text
     assert "Stopped the embedded PostgreSQL" in text
     secret = tmp_path / "home" / "link-secret"  # custom-report links work out of the box
