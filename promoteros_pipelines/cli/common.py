@@ -9,6 +9,7 @@ from rich.console import Console
 
 from promoteros_pipelines.defs.reference.loader import ReferenceDataError
 from promoteros_pipelines.runtime.dagster_home import ensure_dagster_home
+from promoteros_pipelines.runtime.dagster_storage import ensure_dagster_storage
 from promoteros_pipelines.runtime.database import DatabaseTarget, ensure_ready
 from promoteros_pipelines.settings import ConfigurationError, redact
 
@@ -29,10 +30,12 @@ def friendly_errors(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def prepare_environment() -> DatabaseTarget:
-    """Database up and migrated, Dagster home written, URLs exported for child processes."""
+    """Database up and migrated, Dagster home written and its tables made, URLs exported for
+    child processes (which then find nothing left to create at the same time)."""
     with console.status("Starting the database and applying migrations..."):
         target = ensure_ready()
         ensure_dagster_home()
+        ensure_dagster_storage(target.dagster_url)
     where = "embedded PostgreSQL" if target.embedded else "PostgreSQL"
     console.print(f"[green]✓[/] {where} ready: {redact(target.warehouse_url)}")
     return target

@@ -4,6 +4,8 @@ import click
 
 from promoteros_pipelines.cli.common import console, friendly_errors
 from promoteros_pipelines.runtime import database as db
+from promoteros_pipelines.runtime.dagster_home import ensure_dagster_home
+from promoteros_pipelines.runtime.dagster_storage import ensure_dagster_storage
 from promoteros_pipelines.settings import redact
 
 
@@ -16,13 +18,19 @@ def command() -> None:
 @click.option("--revision", default="heads", show_default=True, help="Target revision.")
 @friendly_errors
 def upgrade(revision: str) -> None:
-    """Apply every migration not yet applied (starts the embedded server if needed)."""
+    """Apply every migration not yet applied and create Dagster's tables if missing (starts
+    the embedded server if needed). Run it once before starting Celery workers on a new
+    database."""
     target = db.resolve_target()
     db.upgrade(target.warehouse_url, revision)
     status = db.schema_status(target.warehouse_url)
     console.print(
         f"Schema at {', '.join(status.current) or 'base'} on {redact(target.warehouse_url)}"
     )
+    target.export()
+    ensure_dagster_home()
+    ensure_dagster_storage(target.dagster_url)
+    console.print(f"Dagster's tables ready on {redact(target.dagster_url)}")
 
 
 @command.command("status")

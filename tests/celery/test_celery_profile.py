@@ -238,6 +238,12 @@ def test_jobs_on_two_celery_workers_write_what_the_in_process_run_writes(
     home.mkdir()
     (home / "dagster.yaml").write_text(dagster_yaml())
     env = _celery_env(celery_database, broker_url, simulator, home)
+    # as docs/scaling.md says: Dagster's tables made once, before the workers race to make them
+    promoteros = str(Path(sys.executable).with_name("promoteros"))
+    prepared = subprocess.run(
+        [promoteros, "db", "upgrade"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert prepared.returncode == 0, prepared.stdout + prepared.stderr
     workers = Workers(env, home)
     try:
         _execute("discover_and_pull", WINDOW_KEY, env, workers)

@@ -72,7 +72,10 @@ def test_db_upgrade_and_status_on_a_configured_server(runner, monkeypatch, empty
     monkeypatch.setenv("PROMOTEROS_DATABASE_URL", empty_database_url)
     pending = runner.invoke(main, ["db", "status"])
     assert pending.exit_code == 1 and "migrations pending" in pending.output
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    upgraded = runner.invoke(main, ["db", "upgrade"])
+    assert upgraded.exit_code == 0 and "Dagster's tables ready" in upgraded.output
+    with psycopg.connect(empty_database_url) as conn:  # made before any worker starts
+        assert conn.execute("SELECT to_regclass('public.runs')").fetchone() == ("runs",)
     current = runner.invoke(main, ["db", "status"])
     assert current.exit_code == 0 and "up to date" in current.output
 
