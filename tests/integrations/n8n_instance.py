@@ -12,9 +12,10 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from tempfile import TemporaryFile
 from typing import Any
 
 import httpx
@@ -99,26 +100,35 @@ class N8n:
         return self.cli_all([args], timeout)[0]
 
     def cli_all(self, commands: list[tuple[str, ...]], timeout: float = 180) -> list[str]:
-        """Run several n8n commands side by side (each boots n8n: seconds of mostly waiting)."""
-        running = [
-            subprocess.Popen(
-                self._argv(*args),
-                env=self._command_env(),
-                cwd=self.folder,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-            )
-            for args in commands
-        ]
-        try:
-            outputs = [process.communicate(timeout=timeout) for process in running]
-        finally:  # a command that hung (or failed its neighbour) leaves nothing behind
-            for process in running:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        """Run several n8n commands side by side (each boots n8n: seconds of mostly waiting).
+        Their output goes to files: waiting on one command must not leave another blocked
+        on a full pipe."""
+        with ExitStack() as files:
+            captured = [
+                (files.enter_context(TemporaryFile()), files.enter_context(TemporaryFile()))
+                for _ in commands
+            ]
+            running = [
+                subprocess.Popen(
+                    self._argv(*args),
+                    env=self._command_env(),
+                    cwd=self.folder,
+                    stdout=stdout,
+                    stderr=stderr,
+                    start_new_session=True,
+                )
+                for args, (stdout, stderr) in zip(commands, captured, strict=True)
+            ]
+            try:
+                deadline = time.monotonic() + timeout
+                for process in running:
+                    process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            finally:  # a command that hung (or failed its neighbour) leaves nothing behind
+                for process in running:
+                    with suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            outputs = [(_read(stdout), _read(stderr)) for stdout, stderr in captured]
         for args, process, (stdout, stderr) in zip(commands, running, outputs, strict=True):
             if process.returncode != 0:
                 tail = (stdout + stderr)[-4000:]
@@ -192,3 +202,8 @@ class N8n:
             return httpx.get(f"{self.url}{path}", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
+
+
+def _read(captured) -> str:
+    captured.seek(0)
+    return captured.read().decode(errors="replace")
