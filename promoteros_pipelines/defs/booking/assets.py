@@ -49,12 +49,6 @@ class RefreshConfig(Config):
         "second x 5,400 / requests per artist).",
     )
 
-    def budget(self, requests_per_second: float, requests_per_artist: int) -> int:
-        """Artists this run asks for: the configured number, else the rate limit's."""
-        return self.max_artists_per_run or refresh.artists_per_run(
-            requests_per_second, requests_per_artist
-        )
-
 
 def _failures(context: AssetExecutionContext, result, platform: str) -> int:
     failures = list(getattr(result, "failures", []) or [])
@@ -85,14 +79,15 @@ def tour_dates(
     Each run asks for the artists refreshed longest ago first, as many as Bandsintown's rate
     limit allows in 90 minutes (run config ``max_artists_per_run``); the rest come next run."""
     started = time.monotonic()
-    now = dt.datetime.now(dt.UTC)
-    artists, waiting = refresh.due_first(
+    due = refresh.plan(
         warehouse,
         store.read_artists(warehouse),
         "bandsintown",
-        config.budget(bandsintown.requests_per_second, 1),
+        bandsintown.requests_per_second,
+        config.max_artists_per_run,
     )
-    today = now.date()
+    artists = due.asked
+    today = due.started_at.date()
     window = f"{today - dt.timedelta(days=PAST_DAYS)},{today + dt.timedelta(days=AHEAD_DAYS)}"
     events, result = bandsintown.fetch_events(artists["name"].to_list(), date=window)
     rows = (
@@ -113,12 +108,11 @@ def tour_dates(
     )
     written = store.store_tour_dates(warehouse, rows)
     # recorded once the rows are stored: an artist whose request or write failed comes first again
-    refresh.record_refreshed(warehouse, artists, "name", result.failed_ids, "bandsintown", now)
+    due.record(warehouse, "name", result.failed_ids)
     return MaterializeResult(
         metadata={
             **table_facts(warehouse, "tour_dates"),
-            "artists_asked": len(artists),
-            "artists_waiting_for_next_runs": waiting,
+            **due.metadata,
             "events_received": rows.height,
             "rows_written": written,
             "artists_failed": _failures(context, result, "Bandsintown"),
@@ -150,13 +144,14 @@ def artist_city_audience(
     Chartmetric's rate limit allows in 90 minutes at two requests an artist (run config
     ``max_artists_per_run``); the rest come next run."""
     started = time.monotonic()
-    now = dt.datetime.now(dt.UTC)
-    ids, waiting = refresh.due_first(
+    due = refresh.plan(
         warehouse,
         store.read_spotify_ids(warehouse),
         "chartmetric",
-        config.budget(chartmetric.requests_per_second, 2),
+        chartmetric.requests_per_second,
+        config.max_artists_per_run,
     )
+    ids = due.asked
     cities, result = chartmetric.fetch_city_listeners(ids["spotify_id"].to_list())
     rows = cities.join(ids, on="spotify_id").select(
         "artist_id",
@@ -169,12 +164,11 @@ def artist_city_audience(
         longitude="longitude",
     )
     written = store.store_city_audience(warehouse, rows)
-    refresh.record_refreshed(warehouse, ids, "spotify_id", result.failed_ids, "chartmetric", now)
+    due.record(warehouse, "spotify_id", result.failed_ids)
     return MaterializeResult(
         metadata={
             **table_facts(warehouse, "artist_city_audience"),
-            "artists_asked": ids.height,
-            "artists_waiting_for_next_runs": waiting,
+            **due.metadata,
             "cities_received": rows.height,
             "rows_written": written,
             "artists_failed": _failures(context, result, "Chartmetric"),
