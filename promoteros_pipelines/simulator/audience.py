@@ -117,36 +117,41 @@ def _city_coordinates() -> tuple[np.ndarray, np.ndarray]:
 
 def city_shares(world) -> np.ndarray:
     """Share of each artist's monthly listeners living in each city, ``(n, len(CITIES))``."""
+    return kept(world, ("city_draws",), lambda: _city_draws(world))[0]
 
-    def build() -> np.ndarray:
-        n = world.n_artists
-        rng = np.random.default_rng([world.seed, 0xC17E])
-        names = [c[0] for c in touring.CITIES]
-        home = np.array([names.index(city) for city in world.artists["home_city"].to_list()])
-        lat, lon = _city_coordinates()
-        km = haversine_km(lat[home][:, None], lon[home][:, None], lat[None, :], lon[None, :])
-        reach = 1500.0 * 2.0 ** (world.params["log_k"] - 4.0)
-        genre_index = {g: i for i, g in enumerate(touring.GENRES)}
-        first_genre = np.array([genre_index[g[0]] for g in world.artists["genres"].to_list()])
-        scene = rng.lognormal(0.0, 0.5, (len(touring.GENRES), len(names)))
-        pockets = rng.lognormal(0.0, 0.6, (n, len(names)))
-        weight = CITY_POPULATION[None, :] ** 0.8 * (GLOBAL_FLOOR + np.exp(-km / reach[:, None]))
-        weight *= scene[first_genre] * pockets
-        weight[np.arange(n), home] *= HOME_BOOST
-        shares = LISTED_SHARE * weight / weight.sum(axis=1, keepdims=True)
-        world.params.setdefault("listener_ratio", rng.lognormal(np.log(3.0), 0.35, n))
-        return shares
 
-    return kept(world, ("city_shares",), build)
+def listener_ratio(world) -> np.ndarray:
+    """Monthly listeners per Spotify follower, per artist."""
+    return kept(world, ("city_draws",), lambda: _city_draws(world))[1]
+
+
+def _city_draws(world) -> tuple[np.ndarray, np.ndarray]:
+    """The shares of ``city_shares`` and the ratios of ``listener_ratio``: one random stream,
+    drawn once per world in this order."""
+    n = world.n_artists
+    rng = np.random.default_rng([world.seed, 0xC17E])
+    names = [c[0] for c in touring.CITIES]
+    home = np.array([names.index(city) for city in world.artists["home_city"].to_list()])
+    lat, lon = _city_coordinates()
+    km = haversine_km(lat[home][:, None], lon[home][:, None], lat[None, :], lon[None, :])
+    reach = 1500.0 * 2.0 ** (world.params["log_k"] - 4.0)
+    genre_index = {g: i for i, g in enumerate(touring.GENRES)}
+    first_genre = np.array([genre_index[g[0]] for g in world.artists["genres"].to_list()])
+    scene = rng.lognormal(0.0, 0.5, (len(touring.GENRES), len(names)))
+    pockets = rng.lognormal(0.0, 0.6, (n, len(names)))
+    weight = CITY_POPULATION[None, :] ** 0.8 * (GLOBAL_FLOOR + np.exp(-km / reach[:, None]))
+    weight *= scene[first_genre] * pockets
+    weight[np.arange(n), home] *= HOME_BOOST
+    shares = LISTED_SHARE * weight / weight.sum(axis=1, keepdims=True)
+    return shares, rng.lognormal(np.log(3.0), 0.35, n)
 
 
 def monthly_listeners(world, day: float) -> np.ndarray:
     """Spotify monthly listeners per artist on ``day`` (0 where the artist is not on Spotify)."""
     from promoteros_pipelines.simulator.world import _audience
 
-    city_shares(world)  # draws the listener ratio once
     spotify = _audience(world, day, noisy=False)[:, 0]
-    return np.where(world.params["present"][:, 0], spotify * world.params["listener_ratio"], 0.0)
+    return np.where(world.params["present"][:, 0], spotify * listener_ratio(world), 0.0)
 
 
 def city_listeners_at(world, timestamp: dt.datetime, artist_id: int | None = None) -> pl.DataFrame:
