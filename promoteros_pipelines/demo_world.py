@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 import polars as pl
@@ -62,7 +63,9 @@ def running_simulator(world: World, now: dt.datetime, timeout: float = 60.0) -> 
             process.wait(timeout=10)
 
 
-def _wait_until_answering(base_url: str, process: subprocess.Popen, errors, timeout: float) -> None:
+def _wait_until_answering(
+    base_url: str, process: subprocess.Popen, errors: IO[bytes], timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:

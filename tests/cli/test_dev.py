@@ -45,26 +45,18 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
         "PROMOTEROS_UI_SECRET_KEY",
     ):
         env.pop(name, None)  # the zero-setup default: an embedded server under the home
-    log = (tmp_path / "dev.log").open("wb")  # a file, not a pipe nobody reads while it starts
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "promoteros_pipelines.cli",
-            "dev",
-            "--port",
-            str(ui),
-            "--ingress-port",
-            str(ingress),
-            "--simulator-port",
-            str(simulator),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    command = [sys.executable, "-m", "promoteros_pipelines.cli", "dev", "--port", str(ui)]
+    command += ["--ingress-port", str(ingress), "--simulator-port", str(simulator)]
+    log = tmp_path / "dev.log"
+    with log.open("wb") as output:  # a file, not a pipe nobody reads while it starts
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 240
         assert _wait_for(f"http://127.0.0.1:{ingress}/healthz", deadline).json()["status"] == "ok"
@@ -77,8 +69,7 @@ def test_dev_starts_ui_ingress_and_simulator_and_stops_everything(tmp_path):
         # a safety net, not a speed test: dg dev's services get 20 s to stop, then the embedded
         # server up to a minute (pg_ctl's fast, then immediate shutdown) on a loaded machine
         process.wait(timeout=150)
-        log.close()
-    text = (tmp_path / "dev.log").read_text()
+    text = log.read_text()
     assert f"http://127.0.0.1:{ui}" in text and f"http://127.0.0.1:{ingress}" in text
     assert "Stopped the embedded PostgreSQL" in text
     secret = tmp_path / "home" / "link-secret"  # custom-report links work out of the box
