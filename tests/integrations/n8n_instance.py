@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryFile
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from psycopg.conninfo import conninfo_to_dict
@@ -204,6 +204,6 @@ class N8n:
             return False
 
 
-def _read(captured) -> str:
+def _read(captured: IO[bytes]) -> str:
     captured.seek(0)
     return captured.read().decode(errors="replace")
